@@ -1,0 +1,258 @@
+//! `synack`: see TCP work. `synack demo` plays a scenario on the simulated
+//! network and draws it as a ladder diagram; `synack bench bulk` measures
+//! the engine's throughput.
+#![forbid(unsafe_code)]
+
+use clap::{Args, CommandFactory, Parser, Subcommand};
+use std::fmt::Write as _;
+use std::process::ExitCode;
+use std::time::Instant as WallClock;
+use synack_tcp::Duration;
+use synack_testkit::ladder::{self, LadderOptions};
+use synack_testkit::scenarios::{self, DemoOptions, SCENARIOS};
+use synack_testkit::trace::side_name;
+
+#[derive(Parser, Debug)]
+#[command(
+    name = "synack",
+    version,
+    about = "A userspace TCP/IP stack you can watch: ladder diagrams of real TCP exchanges",
+    long_about = "synack runs its own TCP engine on a simulated network and shows every segment and \
+                  state change, the way textbook diagrams draw TCP.\n\nStart with `synack demo`, then \
+                  `synack demo --list` for the other scenarios."
+)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand, Debug)]
+enum Command {
+    /// Play a TCP scenario between two simulated hosts and draw it as a ladder diagram
+    Demo(DemoArgs),
+    /// Measure the engine
+    Bench {
+        #[command(subcommand)]
+        what: BenchCommand,
+    },
+}
+
+#[derive(Args, Debug)]
+#[command(after_help = scenario_help())]
+struct DemoArgs {
+    /// Scenario to play (default: handshake-close); see --list
+    name: Option<String>,
+    /// List the scenarios and exit
+    #[arg(long)]
+    list: bool,
+    /// Write every packet to this pcap file (raw IP; opens in Wireshark/tshark)
+    #[arg(long, value_name = "FILE")]
+    pcap: Option<std::path::PathBuf>,
+    /// Seed for the simulated network and the ISNs; the same seed replays the same run
+    #[arg(long, value_name = "N", default_value_t = 1)]
+    seed: u64,
+    /// Probability (0 to 0.9) that the link loses a packet, in each direction
+    #[arg(long, value_name = "P", value_parser = parse_loss)]
+    loss: Option<f64>,
+    /// One-way link delay in milliseconds (default 10)
+    #[arg(long, value_name = "MS", value_parser = clap::value_parser!(u64).range(0..=10_000))]
+    delay: Option<u64>,
+    /// Print one JSON object per event instead of the diagram
+    #[arg(long)]
+    json: bool,
+    /// Show raw sequence numbers instead of numbers relative to each ISN
+    #[arg(long)]
+    absolute: bool,
+    /// Draw every segment of long transfers
+    #[arg(long)]
+    full: bool,
+}
+
+#[derive(Subcommand, Debug)]
+enum BenchCommand {
+    /// Move data between two synack engines over an ideal in-memory link
+    Bulk {
+        /// MiB to transfer
+        #[arg(long, value_name = "MIB", default_value_t = 256, value_parser = clap::value_parser!(u64).range(1..=65536))]
+        size: u64,
+    },
+}
+
+fn scenario_help() -> String {
+    let mut s = String::from("Scenarios:\n");
+    for sc in SCENARIOS {
+        s.push_str(&format!("  {:<19} {}\n", sc.name, sc.about));
+    }
+    s
+}
+
+fn parse_loss(s: &str) -> Result<f64, String> {
+    let p: f64 = s.parse().map_err(|_| format!("'{s}' is not a number"))?;
+    if (0.0..=0.9).contains(&p) {
+        Ok(p)
+    } else {
+        Err(format!("{p} is outside 0..0.9"))
+    }
+}
+
+fn main() -> ExitCode {
+    let cli = match Cli::try_parse() {
+        Ok(c) => c,
+        Err(e) => {
+            use clap::error::ErrorKind;
+            if matches!(e.kind(), ErrorKind::DisplayHelp | ErrorKind::DisplayVersion) {
+                let _ = e.print();
+                return ExitCode::SUCCESS;
+            }
+            if e.kind() == ErrorKind::DisplayHelpOnMissingArgumentOrSubcommand {
+                let _ = Cli::command().print_help();
+                return ExitCode::from(2);
+            }
+            let first = e.to_string();
+            let first = first.lines().next().unwrap_or("invalid arguments");
+            let first = first.trim_start_matches("error: ");
+            eprintln!(
+                "synack: {first}; valid: synack demo [NAME] [--list] [--pcap FILE] [--seed N] [--loss P] \
+                 [--delay MS] [--json] [--absolute] [--full] | synack bench bulk [--size MIB] (see --help)"
+            );
+            return ExitCode::from(2);
+        }
+    };
+    match cli.command {
+        Command::Demo(args) => demo(args),
+        Command::Bench {
+            what: BenchCommand::Bulk { size },
+        } => bench_bulk(size),
+    }
+}
+
+/// Writes to stdout; a closed pipe (`synack demo | head`) is not an error.
+fn emit(text: &str) {
+    use std::io::Write;
+    let mut out = std::io::stdout().lock();
+    let _ = out.write_all(text.as_bytes()).and_then(|_| out.flush());
+}
+
+fn demo(args: DemoArgs) -> ExitCode {
+    let mut o = String::new();
+    if args.list {
+        for sc in SCENARIOS {
+            let _ = writeln!(o, "{:<19} {}", sc.name, sc.about);
+        }
+        emit(&o);
+        return ExitCode::SUCCESS;
+    }
+    let name = args.name.as_deref().unwrap_or("handshake-close");
+    let Some(scenario) = scenarios::find(name) else {
+        eprintln!(
+            "synack: unknown scenario '{name}'; choose one of: {}",
+            scenarios::names()
+        );
+        return ExitCode::from(2);
+    };
+    let opts = DemoOptions {
+        seed: args.seed,
+        loss: args.loss,
+        delay: args.delay.map(Duration::from_millis),
+    };
+    let pcap: Option<Box<dyn std::io::Write>> = match &args.pcap {
+        None => None,
+        Some(path) => match std::fs::File::create(path) {
+            Ok(f) => Some(Box::new(std::io::BufWriter::new(f))),
+            Err(e) => {
+                eprintln!("synack: cannot create {}: {e}", path.display());
+                return ExitCode::FAILURE;
+            }
+        },
+    };
+    let report = match scenario.run(&opts, pcap) {
+        Ok(r) => r,
+        Err(e) => {
+            eprintln!("synack: writing the pcap failed: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    let w = &report.world;
+    if args.json {
+        o.push_str(&w.trace.to_json_lines());
+    } else {
+        let cfg = scenarios::demo_config(&opts, scenario);
+        let _ = writeln!(o,
+            "synack demo {} — {}\nseed {}, one-way delay {} ms, loss {}%, MSL {} s (TIME-WAIT lasts 2×MSL)\n",
+            scenario.name,
+            scenario.about,
+            opts.seed,
+            cfg.a_to_b.delay.as_millis(),
+            cfg.a_to_b.loss * 100.0,
+            cfg.client_tcp.msl.as_secs()
+        );
+        let lopts = LadderOptions {
+            absolute: args.absolute,
+            full: args.full,
+            ..LadderOptions::default()
+        };
+        let client = w.client.addr().to_string();
+        let server = w.server.addr().to_string();
+        o.push_str(&ladder::render(&w.trace, &lopts, &client, &server));
+        let _ = writeln!(o);
+        let _ = writeln!(o, "Summary");
+        for line in &report.summary {
+            let _ = writeln!(o, "  {line}");
+        }
+        for (side, host) in [
+            (synack_device::Side::A, &w.client),
+            (synack_device::Side::B, &w.server),
+        ] {
+            let c = host.counters();
+            let link = w.link.stats(side);
+            let _ = writeln!(o,
+                "  {:<7} sent {} segments ({} lost, {} corrupted on the link); received {}, dropped {} with bad checksums",
+                side_name(side),
+                c.tcp_out_segs,
+                link.lost,
+                link.corrupted,
+                c.tcp_in_segs,
+                c.checksum_errors()
+            );
+        }
+        if let Some(path) = &args.pcap {
+            let _ = writeln!(
+                o,
+                "  pcap written to {} (open with: tshark -r {})",
+                path.display(),
+                path.display()
+            );
+        }
+    }
+    emit(&o);
+    match report.error {
+        None => ExitCode::SUCCESS,
+        Some(e) => {
+            eprintln!("synack: scenario {} did not complete: {e}", scenario.name);
+            ExitCode::FAILURE
+        }
+    }
+}
+
+fn bench_bulk(mib: u64) -> ExitCode {
+    let bytes = mib << 20;
+    let start = WallClock::now();
+    let result = synack_testkit::bench::bulk_transfer(bytes, 1);
+    let secs = start.elapsed().as_secs_f64();
+    match result {
+        Ok(r) => {
+            emit(&format!(
+                "bulk: {mib} MiB from one synack engine to another over an ideal in-memory link\n  \
+                 time        {secs:.3} s\n  throughput  {:.2} Gbit/s\n  segments    {} ({:.0} segments/s, data and ACKs)\n",
+                r.bytes as f64 * 8.0 / secs / 1e9,
+                r.segments,
+                r.segments as f64 / secs
+            ));
+            ExitCode::SUCCESS
+        }
+        Err(e) => {
+            eprintln!("synack: bulk transfer failed: {e}");
+            ExitCode::FAILURE
+        }
+    }
+}

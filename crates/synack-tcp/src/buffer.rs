@@ -1,0 +1,181 @@
+//! A fixed-capacity byte ring shared by the send and receive sides.
+//!
+//! The ring is allocated once when the connection is created; nothing on the
+//! per-segment path allocates. Each payload byte is copied once into the ring
+//! (from the application or from the device buffer) and once out of it.
+
+/// A circular byte buffer of fixed capacity.
+#[derive(Clone, Debug)]
+pub struct Ring {
+    data: Box<[u8]>,
+    head: usize,
+    len: usize,
+}
+
+impl Ring {
+    pub fn new(capacity: usize) -> Ring {
+        Ring {
+            data: vec![0; capacity].into_boxed_slice(),
+            head: 0,
+            len: 0,
+        }
+    }
+
+    pub fn capacity(&self) -> usize {
+        self.data.len()
+    }
+
+    /// Bytes stored, counted from the head.
+    pub fn len(&self) -> usize {
+        self.len
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.len == 0
+    }
+
+    pub fn free(&self) -> usize {
+        self.data.len() - self.len
+    }
+
+    fn wrap(&self, i: usize) -> usize {
+        let cap = self.data.len();
+        if i >= cap {
+            i - cap
+        } else {
+            i
+        }
+    }
+
+    /// Appends as much of `src` as fits; returns the count appended.
+    pub fn push(&mut self, src: &[u8]) -> usize {
+        let n = src.len().min(self.free());
+        self.write_at(self.len, &src[..n]);
+        self.len += n;
+        n
+    }
+
+    /// Writes `src` at `offset` bytes past the head without changing the
+    /// length (used to place out-of-order data). Bytes past the capacity are
+    /// ignored; returns the count written.
+    pub fn write_at(&mut self, offset: usize, src: &[u8]) -> usize {
+        let cap = self.data.len();
+        if offset >= cap {
+            return 0;
+        }
+        let n = src.len().min(cap - offset);
+        let start = self.wrap(self.head + offset);
+        let first = n.min(cap - start);
+        self.data[start..start + first].copy_from_slice(&src[..first]);
+        self.data[..n - first].copy_from_slice(&src[first..n]);
+        n
+    }
+
+    /// Marks `n` bytes past the current end as stored (after `write_at`).
+    pub fn extend(&mut self, n: usize) {
+        self.len = (self.len + n).min(self.data.len());
+    }
+
+    /// The stored bytes starting `offset` past the head, up to `max` of them,
+    /// as one contiguous slice (shorter if the ring wraps first).
+    pub fn contiguous_at(&self, offset: usize, max: usize) -> &[u8] {
+        if offset >= self.len {
+            return &[];
+        }
+        let n = max.min(self.len - offset);
+        let start = self.wrap(self.head + offset);
+        let n = n.min(self.data.len() - start);
+        &self.data[start..start + n]
+    }
+
+    /// Drops `n` bytes from the head.
+    pub fn consume(&mut self, n: usize) {
+        let n = n.min(self.len);
+        self.head = self.wrap(self.head + n);
+        // The head is never rewound when the ring empties: out-of-order
+        // data may already sit past the end, placed relative to the head.
+        self.len -= n;
+    }
+
+    /// Copies bytes from the head into `dst` and drops them; returns the count.
+    pub fn pop_into(&mut self, dst: &mut [u8]) -> usize {
+        let n = dst.len().min(self.len);
+        let first = self.contiguous_at(0, n).len();
+        dst[..first].copy_from_slice(&self.data[self.head..self.head + first]);
+        dst[first..n].copy_from_slice(&self.data[..n - first]);
+        self.consume(n);
+        n
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    #[test]
+    fn wraps_and_reads_back() {
+        let mut r = Ring::new(8);
+        assert_eq!(r.push(b"abcdef"), 6);
+        let mut out = [0; 4];
+        assert_eq!(r.pop_into(&mut out), 4);
+        assert_eq!(&out, b"abcd");
+        assert_eq!(r.push(b"ghijklmn"), 6);
+        assert_eq!(r.len(), 8);
+        assert_eq!(r.contiguous_at(0, 100), b"efgh");
+        assert_eq!(r.contiguous_at(4, 100), b"ijkl");
+        let mut all = [0; 8];
+        assert_eq!(r.pop_into(&mut all), 8);
+        assert_eq!(&all, b"efghijkl");
+    }
+
+    #[test]
+    fn write_at_then_extend() {
+        let mut r = Ring::new(8);
+        r.push(b"ab");
+        assert_eq!(r.write_at(4, b"xy"), 2);
+        r.push(b"cd");
+        r.extend(2);
+        let mut out = [0; 6];
+        r.pop_into(&mut out);
+        assert_eq!(&out, b"abcdxy");
+        assert_eq!(r.write_at(9, b"z"), 0);
+    }
+
+    #[test]
+    fn out_of_order_data_survives_draining_the_ring() {
+        let mut r = Ring::new(8);
+        r.push(b"ab");
+        r.write_at(3, b"d"); // a gap at offset 2
+        let mut out = [0; 2];
+        r.pop_into(&mut out); // the ring is empty, the "d" is still placed
+        r.push(b"c");
+        r.extend(1);
+        let mut rest = [0; 2];
+        assert_eq!(r.pop_into(&mut rest), 2);
+        assert_eq!(&rest, b"cd");
+    }
+
+    proptest! {
+        #[test]
+        fn behaves_like_a_queue(ops in proptest::collection::vec((any::<bool>(), 0usize..20), 0..60)) {
+            let mut ring = Ring::new(16);
+            let mut model = std::collections::VecDeque::new();
+            let mut next = 0u8;
+            for (push, n) in ops {
+                if push {
+                    let src: Vec<u8> = (0..n).map(|_| { next = next.wrapping_add(1); next }).collect();
+                    let k = ring.push(&src);
+                    prop_assert_eq!(k, n.min(16 - model.len()));
+                    model.extend(&src[..k]);
+                } else {
+                    let mut dst = vec![0; n];
+                    let k = ring.pop_into(&mut dst);
+                    let want: Vec<u8> = model.drain(..k.min(model.len())).collect();
+                    prop_assert_eq!(&dst[..k], &want[..]);
+                }
+                prop_assert_eq!(ring.len(), model.len());
+            }
+        }
+    }
+}

@@ -1,0 +1,272 @@
+//! Ladder diagrams: a trace drawn the way the seeds draw TCP, one line per
+//! segment with an arrow between client (left) and server (right), and each
+//! side's state changes at the moment they happen.
+
+use crate::trace::{fate_name, SegmentSummary, Trace, TraceEvent};
+use std::collections::HashMap;
+use std::fmt::Write as _;
+use synack_device::{Fate, Side};
+use synack_wire::TcpFlags;
+
+/// How to draw.
+#[derive(Copy, Clone, Debug)]
+pub struct LadderOptions {
+    /// Raw sequence numbers instead of numbers relative to each ISN.
+    pub absolute: bool,
+    /// Draw every segment, even in long transfers.
+    pub full: bool,
+    /// Width of the area between the two sides.
+    pub width: usize,
+}
+
+impl Default for LadderOptions {
+    fn default() -> Self {
+        LadderOptions {
+            absolute: false,
+            full: false,
+            width: 78,
+        }
+    }
+}
+
+/// Past this many segments the plain middle of a transfer is summarized.
+const ELIDE_OVER: usize = 80;
+/// Segments always drawn at each end of a long transfer.
+const KEEP_ENDS: usize = 16;
+
+type Flow = (Side, u16, u16);
+
+/// Sequence-number bookkeeping per direction: ISN base and highest sent.
+#[derive(Default)]
+struct Numbering {
+    base: HashMap<Flow, u32>,
+    high: HashMap<Flow, u32>,
+    /// Window scale shift each direction offered in its SYN.
+    ws: HashMap<Flow, u8>,
+    /// Flags of the last SYN each direction sent.
+    syn_flags: HashMap<Flow, TcpFlags>,
+}
+
+impl Numbering {
+    /// Records a segment; returns true if it re-sends sequence space.
+    fn observe(&mut self, from: Side, s: &SegmentSummary, injected: bool) -> bool {
+        let flow = (from, s.src_port, s.dst_port);
+        // A SYN,ACK after our own SYN (simultaneous open) re-sends the SYN's
+        // sequence number but is a new segment, not a retransmission.
+        let mut fresh_syn = false;
+        if s.flags.syn() && !injected {
+            self.base.insert(flow, s.seq);
+            if self
+                .high
+                .get(&flow)
+                .is_some_and(|&h| h != s.seq.wrapping_add(1))
+            {
+                self.high.remove(&flow);
+            }
+            fresh_syn = self
+                .syn_flags
+                .insert(flow, s.flags)
+                .is_some_and(|f| f != s.flags);
+            match s.options.window_scale {
+                Some(shift) => self.ws.insert(flow, shift.min(14)),
+                None => self.ws.remove(&flow),
+            };
+        }
+        let len = s.len as u32 + u32::from(s.flags.syn()) + u32::from(s.flags.fin());
+        if len == 0 || injected || s.flags.rst() {
+            return false;
+        }
+        let end = s.seq.wrapping_add(len);
+        match self.high.get(&flow) {
+            Some(&h) if (s.seq.wrapping_sub(h) as i32) < 0 => {
+                if (end.wrapping_sub(h) as i32) > 0 {
+                    self.high.insert(flow, end);
+                }
+                !fresh_syn
+            }
+            _ => {
+                self.high.insert(flow, end);
+                false
+            }
+        }
+    }
+
+    fn rel_seq(&self, from: Side, s: &SegmentSummary, absolute: bool) -> String {
+        match self.base.get(&(from, s.src_port, s.dst_port)) {
+            Some(&b) if !absolute => (s.seq.wrapping_sub(b) as i32).to_string(),
+            _ => s.seq.to_string(),
+        }
+    }
+
+    /// The window in bytes: scaled once both SYNs carried window scale
+    /// (RFC 7323 §2.2; never in a SYN itself).
+    fn window(&self, from: Side, s: &SegmentSummary) -> u32 {
+        let other = match from {
+            Side::A => Side::B,
+            Side::B => Side::A,
+        };
+        let mine = self.ws.get(&(from, s.src_port, s.dst_port));
+        let theirs = self.ws.get(&(other, s.dst_port, s.src_port));
+        match (mine, theirs) {
+            (Some(&shift), Some(_)) if !s.flags.syn() => u32::from(s.window) << shift,
+            _ => u32::from(s.window),
+        }
+    }
+
+    fn rel_ack(&self, from: Side, s: &SegmentSummary, absolute: bool) -> String {
+        let other = match from {
+            Side::A => Side::B,
+            Side::B => Side::A,
+        };
+        match self.base.get(&(other, s.dst_port, s.src_port)) {
+            Some(&b) if !absolute => (s.ack.wrapping_sub(b) as i32).to_string(),
+            _ => s.ack.to_string(),
+        }
+    }
+}
+
+/// The text on a segment's arrow: flags, seq, ack, len, window, options.
+fn label(n: &Numbering, from: Side, s: &SegmentSummary, opts: &LadderOptions) -> String {
+    let mut l = format!("{} seq={}", s.flags, n.rel_seq(from, s, opts.absolute));
+    if s.flags.ack() {
+        let _ = write!(l, " ack={}", n.rel_ack(from, s, opts.absolute));
+    }
+    if s.len > 0 {
+        let _ = write!(l, " len={}", s.len);
+    }
+    let _ = write!(l, " win={}", n.window(from, s));
+    let o = s.options_text();
+    if !o.is_empty() {
+        let _ = write!(l, " <{o}>");
+    }
+    l
+}
+
+fn arrow(from: Side, text: &str, width: usize, fate: Fate) -> String {
+    let body = format!(" {text} ");
+    let used = body.chars().count() + 3;
+    let fill = width.saturating_sub(used).max(2);
+    let head_right = if fate == Fate::Queued { "▶" } else { "✕" };
+    let head_left = if fate == Fate::Queued { "◀" } else { "✕" };
+    match from {
+        Side::A => format!("──{body}{}{head_right}", "─".repeat(fill)),
+        Side::B => format!("{head_left}{}{body}──", "─".repeat(fill)),
+    }
+}
+
+fn right(text: &str, width: usize) -> String {
+    let n = text.chars().count();
+    format!("{}{text}", " ".repeat(width.saturating_sub(n)))
+}
+
+/// Draws the trace. Columns: virtual time, then the client on the left and
+/// the server on the right.
+pub fn render(trace: &Trace, opts: &LadderOptions, client: &str, server: &str) -> String {
+    let w = opts.width;
+    let mut out = String::new();
+    let head = format!("client {client}");
+    let tail = format!("server {server}");
+    let gap = w
+        .saturating_sub(head.chars().count() + tail.chars().count())
+        .max(1);
+    let _ = writeln!(out, "{:>8}  {head}{}{tail}", "time", " ".repeat(gap));
+
+    // Which segments to draw when the trace is long.
+    let seg_total = trace
+        .events
+        .iter()
+        .filter(|e| matches!(e, TraceEvent::Segment { .. }))
+        .count();
+    let elide = !opts.full && seg_total > ELIDE_OVER;
+
+    let mut n = Numbering::default();
+    let mut seg_index = 0usize;
+    let mut skipped = 0usize;
+    for e in &trace.events {
+        let line = match e {
+            TraceEvent::Segment {
+                at,
+                from,
+                seg,
+                outcome,
+                injected,
+            } => {
+                let retx = n.observe(*from, seg, *injected);
+                let i = seg_index;
+                seg_index += 1;
+                let interesting = retx
+                    || *injected
+                    || outcome.fate != Fate::Queued
+                    || outcome.corrupted
+                    || outcome.duplicated
+                    || outcome.reordered
+                    || seg.flags.syn()
+                    || seg.flags.fin()
+                    || seg.flags.rst();
+                if elide && !interesting && i >= KEEP_ENDS && i + KEEP_ENDS < seg_total {
+                    skipped += 1;
+                    continue;
+                }
+                let mut text = arrow(*from, &label(&n, *from, seg, opts), w, outcome.fate);
+                let mut notes = Vec::new();
+                if *injected {
+                    notes.push("old duplicate");
+                }
+                if retx {
+                    notes.push("retransmission");
+                }
+                if outcome.fate != Fate::Queued
+                    || outcome.corrupted
+                    || outcome.duplicated
+                    || outcome.reordered
+                {
+                    notes.push(fate_name(outcome));
+                }
+                if outcome.corrupted {
+                    notes.push("receiver drops it: bad checksum");
+                }
+                if !notes.is_empty() {
+                    let _ = write!(text, "  ({})", notes.join(", "));
+                }
+                (*at, text)
+            }
+            TraceEvent::State {
+                at,
+                side,
+                transition,
+            } => {
+                let t = format!("[{} → {}]", transition.from, transition.to);
+                let text = match side {
+                    Side::A => format!("{t}  {}", transition.cause),
+                    Side::B => right(&format!("{}  {t}", transition.cause), w),
+                };
+                (*at, text)
+            }
+            TraceEvent::Note { at, side, text } => {
+                let text = match side {
+                    Side::A => format!("» {text}"),
+                    Side::B => right(&format!("{text} «"), w),
+                };
+                (*at, text)
+            }
+        };
+        if skipped > 0 {
+            let _ = writeln!(
+                out,
+                "{:>8}  {}",
+                "⋮",
+                format!("⋮ {skipped} more segments (--full draws them all)")
+            );
+            skipped = 0;
+        }
+        let _ = writeln!(out, "{:>8}  {}", line.0.to_string(), line.1);
+    }
+    if skipped > 0 {
+        let _ = writeln!(
+            out,
+            "{:>8}  ⋮ {skipped} more segments (--full draws them all)",
+            "⋮"
+        );
+    }
+    out
+}

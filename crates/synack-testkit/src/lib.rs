@@ -1,0 +1,12 @@
+//! synack-testkit: a two-host world on a virtual clock, traces of what
+//! happened, ladder diagrams, the demo scenarios, and seed sweeps.
+#![forbid(unsafe_code)]
+
+pub mod bench;
+pub mod ladder;
+pub mod scenarios;
+pub mod trace;
+pub mod world;
+
+pub use trace::{SegmentSummary, Trace, TraceEvent};
+pub use world::{sweep, Verdict, World, WorldConfig, WorldError};

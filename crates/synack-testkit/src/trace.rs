@@ -1,0 +1,238 @@
+//! What happened during a simulated run, in order: segments put on the
+//! link (and their fate), state changes on either side, and notes about
+//! application calls. The ladder diagram and the JSON output read this.
+
+use std::fmt::Write as _;
+use synack_device::{Fate, SendOutcome, Side};
+use synack_tcp::{Instant, Transition};
+use synack_wire::{IpRepr, TcpFlags, TcpOptions, TcpRepr};
+
+/// The header fields of one TCP segment (no payload bytes are kept).
+#[derive(Copy, Clone, Debug, PartialEq, Eq)]
+pub struct SegmentSummary {
+    pub src_port: u16,
+    pub dst_port: u16,
+    pub seq: u32,
+    pub ack: u32,
+    pub flags: TcpFlags,
+    pub window: u16,
+    pub len: usize,
+    pub options: TcpOptions,
+}
+
+impl SegmentSummary {
+    /// Parses an IP packet carrying TCP; `None` for anything else.
+    pub fn from_packet(packet: &[u8]) -> Option<SegmentSummary> {
+        let (ip, payload) = IpRepr::parse(packet).ok()?;
+        let tcp = TcpRepr::parse(payload, ip.src(), ip.dst(), false).ok()?;
+        Some(SegmentSummary {
+            src_port: tcp.src_port,
+            dst_port: tcp.dst_port,
+            seq: tcp.seq,
+            ack: tcp.ack,
+            flags: tcp.flags,
+            window: tcp.window,
+            len: tcp.payload.len(),
+            options: tcp.options,
+        })
+    }
+
+    /// Options in a short human form: `mss 1460, ws 3`.
+    pub fn options_text(&self) -> String {
+        let o = &self.options;
+        let mut s = String::new();
+        if let Some(m) = o.mss {
+            let _ = write!(s, "mss {m}, ");
+        }
+        if let Some(w) = o.window_scale {
+            let _ = write!(s, "ws {w}, ");
+        }
+        if o.sack_permitted {
+            s.push_str("sackOK, ");
+        }
+        if let Some((v, e)) = o.timestamps {
+            let _ = write!(s, "ts {v}/{e}, ");
+        }
+        for b in o.sack_blocks() {
+            let _ = write!(s, "sack {}-{}, ", b.left, b.right);
+        }
+        s.truncate(s.trim_end_matches(", ").len());
+        s
+    }
+}
+
+/// One entry of the trace.
+#[derive(Clone, Debug, PartialEq)]
+pub enum TraceEvent {
+    /// A segment handed to the link by `from`.
+    /// `injected`: made by the scenario, not by a host's TCP.
+    Segment {
+        at: Instant,
+        from: Side,
+        seg: SegmentSummary,
+        outcome: SendOutcome,
+        injected: bool,
+    },
+    /// A state change on `side`.
+    State {
+        at: Instant,
+        side: Side,
+        transition: Transition,
+    },
+    /// Something the application did or saw (e.g. `connect()`, `read 5 bytes`).
+    Note {
+        at: Instant,
+        side: Side,
+        text: String,
+    },
+}
+
+impl TraceEvent {
+    pub fn at(&self) -> Instant {
+        match self {
+            TraceEvent::Segment { at, .. }
+            | TraceEvent::State { at, .. }
+            | TraceEvent::Note { at, .. } => *at,
+        }
+    }
+}
+
+/// The ordered record of a run.
+#[derive(Clone, Debug, Default)]
+pub struct Trace {
+    pub events: Vec<TraceEvent>,
+}
+
+impl Trace {
+    /// The state sequence of one side, starting with the first `from`:
+    /// e.g. `[CLOSED, SYN-SENT, ESTABLISHED, ...]`.
+    pub fn states(&self, side: Side) -> Vec<synack_tcp::State> {
+        let mut out = Vec::new();
+        for e in &self.events {
+            if let TraceEvent::State {
+                side: s,
+                transition,
+                ..
+            } = e
+            {
+                if *s == side {
+                    if out.is_empty() {
+                        out.push(transition.from);
+                    }
+                    out.push(transition.to);
+                }
+            }
+        }
+        out
+    }
+
+    /// Segments sent by `side`.
+    pub fn segments(
+        &self,
+        side: Side,
+    ) -> impl Iterator<Item = (&Instant, &SegmentSummary, &SendOutcome)> {
+        self.events.iter().filter_map(move |e| match e {
+            TraceEvent::Segment {
+                at,
+                from,
+                seg,
+                outcome,
+                ..
+            } if *from == side => Some((at, seg, outcome)),
+            _ => None,
+        })
+    }
+
+    /// One JSON object per line, for tools (`synack demo --json`).
+    pub fn to_json_lines(&self) -> String {
+        let mut out = String::new();
+        for e in &self.events {
+            match e {
+                TraceEvent::Segment {
+                    at,
+                    from,
+                    seg,
+                    outcome,
+                    ..
+                } => {
+                    let _ = writeln!(
+                        out,
+                        "{{\"type\":\"segment\",\"t_us\":{},\"from\":\"{}\",\"src_port\":{},\"dst_port\":{},\"flags\":\"{}\",\"seq\":{},\"ack\":{},\"len\":{},\"win\":{},\"options\":\"{}\",\"fate\":\"{}\"}}",
+                        at.as_micros(),
+                        side_name(*from),
+                        seg.src_port,
+                        seg.dst_port,
+                        seg.flags,
+                        seg.seq,
+                        seg.ack,
+                        seg.len,
+                        seg.window,
+                        seg.options_text(),
+                        fate_name(outcome)
+                    );
+                }
+                TraceEvent::State {
+                    at,
+                    side,
+                    transition,
+                } => {
+                    let _ = writeln!(
+                        out,
+                        "{{\"type\":\"state\",\"t_us\":{},\"side\":\"{}\",\"from\":\"{}\",\"to\":\"{}\",\"cause\":\"{}\"}}",
+                        at.as_micros(),
+                        side_name(*side),
+                        transition.from,
+                        transition.to,
+                        transition.cause
+                    );
+                }
+                TraceEvent::Note { at, side, text } => {
+                    let _ = writeln!(
+                        out,
+                        "{{\"type\":\"note\",\"t_us\":{},\"side\":\"{}\",\"text\":\"{}\"}}",
+                        at.as_micros(),
+                        side_name(*side),
+                        json_escape(text)
+                    );
+                }
+            }
+        }
+        out
+    }
+}
+
+/// `client` for side A, `server` for side B.
+pub fn side_name(side: Side) -> &'static str {
+    match side {
+        Side::A => "client",
+        Side::B => "server",
+    }
+}
+
+/// A one-word fate: `delivered`, `lost`, `corrupted`, `duplicated`, ...
+pub fn fate_name(o: &SendOutcome) -> &'static str {
+    match o.fate {
+        Fate::Lost => "lost",
+        Fate::QueueFull => "queue-full",
+        Fate::TooBig => "too-big",
+        Fate::Queued if o.corrupted => "corrupted",
+        Fate::Queued if o.duplicated => "duplicated",
+        Fate::Queued if o.reordered => "reordered",
+        Fate::Queued => "delivered",
+    }
+}
+
+fn json_escape(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    for c in s.chars() {
+        match c {
+            '"' => out.push_str("\\\""),
+            '\\' => out.push_str("\\\\"),
+            c if (c as u32) < 0x20 => {
+                let _ = write!(out, "\\u{:04x}", c as u32);
+            }
+            c => out.push(c),
+        }
+    }
+    out
+}

@@ -1,0 +1,418 @@
+//! A two-host world on a virtual clock: a client (side A) and a server
+//! (side B) joined by a simulated link. Everything is driven from one seed,
+//! so a run can be replayed exactly; a run that does not settle within its
+//! step bound fails with that seed in the message.
+
+use crate::trace::{SegmentSummary, Trace, TraceEvent};
+use std::fmt;
+use std::io::Write;
+use std::net::{IpAddr, Ipv4Addr, SocketAddr};
+use synack_device::{Fate, Link, LinkConfig, PcapWriter, SendOutcome, Side};
+use synack_stack::{Handle, Host, HostConfig};
+use synack_tcp::{Config, Duration, Event, Instant};
+
+/// Client address used by default (inside the simulation only).
+pub const CLIENT_ADDR: IpAddr = IpAddr::V4(Ipv4Addr::new(10, 77, 0, 1));
+/// Server address used by default (inside the simulation only).
+pub const SERVER_ADDR: IpAddr = IpAddr::V4(Ipv4Addr::new(10, 77, 0, 2));
+
+/// How to build a world.
+#[derive(Clone, Debug)]
+pub struct WorldConfig {
+    pub seed: u64,
+    /// Link from client to server.
+    pub a_to_b: LinkConfig,
+    /// Link from server to client.
+    pub b_to_a: LinkConfig,
+    pub client_tcp: Config,
+    pub server_tcp: Config,
+    pub client_addr: IpAddr,
+    pub server_addr: IpAddr,
+    /// Record a trace of segments and state changes.
+    pub trace: bool,
+    /// Give up (with an error naming the seed) after this many steps.
+    pub max_steps: u64,
+}
+
+impl WorldConfig {
+    /// Both directions with the same link settings.
+    pub fn new(seed: u64, link: LinkConfig) -> Self {
+        WorldConfig {
+            seed,
+            a_to_b: link,
+            b_to_a: link,
+            client_tcp: Config::default(),
+            server_tcp: Config::default(),
+            client_addr: CLIENT_ADDR,
+            server_addr: SERVER_ADDR,
+            trace: true,
+            max_steps: 10_000_000,
+        }
+    }
+
+    /// Applies `f` to both hosts' TCP settings.
+    pub fn tcp(mut self, f: impl Fn(&mut Config)) -> Self {
+        f(&mut self.client_tcp);
+        f(&mut self.server_tcp);
+        self
+    }
+}
+
+/// A run that did not finish as expected.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct WorldError {
+    pub seed: u64,
+    pub at: Instant,
+    pub what: String,
+}
+
+impl fmt::Display for WorldError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "seed {} at {}: {}", self.seed, self.at, self.what)
+    }
+}
+
+impl std::error::Error for WorldError {}
+
+/// What a filter decides for one segment before it reaches the link.
+#[derive(Copy, Clone, Debug, PartialEq, Eq)]
+pub enum Verdict {
+    /// Hand it to the link as usual.
+    Pass,
+    /// Lose it (recorded in the trace as lost).
+    Drop,
+    /// Hold it back this long before handing it to the link.
+    Delay(Duration),
+}
+
+/// Decides the fate of chosen segments (to stage a lost ACK, a delayed SYN...).
+pub type Filter = Box<dyn FnMut(Side, &SegmentSummary) -> Verdict>;
+
+/// Two hosts, one link, one clock.
+pub struct World {
+    pub now: Instant,
+    pub link: Link,
+    pub client: Host,
+    pub server: Host,
+    pub trace: Trace,
+    seed: u64,
+    tracing: bool,
+    steps: u64,
+    max_steps: u64,
+    pcap: Option<PcapWriter<Box<dyn Write>>>,
+    pcap_error: Option<String>,
+    buf: Vec<u8>,
+    filter: Option<Filter>,
+    /// Segments held back by a filter: (release time, from, packet).
+    held: Vec<(Instant, Side, Vec<u8>)>,
+}
+
+impl World {
+    pub fn new(cfg: WorldConfig) -> World {
+        let mut client = HostConfig::new(cfg.client_addr);
+        client.tcp = cfg.client_tcp;
+        client.isn_seed = cfg.seed.wrapping_mul(0x9e37_79b9_7f4a_7c15) ^ 1;
+        let mut server = HostConfig::new(cfg.server_addr);
+        server.tcp = cfg.server_tcp;
+        server.isn_seed = cfg.seed.wrapping_mul(0x9e37_79b9_7f4a_7c15) ^ 2;
+        World {
+            now: Instant::ZERO,
+            link: Link::new(cfg.a_to_b, cfg.b_to_a, cfg.seed),
+            client: Host::new(client),
+            server: Host::new(server),
+            trace: Trace::default(),
+            seed: cfg.seed,
+            tracing: cfg.trace,
+            steps: 0,
+            max_steps: cfg.max_steps,
+            pcap: None,
+            pcap_error: None,
+            buf: vec![0; 65536],
+            filter: None,
+            held: Vec::new(),
+        }
+    }
+
+    pub fn seed(&self) -> u64 {
+        self.seed
+    }
+
+    /// Steps taken so far.
+    pub fn steps(&self) -> u64 {
+        self.steps
+    }
+
+    /// Writes every packet put on the link to a pcap (raw IP link type).
+    pub fn capture(&mut self, out: Box<dyn Write>) -> std::io::Result<()> {
+        self.pcap = Some(PcapWriter::new(out)?);
+        Ok(())
+    }
+
+    /// Flushes and closes the capture; reports the first write error.
+    pub fn finish_capture(&mut self) -> std::io::Result<()> {
+        if let Some(mut p) = self.pcap.take() {
+            p.flush()?;
+        }
+        match self.pcap_error.take() {
+            Some(e) => Err(std::io::Error::other(e)),
+            None => Ok(()),
+        }
+    }
+
+    pub fn host(&mut self, side: Side) -> &mut Host {
+        match side {
+            Side::A => &mut self.client,
+            Side::B => &mut self.server,
+        }
+    }
+
+    /// The server's address with a port.
+    pub fn server_addr(&self, port: u16) -> SocketAddr {
+        SocketAddr::new(self.server.addr(), port)
+    }
+
+    /// The client's address with a port.
+    pub fn client_addr(&self, port: u16) -> SocketAddr {
+        SocketAddr::new(self.client.addr(), port)
+    }
+
+    /// Adds an application note to the trace.
+    pub fn note(&mut self, side: Side, text: impl Into<String>) {
+        if self.tracing {
+            self.trace.events.push(TraceEvent::Note {
+                at: self.now,
+                side,
+                text: text.into(),
+            });
+        }
+    }
+
+    fn error(&self, what: impl Into<String>) -> WorldError {
+        WorldError {
+            seed: self.seed,
+            at: self.now,
+            what: what.into(),
+        }
+    }
+
+    /// Installs a filter that sees every segment before the link does.
+    pub fn set_filter(&mut self, f: impl FnMut(Side, &SegmentSummary) -> Verdict + 'static) {
+        self.filter = Some(Box::new(f));
+    }
+
+    pub fn clear_filter(&mut self) {
+        self.filter = None;
+    }
+
+    /// Puts a hand-made IP packet on the link as if `from` had sent it
+    /// (e.g. an old duplicate SYN). It is traced and captured like any other.
+    pub fn inject(&mut self, from: Side, packet: &[u8]) {
+        self.send_packet(from, packet, true);
+    }
+
+    /// Sends everything both hosts have to send, and records their events.
+    pub fn flush(&mut self) {
+        let mut i = 0;
+        while i < self.held.len() {
+            if self.held[i].0 <= self.now {
+                let (_, side, packet) = self.held.remove(i);
+                self.send_to_link(side, &packet);
+            } else {
+                i += 1;
+            }
+        }
+        self.collect_events(Side::A);
+        self.collect_events(Side::B);
+        for side in [Side::A, Side::B] {
+            loop {
+                let now = self.now;
+                let host = match side {
+                    Side::A => &mut self.client,
+                    Side::B => &mut self.server,
+                };
+                let Some(n) = host.poll_transmit(now, &mut self.buf) else {
+                    break;
+                };
+                let buf = std::mem::take(&mut self.buf);
+                self.send_packet(side, &buf[..n], false);
+                self.buf = buf;
+            }
+            self.collect_events(side);
+        }
+    }
+
+    /// Traces, captures, filters and sends one packet.
+    fn send_packet(&mut self, side: Side, packet: &[u8], injected: bool) {
+        let now = self.now;
+        if let Some(p) = self.pcap.as_mut() {
+            if let Err(e) = p.write_packet(now, packet) {
+                self.pcap_error.get_or_insert(e.to_string());
+            }
+        }
+        let seg = if self.tracing || self.filter.is_some() {
+            SegmentSummary::from_packet(packet)
+        } else {
+            None
+        };
+        let verdict = match (self.filter.as_mut(), seg.as_ref()) {
+            (Some(f), Some(seg)) => f(side, seg),
+            _ => Verdict::Pass,
+        };
+        let outcome = match verdict {
+            Verdict::Pass => self.link.send(now, side, packet),
+            Verdict::Drop => SendOutcome {
+                fate: Fate::Lost,
+                duplicated: false,
+                corrupted: false,
+                reordered: false,
+                arrival: None,
+            },
+            Verdict::Delay(d) => {
+                self.held.push((now + d, side, packet.to_vec()));
+                SendOutcome {
+                    fate: Fate::Queued,
+                    duplicated: false,
+                    corrupted: false,
+                    reordered: true,
+                    arrival: None,
+                }
+            }
+        };
+        if self.tracing {
+            if let Some(seg) = seg {
+                self.trace.events.push(TraceEvent::Segment {
+                    at: now,
+                    from: side,
+                    seg,
+                    outcome,
+                    injected,
+                });
+            }
+        }
+    }
+
+    /// Hands a held-back packet to the link (already traced and captured).
+    fn send_to_link(&mut self, side: Side, packet: &[u8]) {
+        self.link.send(self.now, side, packet);
+    }
+
+    fn collect_events(&mut self, side: Side) {
+        let host = match side {
+            Side::A => &mut self.client,
+            Side::B => &mut self.server,
+        };
+        while let Some((_, ev)) = host.poll_event() {
+            if self.tracing {
+                let Event::StateChanged(transition) = ev;
+                self.trace.events.push(TraceEvent::State {
+                    at: transition.at,
+                    side,
+                    transition,
+                });
+            }
+        }
+    }
+
+    /// The next moment something happens (a delivery or a timer).
+    pub fn next_deadline(&self) -> Option<Instant> {
+        let held = self.held.iter().map(|h| h.0).min();
+        [
+            self.link.next_deadline(),
+            self.client.poll_timeout(),
+            self.server.poll_timeout(),
+            held,
+        ]
+        .into_iter()
+        .flatten()
+        .min()
+    }
+
+    /// Advances to the next deadline and handles it. Returns false when
+    /// nothing is left to happen (idle).
+    pub fn step(&mut self) -> Result<bool, WorldError> {
+        self.flush();
+        let Some(next) = self.next_deadline() else {
+            return Ok(false);
+        };
+        self.steps += 1;
+        if self.steps > self.max_steps {
+            return Err(self.error(format!("did not settle within {} steps", self.max_steps)));
+        }
+        self.now = self.now.max(next);
+        while let Some(d) = self.link.poll_deliver(self.now) {
+            match d.to {
+                Side::A => self.client.handle_packet(self.now, &d.data),
+                Side::B => self.server.handle_packet(self.now, &d.data),
+            }
+            self.link.recycle(d.data);
+            self.flush();
+        }
+        self.client.handle_timeout(self.now);
+        self.server.handle_timeout(self.now);
+        self.flush();
+        Ok(true)
+    }
+
+    /// Steps until `done` holds (checked before each step), or fails when
+    /// the world goes idle first or the step bound is reached.
+    pub fn run_until(
+        &mut self,
+        mut done: impl FnMut(&mut World) -> bool,
+    ) -> Result<(), WorldError> {
+        loop {
+            self.flush();
+            if done(self) {
+                return Ok(());
+            }
+            if !self.step()? {
+                if done(self) {
+                    return Ok(());
+                }
+                return Err(self.error("went idle before the condition held"));
+            }
+        }
+    }
+
+    /// Steps until nothing is left to happen: no packets in flight and no
+    /// timers armed (TIME-WAIT included).
+    pub fn run_until_idle(&mut self) -> Result<(), WorldError> {
+        while self.step()? {}
+        Ok(())
+    }
+
+    /// Steps until virtual time reaches `now + d` (or the world is idle).
+    pub fn run_for(&mut self, d: Duration) -> Result<(), WorldError> {
+        let end = self.now + d;
+        loop {
+            self.flush();
+            match self.next_deadline() {
+                Some(t) if t <= end => {
+                    self.step()?;
+                }
+                _ => {
+                    self.now = self.now.max(end);
+                    return Ok(());
+                }
+            }
+        }
+    }
+
+    /// The connection behind a handle on one side (panics on a stale handle:
+    /// a test bug).
+    pub fn conn(&mut self, side: Side, h: Handle) -> &mut synack_tcp::Connection {
+        self.host(side)
+            .conn_mut(h)
+            .expect("stale connection handle")
+    }
+}
+
+/// Runs `f` for every seed; returns the seeds that failed with their errors.
+pub fn sweep<E: fmt::Display>(
+    seeds: impl IntoIterator<Item = u64>,
+    mut f: impl FnMut(u64) -> Result<(), E>,
+) -> Vec<(u64, String)> {
+    seeds
+        .into_iter()
+        .filter_map(|s| f(s).err().map(|e| (s, e.to_string())))
+        .collect()
+}

@@ -1,0 +1,344 @@
+//! TCP options (RFC 9293 §3.1-3.2, RFC 7323, RFC 2018): parsing and emission.
+
+use crate::{be16, be32, put16, put32, WireError};
+
+/// Option kinds (RFC 9293 §3.2 and the IANA registry).
+mod kind {
+    pub const EOL: u8 = 0;
+    pub const NOP: u8 = 1;
+    pub const MSS: u8 = 2;
+    pub const WINDOW_SCALE: u8 = 3;
+    pub const SACK_PERMITTED: u8 = 4;
+    pub const SACK: u8 = 5;
+    pub const TIMESTAMPS: u8 = 8;
+}
+
+/// Maximum option space: data offset 15 words minus the 20-byte header.
+pub const MAX_OPTIONS_LEN: usize = 40;
+
+/// Maximum number of SACK blocks an option can carry (RFC 2018 §3).
+pub const MAX_SACK_BLOCKS: usize = 4;
+
+/// A SACK block [left, right) in raw u32 sequence numbers.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct SackBlock {
+    /// First sequence number of the block.
+    pub left: u32,
+    /// Sequence number just past the block.
+    pub right: u32,
+}
+
+/// The TCP options this stack understands.
+///
+/// Unknown options are skipped on parse and never emitted. Invariant: the
+/// SACK block slots past `sack_len` are always `SackBlock::default()`, so the
+/// derived equality compares exactly the visible blocks.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct TcpOptions {
+    /// Maximum segment size (kind 2, RFC 9293 §3.7.1).
+    pub mss: Option<u16>,
+    /// Window scale shift count as sent (kind 3, RFC 7323 §2). Parsing keeps
+    /// the raw value; the engine clamps it to 14.
+    pub window_scale: Option<u8>,
+    /// SACK-permitted (kind 4, RFC 2018 §2).
+    pub sack_permitted: bool,
+    /// Timestamps (TSval, TSecr) (kind 8, RFC 7323 §3).
+    pub timestamps: Option<(u32, u32)>,
+    sack_len: u8,
+    sack_blocks: [SackBlock; MAX_SACK_BLOCKS],
+}
+
+impl TcpOptions {
+    /// The SACK blocks (kind 5, RFC 2018 §3), in the order given.
+    pub fn sack_blocks(&self) -> &[SackBlock] {
+        let len = usize::from(self.sack_len).min(MAX_SACK_BLOCKS);
+        &self.sack_blocks[..len]
+    }
+
+    /// Append a SACK block; returns `false` (and does nothing) if four are
+    /// already present.
+    pub fn push_sack_block(&mut self, block: SackBlock) -> bool {
+        let len = usize::from(self.sack_len);
+        match self.sack_blocks.get_mut(len) {
+            Some(slot) => {
+                *slot = block;
+                self.sack_len += 1;
+                true
+            }
+            None => false,
+        }
+    }
+
+    /// Remove all SACK blocks.
+    pub fn clear_sack_blocks(&mut self) {
+        self.sack_len = 0;
+        self.sack_blocks = [SackBlock::default(); MAX_SACK_BLOCKS];
+    }
+
+    /// Bytes taken by everything except SACK blocks; always a multiple of 4
+    /// and at most 20.
+    fn base_len(&self) -> usize {
+        let mut len = 0;
+        if self.mss.is_some() {
+            len += 4; // MSS(4)
+        }
+        if self.window_scale.is_some() {
+            len += 4; // NOP + WS(3)
+        }
+        len += match (self.sack_permitted, self.timestamps.is_some()) {
+            (true, true) => 12,  // SACKOK(2) + TS(10)
+            (false, true) => 12, // NOP NOP TS(10)
+            (true, false) => 4,  // NOP NOP SACKOK(2)
+            (false, false) => 0,
+        };
+        len
+    }
+
+    /// Number of SACK blocks that emission keeps (the first ones): as many
+    /// as fit in the 40-byte option space after the other options.
+    pub fn emitted_sack_blocks(&self) -> usize {
+        // NOP NOP + kind + len take 4 bytes, then 8 per block.
+        let room = (MAX_OPTIONS_LEN - self.base_len() - 4) / 8;
+        self.sack_blocks().len().min(room)
+    }
+
+    /// A copy with the SACK blocks that would not fit dropped: exactly what
+    /// parsing the emitted options yields.
+    pub fn truncated_to_fit(&self) -> TcpOptions {
+        let mut out = *self;
+        let keep = self.emitted_sack_blocks();
+        for slot in &mut out.sack_blocks[keep..] {
+            *slot = SackBlock::default();
+        }
+        out.sack_len = keep as u8;
+        out
+    }
+
+    /// Bytes the options take when emitted, a multiple of 4 and at most 40.
+    /// SACK blocks that do not fit are not counted (e.g. with timestamps
+    /// only 3 fit).
+    pub fn encoded_len(&self) -> usize {
+        let blocks = self.emitted_sack_blocks();
+        let sack = if blocks > 0 { 4 + 8 * blocks } else { 0 };
+        self.base_len() + sack
+    }
+
+    /// Write the options into `buf[..encoded_len()]`, returning that length.
+    ///
+    /// Layout (every part 32-bit aligned, so no trailing padding is needed):
+    /// `MSS`, then `SACKOK TS` (or `NOP NOP TS` / `NOP NOP SACKOK`), then
+    /// `NOP WS`, then `NOP NOP SACK`.
+    ///
+    /// # Panics
+    ///
+    /// If `buf` is shorter than `encoded_len()`.
+    pub fn emit(&self, buf: &mut [u8]) -> usize {
+        let len = self.encoded_len();
+        let out = &mut buf[..len];
+        let mut at = 0;
+        if let Some(mss) = self.mss {
+            out[at] = kind::MSS;
+            out[at + 1] = 4;
+            put16(out, at + 2, mss);
+            at += 4;
+        }
+        match (self.sack_permitted, self.timestamps) {
+            (sack_ok, Some((tsval, tsecr))) => {
+                if sack_ok {
+                    out[at..at + 2].copy_from_slice(&[kind::SACK_PERMITTED, 2]);
+                } else {
+                    out[at..at + 2].copy_from_slice(&[kind::NOP, kind::NOP]);
+                }
+                out[at + 2] = kind::TIMESTAMPS;
+                out[at + 3] = 10;
+                put32(out, at + 4, tsval);
+                put32(out, at + 8, tsecr);
+                at += 12;
+            }
+            (true, None) => {
+                out[at..at + 4].copy_from_slice(&[kind::NOP, kind::NOP, kind::SACK_PERMITTED, 2]);
+                at += 4;
+            }
+            (false, None) => {}
+        }
+        if let Some(shift) = self.window_scale {
+            out[at..at + 4].copy_from_slice(&[kind::NOP, kind::WINDOW_SCALE, 3, shift]);
+            at += 4;
+        }
+        let blocks = &self.sack_blocks()[..self.emitted_sack_blocks()];
+        if !blocks.is_empty() {
+            let opt_len = 2 + 8 * blocks.len() as u8;
+            out[at..at + 4].copy_from_slice(&[kind::NOP, kind::NOP, kind::SACK, opt_len]);
+            at += 4;
+            for b in blocks {
+                put32(out, at, b.left);
+                put32(out, at + 4, b.right);
+                at += 8;
+            }
+        }
+        debug_assert_eq!(at, len);
+        len
+    }
+
+    /// Parse an option list (the bytes between the fixed header and the
+    /// data offset).
+    ///
+    /// EOL ends the list (the rest is padding); NOP is skipped; unknown kinds
+    /// are skipped by their length. A later occurrence of an option replaces
+    /// an earlier one. Errors (`BadOption`): a missing or < 2 length byte, an
+    /// option running past the end, or a known option with the wrong length.
+    pub fn parse(mut opts: &[u8]) -> Result<TcpOptions, WireError> {
+        let mut out = TcpOptions::default();
+        loop {
+            // RFC 9293 §3.2: option-kind is one octet; all but EOL and NOP
+            // are followed by an option-length counting kind and length.
+            let (code, len) = match opts {
+                [] | [kind::EOL, ..] => break,
+                [kind::NOP, ..] => {
+                    opts = &opts[1..];
+                    continue;
+                }
+                [code, len, ..] => (*code, usize::from(*len)),
+                [_] => return Err(WireError::BadOption),
+            };
+            if len < 2 || len > opts.len() {
+                return Err(WireError::BadOption);
+            }
+            let data = &opts[2..len];
+            match code {
+                // RFC 9293 §3.2: MSS has length 4.
+                kind::MSS => {
+                    if len != 4 {
+                        return Err(WireError::BadOption);
+                    }
+                    out.mss = Some(be16(data, 0));
+                }
+                // RFC 7323 §2.2: window scale has length 3.
+                kind::WINDOW_SCALE => {
+                    if len != 3 {
+                        return Err(WireError::BadOption);
+                    }
+                    out.window_scale = Some(data[0]);
+                }
+                // RFC 2018 §2: SACK-permitted has length 2.
+                kind::SACK_PERMITTED => {
+                    if len != 2 {
+                        return Err(WireError::BadOption);
+                    }
+                    out.sack_permitted = true;
+                }
+                // RFC 2018 §3: SACK has length 2 + 8n; at most 4 blocks fit.
+                kind::SACK => {
+                    let body = len - 2;
+                    if body == 0 || body % 8 != 0 || body / 8 > MAX_SACK_BLOCKS {
+                        return Err(WireError::BadOption);
+                    }
+                    out.clear_sack_blocks();
+                    for block in data.chunks_exact(8) {
+                        out.push_sack_block(SackBlock {
+                            left: be32(block, 0),
+                            right: be32(block, 4),
+                        });
+                    }
+                }
+                // RFC 7323 §3.2: timestamps have length 10.
+                kind::TIMESTAMPS => {
+                    if len != 10 {
+                        return Err(WireError::BadOption);
+                    }
+                    out.timestamps = Some((be32(data, 0), be32(data, 4)));
+                }
+                // Unknown option: skip by its length.
+                _ => {}
+            }
+            opts = &opts[len..];
+        }
+        Ok(out)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn block(n: u32) -> SackBlock {
+        SackBlock {
+            left: n,
+            right: n + 100,
+        }
+    }
+
+    #[test]
+    fn push_and_clear() {
+        let mut o = TcpOptions::default();
+        for i in 0..4 {
+            assert!(o.push_sack_block(block(i)));
+        }
+        assert!(!o.push_sack_block(block(9)));
+        assert_eq!(o.sack_blocks().len(), 4);
+        o.clear_sack_blocks();
+        assert_eq!(o, TcpOptions::default());
+    }
+
+    #[test]
+    fn encoded_lengths() {
+        let mut o = TcpOptions::default();
+        assert_eq!(o.encoded_len(), 0);
+        o.mss = Some(1460);
+        assert_eq!(o.encoded_len(), 4);
+        o.sack_permitted = true;
+        assert_eq!(o.encoded_len(), 8);
+        o.timestamps = Some((1, 2));
+        assert_eq!(o.encoded_len(), 16);
+        o.window_scale = Some(7);
+        assert_eq!(o.encoded_len(), 20);
+
+        let mut o = TcpOptions {
+            timestamps: Some((1, 2)),
+            ..TcpOptions::default()
+        };
+        for i in 0..4 {
+            o.push_sack_block(block(i));
+        }
+        // 12 (NOP NOP TS) + 4 + 3*8 = 40: only 3 blocks fit.
+        assert_eq!(o.emitted_sack_blocks(), 3);
+        assert_eq!(o.encoded_len(), 40);
+        o.timestamps = None;
+        assert_eq!(o.emitted_sack_blocks(), 4);
+        assert_eq!(o.encoded_len(), 36);
+    }
+
+    #[test]
+    fn linux_syn_layout() {
+        let o = TcpOptions {
+            mss: Some(1460),
+            window_scale: Some(7),
+            sack_permitted: true,
+            timestamps: Some((0x01020304, 0)),
+            ..TcpOptions::default()
+        };
+        let mut buf = [0u8; 40];
+        let n = o.emit(&mut buf);
+        assert_eq!(
+            &buf[..n],
+            &[2, 4, 0x05, 0xb4, 4, 2, 8, 10, 1, 2, 3, 4, 0, 0, 0, 0, 1, 3, 3, 7]
+        );
+        assert_eq!(TcpOptions::parse(&buf[..n]), Ok(o));
+    }
+
+    #[test]
+    fn eol_stops_parsing() {
+        let opts = [2, 4, 0, 100, 0, 0xFF, 0xFF, 0xFF];
+        assert_eq!(TcpOptions::parse(&opts).unwrap().mss, Some(100));
+    }
+
+    #[test]
+    fn duplicate_sack_option_replaces() {
+        let opts = [
+            5, 18, 0, 0, 0, 1, 0, 0, 0, 2, 0, 0, 0, 3, 0, 0, 0, 4, //
+            5, 10, 0, 0, 0, 9, 0, 0, 0, 10,
+        ];
+        let parsed = TcpOptions::parse(&opts).unwrap();
+        assert_eq!(parsed.sack_blocks(), &[SackBlock { left: 9, right: 10 }]);
+    }
+}
