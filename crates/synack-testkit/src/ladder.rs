@@ -253,9 +253,8 @@ pub fn render(trace: &Trace, opts: &LadderOptions, client: &str, server: &str) -
         if skipped > 0 {
             let _ = writeln!(
                 out,
-                "{:>8}  {}",
-                "⋮",
-                format!("⋮ {skipped} more segments (--full draws them all)")
+                "{:>8}  ⋮ {skipped} more segments (--full draws them all)",
+                "⋮"
             );
             skipped = 0;
         }
