@@ -61,9 +61,8 @@ impl std::error::Error for StackError {}
 pub struct HostConfig {
     pub addr: IpAddr,
     pub tcp: Config,
-    /// Seeds the RFC 6528 ISN secret (draw it from real randomness outside
-    /// tests).
-    pub isn_seed: u64,
+    /// The RFC 6528 ISN secret (draw it from real randomness outside tests).
+    pub isn_secret: IsnSecret,
     /// Ephemeral port range for `connect` (RFC 6335: 49152–65535).
     pub ephemeral_ports: (u16, u16),
 }
@@ -73,7 +72,7 @@ impl HostConfig {
         HostConfig {
             addr,
             tcp: Config::default(),
-            isn_seed: 0,
+            isn_secret: IsnSecret::from_seed(0),
             ephemeral_ports: (49152, 65535),
         }
     }
@@ -130,7 +129,7 @@ pub struct Host {
 impl Host {
     pub fn new(config: HostConfig) -> Host {
         Host {
-            secret: IsnSecret::from_seed(config.isn_seed),
+            secret: config.isn_secret,
             next_port: config.ephemeral_ports.0,
             config,
             slots: Vec::new(),

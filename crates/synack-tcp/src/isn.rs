@@ -12,15 +12,29 @@ use std::net::{IpAddr, SocketAddr};
 /// The 128-bit key for the ISN hash. Draw it once per stack from a real
 /// random source (or from the test seed).
 #[derive(Copy, Clone, Debug, PartialEq, Eq)]
-pub struct IsnSecret(pub [u8; 16]);
+pub struct IsnSecret {
+    key: [u8; 16],
+    /// Tests only: F is this constant instead of the keyed hash.
+    fixed: Option<u32>,
+}
 
 impl IsnSecret {
+    pub fn new(key: [u8; 16]) -> IsnSecret {
+        IsnSecret { key, fixed: None }
+    }
+
     /// Builds a secret from a 64-bit seed (for tests and the simulator).
     pub fn from_seed(seed: u64) -> IsnSecret {
         let mut key = [0u8; 16];
         key[..8].copy_from_slice(&seed.to_le_bytes());
         key[8..].copy_from_slice(&(!seed).rotate_left(17).to_le_bytes());
-        IsnSecret(key)
+        IsnSecret::new(key)
+    }
+
+    /// A predictable generator, ISN = `base` + M, for tests that need a
+    /// chosen ISN (e.g. to cross 2^32 early). Never use it on a network.
+    pub fn predictable(base: u32) -> IsnSecret {
+        IsnSecret { key: [0; 16], fixed: Some(base) }
     }
 
     /// RFC 6528 §3: ISN = M + F(localip, localport, remoteip, remoteport, secretkey).
@@ -32,7 +46,10 @@ impl IsnSecret {
         n = put_ip(&mut msg, n, remote.ip());
         msg[n..n + 2].copy_from_slice(&remote.port().to_be_bytes());
         n += 2;
-        let f = siphash24(&self.0, &msg[..n]) as u32;
+        let f = match self.fixed {
+            Some(f) => f,
+            None => siphash24(&self.key, &msg[..n]) as u32,
+        };
         let m = (now.as_micros() / 4) as u32;
         m.wrapping_add(f)
     }
@@ -121,5 +138,6 @@ mod tests {
         assert_eq!(t1.wrapping_sub(t0), 100);
         assert_ne!(s.isn(Instant::ZERO, a, c), t0);
         assert_ne!(IsnSecret::from_seed(8).isn(Instant::ZERO, a, b), t0);
+        assert_eq!(IsnSecret::predictable(u32::MAX).isn(Instant::from_micros(8), a, b), 1);
     }
 }

@@ -9,7 +9,7 @@ use std::io::Write;
 use std::net::{IpAddr, Ipv4Addr, SocketAddr};
 use synack_device::{Fate, Link, LinkConfig, PcapWriter, SendOutcome, Side};
 use synack_stack::{Handle, Host, HostConfig};
-use synack_tcp::{Config, Duration, Event, Instant};
+use synack_tcp::{Config, Duration, Event, Instant, IsnSecret};
 
 /// Client address used by default (inside the simulation only).
 pub const CLIENT_ADDR: IpAddr = IpAddr::V4(Ipv4Addr::new(10, 77, 0, 1));
@@ -28,6 +28,9 @@ pub struct WorldConfig {
     pub server_tcp: Config,
     pub client_addr: IpAddr,
     pub server_addr: IpAddr,
+    /// ISN generators of the two hosts (derived from the seed by default).
+    pub client_isn: IsnSecret,
+    pub server_isn: IsnSecret,
     /// Record a trace of segments and state changes.
     pub trace: bool,
     /// Give up (with an error naming the seed) after this many steps.
@@ -45,6 +48,8 @@ impl WorldConfig {
             server_tcp: Config::default(),
             client_addr: CLIENT_ADDR,
             server_addr: SERVER_ADDR,
+            client_isn: IsnSecret::from_seed(seed.wrapping_mul(0x9e37_79b9_7f4a_7c15) ^ 1),
+            server_isn: IsnSecret::from_seed(seed.wrapping_mul(0x9e37_79b9_7f4a_7c15) ^ 2),
             trace: true,
             max_steps: 10_000_000,
         }
@@ -111,10 +116,10 @@ impl World {
     pub fn new(cfg: WorldConfig) -> World {
         let mut client = HostConfig::new(cfg.client_addr);
         client.tcp = cfg.client_tcp;
-        client.isn_seed = cfg.seed.wrapping_mul(0x9e37_79b9_7f4a_7c15) ^ 1;
+        client.isn_secret = cfg.client_isn;
         let mut server = HostConfig::new(cfg.server_addr);
         server.tcp = cfg.server_tcp;
-        server.isn_seed = cfg.seed.wrapping_mul(0x9e37_79b9_7f4a_7c15) ^ 2;
+        server.isn_secret = cfg.server_isn;
         World {
             now: Instant::ZERO,
             link: Link::new(cfg.a_to_b, cfg.b_to_a, cfg.seed),

@@ -1,0 +1,153 @@
+//! Every demo scenario runs to completion and walks both sides through
+//! exactly the states the seeds' diagrams draw.
+
+use synack_device::Side;
+use synack_tcp::State::{self, *};
+use synack_testkit::scenarios::{self, DemoOptions};
+
+fn run(name: &str) -> synack_testkit::scenarios::Report {
+    let scenario = scenarios::find(name).expect("scenario exists");
+    let report = scenario.run(&DemoOptions { seed: 1, ..DemoOptions::default() }, None).expect("no pcap, no I/O");
+    assert_eq!(report.error, None, "scenario {name} failed");
+    report
+}
+
+fn states(name: &str) -> (Vec<State>, Vec<State>) {
+    let r = run(name);
+    (r.world.trace.states(Side::A), r.world.trace.states(Side::B))
+}
+
+#[test]
+fn handshake_close() {
+    let (client, server) = states("handshake-close");
+    assert_eq!(client, [Closed, SynSent, Established, FinWait1, FinWait2, TimeWait, Closed]);
+    assert_eq!(server, [Closed, Listen, SynReceived, Established, CloseWait, LastAck, Closed]);
+}
+
+#[test]
+fn simultaneous_open() {
+    let (client, server) = states("simultaneous-open");
+    assert_eq!(
+        client,
+        [Closed, SynSent, SynReceived, Established, FinWait1, FinWait2, TimeWait, Closed]
+    );
+    assert_eq!(server, [Closed, SynSent, SynReceived, Established, CloseWait, LastAck, Closed]);
+}
+
+#[test]
+fn simultaneous_close() {
+    let (client, server) = states("simultaneous-close");
+    assert_eq!(client, [Closed, SynSent, Established, FinWait1, Closing, TimeWait, Closed]);
+    assert_eq!(
+        server,
+        [Closed, Listen, SynReceived, Established, FinWait1, Closing, TimeWait, Closed]
+    );
+}
+
+#[test]
+fn half_close() {
+    let r = run("half-close");
+    let (client, server) = (r.world.trace.states(Side::A), r.world.trace.states(Side::B));
+    assert_eq!(client, [Closed, SynSent, Established, FinWait1, FinWait2, TimeWait, Closed]);
+    assert_eq!(server, [Closed, Listen, SynReceived, Established, CloseWait, LastAck, Closed]);
+    // The server sent data segments while in CLOSE-WAIT, after the client's FIN.
+    let data_from_server = r.world.trace.segments(Side::B).filter(|(_, s, _)| s.len > 0).count();
+    assert_eq!(data_from_server, 3);
+}
+
+#[test]
+fn lost_final_ack() {
+    let r = run("lost-final-ack");
+    let (client, server) = (r.world.trace.states(Side::A), r.world.trace.states(Side::B));
+    assert_eq!(client, [Closed, SynSent, Established, FinWait1, FinWait2, TimeWait, Closed]);
+    assert_eq!(server, [Closed, Listen, SynReceived, Established, CloseWait, LastAck, Closed]);
+    let fins = r.world.trace.segments(Side::B).filter(|(_, s, _)| s.flags.fin()).count();
+    assert_eq!(fins, 2, "the server's FIN is retransmitted once");
+    // The client's TIME-WAIT ends 2×MSL after the *second* ACK, not the first.
+    let acks: Vec<_> = r
+        .world
+        .trace
+        .segments(Side::A)
+        .filter(|(_, s, _)| s.flags.ack() && !s.flags.fin() && !s.flags.syn() && s.len == 0)
+        .map(|(t, _, _)| *t)
+        .collect();
+    let last_ack = *acks.last().unwrap();
+    let closed_at = r
+        .world
+        .trace
+        .events
+        .iter()
+        .find_map(|e| match e {
+            synack_testkit::TraceEvent::State { side: Side::A, transition, .. } if transition.to == Closed => {
+                Some(transition.at)
+            }
+            _ => None,
+        })
+        .unwrap();
+    assert_eq!(closed_at - last_ack, synack_tcp::Duration::from_secs(2));
+}
+
+#[test]
+fn closed_port() {
+    let r = run("closed-port");
+    assert_eq!(r.world.trace.states(Side::A), [Closed, SynSent, Closed]);
+    assert_eq!(r.world.trace.states(Side::B), []);
+    let rst: Vec<_> = r.world.trace.segments(Side::B).map(|(_, s, _)| s.flags).collect();
+    assert_eq!(rst.len(), 1);
+    assert!(rst[0].rst() && rst[0].ack(), "a SYN to a closed port gets RST,ACK");
+}
+
+#[test]
+fn connect_timeout() {
+    let r = run("connect-timeout");
+    assert_eq!(r.world.trace.states(Side::A), [Closed, SynSent, Closed]);
+    let times: Vec<u64> = r.world.trace.segments(Side::A).map(|(t, _, _)| t.as_millis()).collect();
+    // Initial RTO 1 s, doubling: 6 retransmissions (Linux's tcp_syn_retries).
+    assert_eq!(times, [0, 1000, 3000, 7000, 15000, 31000, 63000]);
+    assert_eq!(r.world.now.as_millis(), 127_000);
+}
+
+#[test]
+fn stale_syn() {
+    let r = run("stale-syn");
+    assert_eq!(
+        r.world.trace.states(Side::A),
+        [Closed, SynSent, Established, FinWait1, FinWait2, TimeWait, Closed]
+    );
+    assert_eq!(
+        r.world.trace.states(Side::B),
+        [Closed, Listen, SynReceived, Listen, SynReceived, Established, CloseWait, LastAck, Closed]
+    );
+    let rsts = r.world.trace.segments(Side::A).filter(|(_, s, _)| s.flags.rst()).count();
+    assert_eq!(rsts, 1);
+}
+
+#[test]
+fn lossy_transfer() {
+    let r = run("lossy-transfer");
+    let (client, server) = (r.world.trace.states(Side::A), r.world.trace.states(Side::B));
+    assert_eq!(client.first(), Some(&Closed));
+    assert_eq!(client.last(), Some(&Closed));
+    assert!(client.contains(&TimeWait));
+    assert_eq!(server, [Closed, Listen, SynReceived, Established, CloseWait, LastAck, Closed]);
+    assert!(r.world.link.stats(Side::A).lost > 0, "the link lost something");
+}
+
+#[test]
+fn every_scenario_is_tested_here() {
+    let names: Vec<&str> = scenarios::SCENARIOS.iter().map(|s| s.name).collect();
+    assert_eq!(
+        names,
+        [
+            "handshake-close",
+            "simultaneous-open",
+            "simultaneous-close",
+            "half-close",
+            "lost-final-ack",
+            "closed-port",
+            "connect-timeout",
+            "stale-syn",
+            "lossy-transfer"
+        ]
+    );
+}
