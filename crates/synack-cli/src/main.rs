@@ -178,13 +178,19 @@ fn demo(args: DemoArgs) -> ExitCode {
     } else {
         let cfg = scenarios::demo_config(&opts, scenario);
         let _ = writeln!(o,
-            "synack demo {} — {}\nseed {}, one-way delay {} ms, loss {}%, MSL {} s (TIME-WAIT lasts 2×MSL)\n",
+            "synack demo {} — {}\nseed {}, one-way delay {} ms, loss {}%, MSL {} s (TIME-WAIT lasts 2×MSL)\n\
+             {}; win is the receive window in bytes\n",
             scenario.name,
             scenario.about,
             opts.seed,
             cfg.a_to_b.delay.as_millis(),
             cfg.a_to_b.loss * 100.0,
-            cfg.client_tcp.msl.as_secs()
+            cfg.client_tcp.msl.as_secs(),
+            if args.absolute {
+                "seq/ack are raw sequence numbers"
+            } else {
+                "seq/ack count from each side's initial sequence number (--absolute shows raw numbers)"
+            }
         );
         let lopts = LadderOptions {
             absolute: args.absolute,

@@ -295,7 +295,8 @@ impl Host {
     pub fn poll_event(&mut self) -> Option<(Handle, Event)> {
         if self.events.is_empty() {
             // Application calls (connect, close, ...) change states too.
-            for h in self.handles() {
+            for i in 0..self.slots.len() {
+                let h = Handle { index: i as u32, generation: self.slots[i].generation };
                 self.drain_events(h);
             }
         }
@@ -511,7 +512,8 @@ impl Host {
 
     /// Runs every connection's expired timers.
     pub fn handle_timeout(&mut self, now: Instant) {
-        for h in self.handles() {
+        for i in 0..self.slots.len() {
+            let h = Handle { index: i as u32, generation: self.slots[i].generation };
             let due = self
                 .conn(h)
                 .and_then(|c| c.poll_timeout())

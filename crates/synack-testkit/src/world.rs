@@ -183,6 +183,10 @@ impl World {
 
     /// Adds an application note to the trace.
     pub fn note(&mut self, side: Side, text: impl Into<String>) {
+        // Keep the trace in order: state changes made by earlier application
+        // calls go in before the note.
+        self.collect_events(Side::A);
+        self.collect_events(Side::B);
         if self.tracing {
             self.trace.events.push(TraceEvent::Note {
                 at: self.now,
