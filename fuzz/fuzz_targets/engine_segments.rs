@@ -112,6 +112,8 @@ struct Harness {
     sent_any: bool,
     /// The peer's ISN, used by the handshake setups.
     peer_iss: u32,
+    /// Scratch space for emitting outgoing segments.
+    wire: Vec<u8>,
 }
 
 impl Harness {
@@ -125,7 +127,6 @@ impl Harness {
     fn drain(&mut self) {
         let config = self.conn.config().clone();
         let bound = transmit_bound(&config);
-        let mut buf = vec![0u8; 60 + config.send_buffer.max(1)];
         let mut ran_dry = false;
         for _ in 0..bound {
             let mss = usize::from(self.conn.info().mss);
@@ -153,7 +154,7 @@ impl Harness {
             // What the engine builds must be emittable and parse back the same.
             let (src, dst) = (t.local.ip(), t.remote.ip());
             if src.is_ipv4() == dst.is_ipv4() {
-                let out = &mut buf[..repr.buffer_len()];
+                let out = &mut self.wire[..repr.buffer_len()];
                 repr.emit(out, src, dst);
                 let again = TcpRepr::parse(out, src, dst, true)
                     .unwrap_or_else(|e| panic!("emitted segment does not parse: {e:?}: {repr:?}"));
@@ -263,6 +264,7 @@ fn setup(s: &mut Script<'_>) -> Harness {
     let peer_ws = s.u8();
     let peer_window = s.u16();
 
+    let config_send_buffer = config.send_buffer;
     let conn = match mode % 4 {
         0 | 3 => Connection::listen(config, now, listen_addr, secret),
         _ => Connection::connect(config, now, local, peer, secret),
@@ -275,6 +277,7 @@ fn setup(s: &mut Script<'_>) -> Harness {
         snd_max: SeqNum(0),
         sent_any: false,
         peer_iss,
+        wire: vec![0u8; 60 + config_send_buffer],
     };
     h.drain();
 

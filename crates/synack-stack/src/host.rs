@@ -296,7 +296,10 @@ impl Host {
         if self.events.is_empty() {
             // Application calls (connect, close, ...) change states too.
             for i in 0..self.slots.len() {
-                let h = Handle { index: i as u32, generation: self.slots[i].generation };
+                let h = Handle {
+                    index: i as u32,
+                    generation: self.slots[i].generation,
+                };
                 self.drain_events(h);
             }
         }
@@ -513,7 +516,10 @@ impl Host {
     /// Runs every connection's expired timers.
     pub fn handle_timeout(&mut self, now: Instant) {
         for i in 0..self.slots.len() {
-            let h = Handle { index: i as u32, generation: self.slots[i].generation };
+            let h = Handle {
+                index: i as u32,
+                generation: self.slots[i].generation,
+            };
             let due = self
                 .conn(h)
                 .and_then(|c| c.poll_timeout())

@@ -34,7 +34,10 @@ impl IsnSecret {
     /// A predictable generator, ISN = `base` + M, for tests that need a
     /// chosen ISN (e.g. to cross 2^32 early). Never use it on a network.
     pub fn predictable(base: u32) -> IsnSecret {
-        IsnSecret { key: [0; 16], fixed: Some(base) }
+        IsnSecret {
+            key: [0; 16],
+            fixed: Some(base),
+        }
     }
 
     /// RFC 6528 §3: ISN = M + F(localip, localport, remoteip, remoteport, secretkey).
@@ -138,6 +141,9 @@ mod tests {
         assert_eq!(t1.wrapping_sub(t0), 100);
         assert_ne!(s.isn(Instant::ZERO, a, c), t0);
         assert_ne!(IsnSecret::from_seed(8).isn(Instant::ZERO, a, b), t0);
-        assert_eq!(IsnSecret::predictable(u32::MAX).isn(Instant::from_micros(8), a, b), 1);
+        assert_eq!(
+            IsnSecret::predictable(u32::MAX).isn(Instant::from_micros(8), a, b),
+            1
+        );
     }
 }

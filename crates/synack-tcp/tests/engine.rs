@@ -4,14 +4,13 @@
 
 use std::net::SocketAddr;
 use synack_tcp::{
-    check_rst, segment_acceptable, CloseReason, Config, Connection, Duration, Error, Instant, IsnSecret, RstVerdict,
-    SeqNum, State,
+    check_rst, segment_acceptable, CloseReason, Config, Connection, Duration, Error, Instant,
+    IsnSecret, RstVerdict, SeqNum, State,
 };
 use synack_wire::{TcpFlags, TcpOptions, TcpRepr};
 
 const ACK: TcpFlags = TcpFlags::ACK;
 const SYN: TcpFlags = TcpFlags::SYN;
-const FIN: TcpFlags = TcpFlags::FIN;
 const RST: TcpFlags = TcpFlags::RST;
 
 fn addr(s: &str) -> SocketAddr {
@@ -68,17 +67,32 @@ fn feed(c: &mut Connection, now: Instant, seg: &Out) {
     let mut r = seg.repr();
     r.src_port = if src.port() == 0 { 40000 } else { src.port() };
     r.dst_port = dst.port();
-    let src_ip = if src.ip().is_unspecified() { addr("10.0.0.1:0").ip() } else { src.ip() };
+    let src_ip = if src.ip().is_unspecified() {
+        addr("10.0.0.1:0").ip()
+    } else {
+        src.ip()
+    };
     c.handle_segment(now, src_ip, dst.ip(), &r);
     c.check_invariants().unwrap();
 }
 
 fn seg(seq: u32, ack: u32, flags: TcpFlags, payload: &[u8]) -> Out {
-    Out { seq, ack, flags, window: 65535, options: TcpOptions::default(), payload: payload.to_vec() }
+    Out {
+        seq,
+        ack,
+        flags,
+        window: 65535,
+        options: TcpOptions::default(),
+        payload: payload.to_vec(),
+    }
 }
 
 fn config() -> Config {
-    Config { msl: Duration::from_secs(1), window_scaling: false, ..Config::default() }
+    Config {
+        msl: Duration::from_secs(1),
+        window_scaling: false,
+        ..Config::default()
+    }
 }
 
 /// Two connections wired back to back with zero delay; `drop` decides which
@@ -94,7 +108,13 @@ impl Pair {
     fn new(ca: Config, cb: Config) -> Pair {
         let now = Instant::ZERO;
         let b = Connection::listen(cb, now, addr("10.0.0.2:80"), IsnSecret::from_seed(2));
-        let a = Connection::connect(ca, now, addr("10.0.0.1:40000"), addr("10.0.0.2:80"), IsnSecret::from_seed(1));
+        let a = Connection::connect(
+            ca,
+            now,
+            addr("10.0.0.1:40000"),
+            addr("10.0.0.2:80"),
+            IsnSecret::from_seed(1),
+        );
         Pair { a, b, now }
     }
 
@@ -111,12 +131,17 @@ impl Pair {
             for s in from_a {
                 if !drop('a', &s) {
                     let b = &mut self.b;
-                    b.handle_segment(self.now, addr("10.0.0.1:0").ip(), addr("10.0.0.2:0").ip(), &{
-                        let mut r = s.repr();
-                        r.src_port = 40000;
-                        r.dst_port = 80;
-                        r
-                    });
+                    b.handle_segment(
+                        self.now,
+                        addr("10.0.0.1:0").ip(),
+                        addr("10.0.0.2:0").ip(),
+                        &{
+                            let mut r = s.repr();
+                            r.src_port = 40000;
+                            r.dst_port = 80;
+                            r
+                        },
+                    );
                     b.check_invariants().unwrap();
                 }
                 log.push(('a', s));
@@ -126,7 +151,12 @@ impl Pair {
                     let mut r = s.repr();
                     r.src_port = 80;
                     r.dst_port = 40000;
-                    self.a.handle_segment(self.now, addr("10.0.0.2:0").ip(), addr("10.0.0.1:0").ip(), &r);
+                    self.a.handle_segment(
+                        self.now,
+                        addr("10.0.0.2:0").ip(),
+                        addr("10.0.0.1:0").ip(),
+                        &r,
+                    );
                     self.a.check_invariants().unwrap();
                 }
                 log.push(('b', s));
@@ -137,7 +167,10 @@ impl Pair {
 
     /// Advances to the earliest timer and fires it.
     fn tick(&mut self) -> bool {
-        let next = [self.a.poll_timeout(), self.b.poll_timeout()].into_iter().flatten().min();
+        let next = [self.a.poll_timeout(), self.b.poll_timeout()]
+            .into_iter()
+            .flatten()
+            .min();
         match next {
             Some(t) => {
                 self.now = self.now.max(t);
@@ -171,7 +204,11 @@ fn acceptability_table() {
         (1010, 5, 10, false),
     ];
     for (seq, len, wnd, ok) in cases {
-        assert_eq!(segment_acceptable(SeqNum(seq), len, n, wnd), ok, "seq={seq} len={len} wnd={wnd}");
+        assert_eq!(
+            segment_acceptable(SeqNum(seq), len, n, wnd),
+            ok,
+            "seq={seq} len={len} wnd={wnd}"
+        );
     }
     // The same across 2^32.
     let n = SeqNum(u32::MAX - 2);
@@ -210,7 +247,10 @@ fn rst_validation_table() {
 fn handshake_then_data_then_close() {
     let mut p = Pair::new(config(), config());
     p.exchange(|_, _| false);
-    assert_eq!((p.a.state(), p.b.state()), (State::Established, State::Established));
+    assert_eq!(
+        (p.a.state(), p.b.state()),
+        (State::Established, State::Established)
+    );
     assert_eq!(p.a.send(b"hello").unwrap(), 5);
     p.exchange(|_, _| false);
     let mut buf = [0u8; 16];
@@ -219,7 +259,10 @@ fn handshake_then_data_then_close() {
     assert_eq!(p.b.recv(&mut buf), Err(Error::WouldBlock));
     p.a.close(p.now);
     p.exchange(|_, _| false);
-    assert_eq!((p.a.state(), p.b.state()), (State::FinWait2, State::CloseWait));
+    assert_eq!(
+        (p.a.state(), p.b.state()),
+        (State::FinWait2, State::CloseWait)
+    );
     assert_eq!(p.b.recv(&mut buf).unwrap(), 0, "EOF after the FIN");
     // Half-close: the passive side still sends, the active side still reads.
     p.b.send(b"bye").unwrap();
@@ -237,7 +280,13 @@ fn handshake_then_data_then_close() {
 #[test]
 fn mss_defaults_to_536_without_the_option() {
     let now = Instant::ZERO;
-    let mut c = Connection::connect(config(), now, addr("10.0.0.1:40000"), addr("10.0.0.2:80"), IsnSecret::from_seed(1));
+    let mut c = Connection::connect(
+        config(),
+        now,
+        addr("10.0.0.1:40000"),
+        addr("10.0.0.2:80"),
+        IsnSecret::from_seed(1),
+    );
     let syn = drain(&mut c, now).remove(0);
     assert_eq!(syn.options.mss, Some(1460));
     // SYN,ACK without any options.
@@ -245,20 +294,37 @@ fn mss_defaults_to_536_without_the_option() {
     assert_eq!(c.state(), State::Established);
     c.send(&[7u8; 3000]).unwrap();
     let out = drain(&mut c, now);
-    assert!(out.iter().all(|s| s.payload.len() <= 536), "{:?}", out.iter().map(|s| s.payload.len()).collect::<Vec<_>>());
+    assert!(
+        out.iter().all(|s| s.payload.len() <= 536),
+        "{:?}",
+        out.iter().map(|s| s.payload.len()).collect::<Vec<_>>()
+    );
     assert_eq!(c.info().mss, 536);
 }
 
 #[test]
 fn syn_sent_resets_an_ack_for_something_else() {
     let now = Instant::ZERO;
-    let mut c = Connection::connect(config(), now, addr("10.0.0.1:40000"), addr("10.0.0.2:80"), IsnSecret::from_seed(1));
+    let mut c = Connection::connect(
+        config(),
+        now,
+        addr("10.0.0.1:40000"),
+        addr("10.0.0.2:80"),
+        IsnSecret::from_seed(1),
+    );
     let syn = drain(&mut c, now).remove(0);
     // RFC 9293 §3.10.7.3: SEG.ACK =< ISS or > SND.NXT → <SEQ=SEG.ACK><CTL=RST>.
-    feed(&mut c, now, &seg(7000, syn.seq.wrapping_add(1000), SYN | ACK, b""));
+    feed(
+        &mut c,
+        now,
+        &seg(7000, syn.seq.wrapping_add(1000), SYN | ACK, b""),
+    );
     let out = drain(&mut c, now);
     assert_eq!(out.len(), 1);
-    assert_eq!((out[0].flags, out[0].seq), (RST, syn.seq.wrapping_add(1000)));
+    assert_eq!(
+        (out[0].flags, out[0].seq),
+        (RST, syn.seq.wrapping_add(1000))
+    );
     assert_eq!(c.state(), State::SynSent);
     // A RST with an unacceptable ACK is ignored; with no ACK, too.
     feed(&mut c, now, &seg(0, syn.seq, RST | ACK, b""));
@@ -279,8 +345,15 @@ fn listener_returns_to_listen_on_rst_and_accepts_again() {
     let synack = drain(&mut l, now).remove(0);
     assert_eq!((synack.flags, synack.ack), (SYN | ACK, 501));
     feed(&mut l, now, &seg(501, 0, RST, b""));
-    assert_eq!(l.state(), State::Listen, "a passive open goes back to LISTEN");
-    assert!(l.poll_timeout().is_none(), "no SYN,ACK retransmission is left armed");
+    assert_eq!(
+        l.state(),
+        State::Listen,
+        "a passive open goes back to LISTEN"
+    );
+    assert!(
+        l.poll_timeout().is_none(),
+        "no SYN,ACK retransmission is left armed"
+    );
     feed(&mut l, now, &seg(900, 0, SYN, b""));
     assert_eq!(l.state(), State::SynReceived);
     let synack = drain(&mut l, now).remove(0);
@@ -306,7 +379,10 @@ fn lost_syn_ack_is_recovered_by_retransmission() {
         lost |= drop;
         drop
     });
-    assert_eq!((p.a.state(), p.b.state()), (State::SynSent, State::SynReceived));
+    assert_eq!(
+        (p.a.state(), p.b.state()),
+        (State::SynSent, State::SynReceived)
+    );
     while p.a.state() != State::Established || p.b.state() != State::Established {
         assert!(p.tick());
         p.exchange(|_, _| false);
@@ -325,7 +401,10 @@ fn lost_final_handshake_ack_is_recovered() {
         lost |= drop;
         drop
     });
-    assert_eq!((p.a.state(), p.b.state()), (State::Established, State::SynReceived));
+    assert_eq!(
+        (p.a.state(), p.b.state()),
+        (State::Established, State::SynReceived)
+    );
     // The server retransmits its SYN,ACK; the client (ESTABLISHED) finds it
     // old and ACKs it, which completes the server's side.
     assert!(p.tick());
@@ -346,9 +425,16 @@ fn rst_in_window_gets_a_challenge_ack_exact_rst_resets() {
     assert_eq!(p.a.state(), State::Established);
     let out = drain(&mut p.a, now);
     assert_eq!(out.len(), 1);
-    assert_eq!((out[0].flags, out[0].seq, out[0].ack), (ACK, info.snd_nxt.0, info.rcv_nxt.0));
+    assert_eq!(
+        (out[0].flags, out[0].seq, out[0].ack),
+        (ACK, info.snd_nxt.0, info.rcv_nxt.0)
+    );
     // Outside the window: silently dropped.
-    feed(&mut p.a, now, &seg(info.rcv_nxt.0.wrapping_sub(10), 0, RST, b""));
+    feed(
+        &mut p.a,
+        now,
+        &seg(info.rcv_nxt.0.wrapping_sub(10), 0, RST, b""),
+    );
     assert!(drain(&mut p.a, now).is_empty());
     // A SYN in a synchronized state: challenge ACK, never a reset (RFC 5961 §4).
     feed(&mut p.a, now, &seg(info.rcv_nxt.0, 0, SYN, b""));
@@ -357,7 +443,10 @@ fn rst_in_window_gets_a_challenge_ack_exact_rst_resets() {
     // Exactly at RCV.NXT: reset.
     feed(&mut p.a, now, &seg(info.rcv_nxt.0, 0, RST, b""));
     assert_eq!(p.a.state(), State::Closed);
-    assert_eq!(p.a.recv(&mut [0; 4]), Err(Error::Closed(CloseReason::Reset)));
+    assert_eq!(
+        p.a.recv(&mut [0; 4]),
+        Err(Error::Closed(CloseReason::Reset))
+    );
 }
 
 #[test]
@@ -383,10 +472,15 @@ fn time_wait_ignores_rst_and_reacks_a_retransmitted_fin() {
     p.exchange(|_, _| false);
     p.b.close(p.now);
     let log = p.exchange(|_, _| false);
-    let fin = log.iter().find(|(f, s)| *f == 'b' && s.flags.fin()).unwrap().1.clone();
+    let fin = log
+        .iter()
+        .find(|(f, s)| *f == 'b' && s.flags.fin())
+        .unwrap()
+        .1
+        .clone();
     assert_eq!(p.a.state(), State::TimeWait);
     let first_deadline = p.a.poll_timeout().unwrap();
-    p.now = p.now + Duration::from_millis(500);
+    p.now += Duration::from_millis(500);
     let now = p.now;
     // RFC 1337: a RST must not end TIME-WAIT early.
     feed(&mut p.a, now, &seg(fin.seq + 1, 0, RST, b""));
@@ -416,7 +510,9 @@ fn fin_wait_1_with_fin_ack_goes_straight_to_time_wait() {
     assert!(finack.flags.fin() && finack.flags.ack() && finack.ack == fin.seq + 1);
     feed(&mut p.a, now, &finack);
     assert_eq!(p.a.state(), State::TimeWait);
-    let Some(synack_tcp::Event::StateChanged(_)) = p.a.poll_event() else { panic!() };
+    let Some(synack_tcp::Event::StateChanged(_)) = p.a.poll_event() else {
+        panic!()
+    };
     let transitions: Vec<_> = std::iter::from_fn(|| p.a.poll_event()).collect();
     let last = match transitions.last().unwrap() {
         synack_tcp::Event::StateChanged(t) => *t,
@@ -426,7 +522,10 @@ fn fin_wait_1_with_fin_ack_goes_straight_to_time_wait() {
 
 #[test]
 fn zero_window_is_probed_until_it_opens() {
-    let small = Config { recv_buffer: 4096, ..config() };
+    let small = Config {
+        recv_buffer: 4096,
+        ..config()
+    };
     let mut p = Pair::new(config(), small);
     p.exchange(|_, _| false);
     let data: Vec<u8> = (0..20_000u32).map(|i| i as u8).collect();
@@ -439,7 +538,11 @@ fn zero_window_is_probed_until_it_opens() {
     let mut probes = 0;
     for _ in 0..6 {
         assert!(p.tick());
-        probes += p.exchange(|_, _| false).iter().filter(|(f, s)| *f == 'a' && s.payload.len() == 1).count();
+        probes += p
+            .exchange(|_, _| false)
+            .iter()
+            .filter(|(f, s)| *f == 'a' && s.payload.len() == 1)
+            .count();
     }
     assert!(probes >= 5, "{probes} probes");
     assert_eq!(p.a.state(), State::Established);
@@ -473,7 +576,10 @@ fn retransmission_timeout_backs_off_exponentially() {
         times.push(p.now);
         p.exchange(|from, _| from == 'a');
     }
-    let gaps: Vec<u128> = times.windows(2).map(|w| (w[1] - w[0]).as_millis()).collect();
+    let gaps: Vec<u128> = times
+        .windows(2)
+        .map(|w| (w[1] - w[0]).as_millis())
+        .collect();
     assert_eq!(gaps.len(), 3);
     assert_eq!(gaps[1], gaps[0] * 2);
     assert_eq!(gaps[2], gaps[1] * 2);
@@ -482,7 +588,10 @@ fn retransmission_timeout_backs_off_exponentially() {
 
 #[test]
 fn out_of_order_segments_are_reassembled_within_a_bound() {
-    let cfg = Config { max_ooo_ranges: 2, ..config() };
+    let cfg = Config {
+        max_ooo_ranges: 2,
+        ..config()
+    };
     let now = Instant::ZERO;
     let mut l = Connection::listen(cfg, now, addr("10.0.0.2:80"), IsnSecret::from_seed(2));
     feed(&mut l, now, &seg(u32::MAX - 1, 0, SYN, b""));
@@ -496,7 +605,10 @@ fn out_of_order_segments_are_reassembled_within_a_bound() {
     feed(&mut l, now, &seg(base.wrapping_add(30), a, ACK, b"!!!!!")); // over the bound: dropped
     assert_eq!(l.stats().ooo_dropped, 1);
     let dupacks = drain(&mut l, now);
-    assert!(dupacks.iter().all(|s| s.ack == base), "out-of-order data is ACKed at RCV.NXT");
+    assert!(
+        dupacks.iter().all(|s| s.ack == base),
+        "out-of-order data is ACKed at RCV.NXT"
+    );
     feed(&mut l, now, &seg(base, a, ACK, b"abcdefghij"));
     feed(&mut l, now, &seg(base.wrapping_add(15), a, ACK, b"pqrst"));
     let mut buf = [0u8; 64];
@@ -507,8 +619,15 @@ fn out_of_order_segments_are_reassembled_within_a_bound() {
 
 #[test]
 fn window_scale_only_when_both_offer_it() {
-    let on = Config { window_scaling: true, recv_buffer: 1 << 20, ..config() };
-    let off = Config { window_scaling: false, ..config() };
+    let on = Config {
+        window_scaling: true,
+        recv_buffer: 1 << 20,
+        ..config()
+    };
+    let off = Config {
+        window_scaling: false,
+        ..config()
+    };
     let mut p = Pair::new(on.clone(), on.clone());
     p.exchange(|_, _| false);
     assert_eq!((p.a.info().rcv_wscale, p.a.info().snd_wscale), (5, 5));
@@ -520,9 +639,18 @@ fn window_scale_only_when_both_offer_it() {
 
 #[test]
 fn connect_times_out_after_syn_retries() {
-    let cfg = Config { syn_retries: 2, ..config() };
+    let cfg = Config {
+        syn_retries: 2,
+        ..config()
+    };
     let now = Instant::ZERO;
-    let mut c = Connection::connect(cfg, now, addr("10.0.0.1:40000"), addr("10.0.0.2:80"), IsnSecret::from_seed(1));
+    let mut c = Connection::connect(
+        cfg,
+        now,
+        addr("10.0.0.1:40000"),
+        addr("10.0.0.2:80"),
+        IsnSecret::from_seed(1),
+    );
     let mut sends = vec![];
     let mut t = now;
     loop {

@@ -546,6 +546,10 @@ fn connect_timeout(w: &mut World, out: &mut Vec<String>) -> Result<(), String> {
             Verdict::Pass
         }
     });
+    w.note(
+        Side::A,
+        "(network) everything the client sends is lost: a black hole",
+    );
     let c = connect(w, SERVER_PORT)?;
     w.run_until(|w| w.conn(Side::A, c).state() == State::Closed)
         .map_err(werr)?;
@@ -580,6 +584,7 @@ fn stale_syn(w: &mut World, out: &mut Vec<String>) -> Result<(), String> {
         }
     });
     let c = connect(w, SERVER_PORT)?;
+    w.note(Side::A, "(network) this SYN is held back 30 ms");
     w.flush();
     let info = w.conn(Side::A, c).info();
     let mut options = TcpOptions::default();

@@ -217,7 +217,7 @@ pub fn fate_name(o: &SendOutcome) -> &'static str {
         Fate::TooBig => "too-big",
         Fate::Queued if o.corrupted => "corrupted",
         Fate::Queued if o.duplicated => "duplicated",
-        Fate::Queued if o.reordered => "reordered",
+        Fate::Queued if o.reordered => "delayed",
         Fate::Queued => "delivered",
     }
 }

@@ -57,7 +57,9 @@ fn lossy_transfer_sweep_200_seeds() {
             .sum();
         let corrupted = w.link.stats(Side::A).corrupted + w.link.stats(Side::B).corrupted;
         if caught != corrupted {
-            return Err(format!("{corrupted} corrupted packets arrived but {caught} were dropped as bad"));
+            return Err(format!(
+                "{corrupted} corrupted packets arrived but {caught} were dropped as bad"
+            ));
         }
         Ok(())
     });
@@ -65,7 +67,10 @@ fn lossy_transfer_sweep_200_seeds() {
         "sweep: 200 seeds; link lost {}, corrupted {}, duplicated {}, reordered {} packets in all",
         totals.0, totals.1, totals.2, totals.3
     );
-    assert!(failures.is_empty(), "failing seeds (replay with that seed): {failures:?}");
+    assert!(
+        failures.is_empty(),
+        "failing seeds (replay with that seed): {failures:?}"
+    );
     assert!(totals.0 > 0 && totals.1 > 0 && totals.2 > 0 && totals.3 > 0);
 }
 
@@ -86,7 +91,11 @@ impl Write for SharedBuf {
 fn pcap_of(seed: u64) -> Vec<u8> {
     let scenario = scenarios::find("lossy-transfer").unwrap();
     let buf = SharedBuf::default();
-    let opts = DemoOptions { seed, loss: Some(0.08), ..DemoOptions::default() };
+    let opts = DemoOptions {
+        seed,
+        loss: Some(0.08),
+        ..DemoOptions::default()
+    };
     let report = scenario.run(&opts, Some(Box::new(buf.clone()))).unwrap();
     assert_eq!(report.error, None);
     let bytes = buf.0.borrow().clone();
@@ -99,7 +108,10 @@ fn same_seed_gives_byte_identical_pcaps() {
     let b = pcap_of(42);
     assert!(a.len() > 1_000_000);
     assert!(a == b, "two runs with seed 42 differ");
-    assert!(pcap_of(43) != a, "a different seed should give a different run");
+    assert!(
+        pcap_of(43) != a,
+        "a different seed should give a different run"
+    );
     // And the capture reads back packet by packet.
     let packets = synack_device::pcap::read_pcap(&a).unwrap();
     assert!(packets.len() > 700);
@@ -109,7 +121,12 @@ fn same_seed_gives_byte_identical_pcaps() {
 /// sequence comparison on both sides crosses the wrap.
 #[test]
 fn transfer_across_sequence_wrap() {
-    let mut cfg = WorldConfig::new(7, LinkConfig::ideal().with_delay(Duration::from_millis(5)).with_loss(0.03));
+    let mut cfg = WorldConfig::new(
+        7,
+        LinkConfig::ideal()
+            .with_delay(Duration::from_millis(5))
+            .with_loss(0.03),
+    );
     cfg.client_isn = IsnSecret::predictable(u32::MAX - 20_000);
     // The server's ISN is drawn when the SYN arrives (t = 5 ms = 1250 ticks).
     cfg.server_isn = IsnSecret::predictable(u32::MAX - 30_000 - 1250);
@@ -191,7 +208,10 @@ fn segment(src_port: u16, dst_port: u16, seq: u32, ack: u32, flags: TcpFlags) ->
 /// passive open sends it back to LISTEN; the listener keeps accepting.
 #[test]
 fn rst_to_half_open_child_leaves_listener_accepting() {
-    let mut w = World::new(WorldConfig::new(3, LinkConfig::ideal().with_delay(Duration::from_millis(10))));
+    let mut w = World::new(WorldConfig::new(
+        3,
+        LinkConfig::ideal().with_delay(Duration::from_millis(10)),
+    ));
     let now = w.now;
     let l = w.server.listen(now, 80).unwrap();
     // The client's SYN,ACK answer is lost, so the server child stays half-open.
@@ -205,18 +225,40 @@ fn rst_to_half_open_child_leaves_listener_accepting() {
     let to = w.server_addr(80);
     let c = w.client.connect(now, to).unwrap();
     w.run_for(Duration::from_millis(15)).unwrap();
-    assert_eq!(w.server.handles().len(), 2, "listener and one half-open child");
+    assert_eq!(
+        w.server.handles().len(),
+        2,
+        "listener and one half-open child"
+    );
     let ci = w.conn(Side::A, c).info();
     // A RST exactly at the child's RCV.NXT (client ISS + 1).
-    let rst = segment(ci.local.port(), 80, ci.iss.0.wrapping_add(1), 0, TcpFlags::RST);
+    let rst = segment(
+        ci.local.port(),
+        80,
+        ci.iss.0.wrapping_add(1),
+        0,
+        TcpFlags::RST,
+    );
     let mut pkt = [0u8; 64];
     let n = synack_stack::write_packet(&mut pkt, ci.local.ip(), ci.remote.ip(), &rst).unwrap();
     w.inject(Side::A, &pkt[..n]);
     w.run_for(Duration::from_millis(15)).unwrap();
-    assert_eq!(w.server.handles(), vec![l], "the half-open child is gone, the listener stays");
+    assert_eq!(
+        w.server.handles(),
+        vec![l],
+        "the half-open child is gone, the listener stays"
+    );
     assert_eq!(w.server.conn(l).unwrap().state(), State::Listen);
     let server_states = w.trace.states(Side::B);
-    assert_eq!(server_states, [State::Closed, State::Listen, State::SynReceived, State::Listen]);
+    assert_eq!(
+        server_states,
+        [
+            State::Closed,
+            State::Listen,
+            State::SynReceived,
+            State::Listen
+        ]
+    );
 
     // The client's SYN retransmission now finds the listener and connects.
     w.clear_filter();
@@ -226,8 +268,12 @@ fn rst_to_half_open_child_leaves_listener_accepting() {
         s.is_some()
     })
     .unwrap();
-    w.run_until(|w| w.conn(Side::A, c).state() == State::Established).unwrap();
-    assert_eq!(w.server.conn(s.unwrap()).unwrap().state(), State::Established);
+    w.run_until(|w| w.conn(Side::A, c).state() == State::Established)
+        .unwrap();
+    assert_eq!(
+        w.server.conn(s.unwrap()).unwrap().state(),
+        State::Established
+    );
 }
 
 /// nmap's view of ports (SPEC §2): SYN to a closed port → RST,ACK; a bare
@@ -254,7 +300,12 @@ fn closed_and_listening_ports_answer_like_rfc_9293() {
         let n = synack_stack::write_packet(&mut pkt, a, b, &seg).unwrap();
         w.inject(Side::A, &pkt[..n]);
         w.run_until_idle().unwrap();
-        let replies: Vec<_> = w.trace.segments(Side::B).skip(before).map(|(_, s, _)| *s).collect();
+        let replies: Vec<_> = w
+            .trace
+            .segments(Side::B)
+            .skip(before)
+            .map(|(_, s, _)| *s)
+            .collect();
         match want {
             None => assert!(replies.is_empty(), "{flags} to :{port} got {replies:?}"),
             Some(f) => {
@@ -271,4 +322,3 @@ fn closed_and_listening_ports_answer_like_rfc_9293() {
         }
     }
 }
-

@@ -7,7 +7,15 @@ use synack_testkit::scenarios::{self, DemoOptions};
 
 fn run(name: &str) -> synack_testkit::scenarios::Report {
     let scenario = scenarios::find(name).expect("scenario exists");
-    let report = scenario.run(&DemoOptions { seed: 1, ..DemoOptions::default() }, None).expect("no pcap, no I/O");
+    let report = scenario
+        .run(
+            &DemoOptions {
+                seed: 1,
+                ..DemoOptions::default()
+            },
+            None,
+        )
+        .expect("no pcap, no I/O");
     assert_eq!(report.error, None, "scenario {name} failed");
     report
 }
@@ -20,8 +28,30 @@ fn states(name: &str) -> (Vec<State>, Vec<State>) {
 #[test]
 fn handshake_close() {
     let (client, server) = states("handshake-close");
-    assert_eq!(client, [Closed, SynSent, Established, FinWait1, FinWait2, TimeWait, Closed]);
-    assert_eq!(server, [Closed, Listen, SynReceived, Established, CloseWait, LastAck, Closed]);
+    assert_eq!(
+        client,
+        [
+            Closed,
+            SynSent,
+            Established,
+            FinWait1,
+            FinWait2,
+            TimeWait,
+            Closed
+        ]
+    );
+    assert_eq!(
+        server,
+        [
+            Closed,
+            Listen,
+            SynReceived,
+            Established,
+            CloseWait,
+            LastAck,
+            Closed
+        ]
+    );
 }
 
 #[test]
@@ -29,18 +59,58 @@ fn simultaneous_open() {
     let (client, server) = states("simultaneous-open");
     assert_eq!(
         client,
-        [Closed, SynSent, SynReceived, Established, FinWait1, FinWait2, TimeWait, Closed]
+        [
+            Closed,
+            SynSent,
+            SynReceived,
+            Established,
+            FinWait1,
+            FinWait2,
+            TimeWait,
+            Closed
+        ]
     );
-    assert_eq!(server, [Closed, SynSent, SynReceived, Established, CloseWait, LastAck, Closed]);
+    assert_eq!(
+        server,
+        [
+            Closed,
+            SynSent,
+            SynReceived,
+            Established,
+            CloseWait,
+            LastAck,
+            Closed
+        ]
+    );
 }
 
 #[test]
 fn simultaneous_close() {
     let (client, server) = states("simultaneous-close");
-    assert_eq!(client, [Closed, SynSent, Established, FinWait1, Closing, TimeWait, Closed]);
+    assert_eq!(
+        client,
+        [
+            Closed,
+            SynSent,
+            Established,
+            FinWait1,
+            Closing,
+            TimeWait,
+            Closed
+        ]
+    );
     assert_eq!(
         server,
-        [Closed, Listen, SynReceived, Established, FinWait1, Closing, TimeWait, Closed]
+        [
+            Closed,
+            Listen,
+            SynReceived,
+            Established,
+            FinWait1,
+            Closing,
+            TimeWait,
+            Closed
+        ]
     );
 }
 
@@ -48,10 +118,37 @@ fn simultaneous_close() {
 fn half_close() {
     let r = run("half-close");
     let (client, server) = (r.world.trace.states(Side::A), r.world.trace.states(Side::B));
-    assert_eq!(client, [Closed, SynSent, Established, FinWait1, FinWait2, TimeWait, Closed]);
-    assert_eq!(server, [Closed, Listen, SynReceived, Established, CloseWait, LastAck, Closed]);
+    assert_eq!(
+        client,
+        [
+            Closed,
+            SynSent,
+            Established,
+            FinWait1,
+            FinWait2,
+            TimeWait,
+            Closed
+        ]
+    );
+    assert_eq!(
+        server,
+        [
+            Closed,
+            Listen,
+            SynReceived,
+            Established,
+            CloseWait,
+            LastAck,
+            Closed
+        ]
+    );
     // The server sent data segments while in CLOSE-WAIT, after the client's FIN.
-    let data_from_server = r.world.trace.segments(Side::B).filter(|(_, s, _)| s.len > 0).count();
+    let data_from_server = r
+        .world
+        .trace
+        .segments(Side::B)
+        .filter(|(_, s, _)| s.len > 0)
+        .count();
     assert_eq!(data_from_server, 3);
 }
 
@@ -59,9 +156,36 @@ fn half_close() {
 fn lost_final_ack() {
     let r = run("lost-final-ack");
     let (client, server) = (r.world.trace.states(Side::A), r.world.trace.states(Side::B));
-    assert_eq!(client, [Closed, SynSent, Established, FinWait1, FinWait2, TimeWait, Closed]);
-    assert_eq!(server, [Closed, Listen, SynReceived, Established, CloseWait, LastAck, Closed]);
-    let fins = r.world.trace.segments(Side::B).filter(|(_, s, _)| s.flags.fin()).count();
+    assert_eq!(
+        client,
+        [
+            Closed,
+            SynSent,
+            Established,
+            FinWait1,
+            FinWait2,
+            TimeWait,
+            Closed
+        ]
+    );
+    assert_eq!(
+        server,
+        [
+            Closed,
+            Listen,
+            SynReceived,
+            Established,
+            CloseWait,
+            LastAck,
+            Closed
+        ]
+    );
+    let fins = r
+        .world
+        .trace
+        .segments(Side::B)
+        .filter(|(_, s, _)| s.flags.fin())
+        .count();
     assert_eq!(fins, 2, "the server's FIN is retransmitted once");
     // The client's TIME-WAIT ends 2×MSL after the *second* ACK, not the first.
     let acks: Vec<_> = r
@@ -78,9 +202,11 @@ fn lost_final_ack() {
         .events
         .iter()
         .find_map(|e| match e {
-            synack_testkit::TraceEvent::State { side: Side::A, transition, .. } if transition.to == Closed => {
-                Some(transition.at)
-            }
+            synack_testkit::TraceEvent::State {
+                side: Side::A,
+                transition,
+                ..
+            } if transition.to == Closed => Some(transition.at),
             _ => None,
         })
         .unwrap();
@@ -92,16 +218,29 @@ fn closed_port() {
     let r = run("closed-port");
     assert_eq!(r.world.trace.states(Side::A), [Closed, SynSent, Closed]);
     assert_eq!(r.world.trace.states(Side::B), []);
-    let rst: Vec<_> = r.world.trace.segments(Side::B).map(|(_, s, _)| s.flags).collect();
+    let rst: Vec<_> = r
+        .world
+        .trace
+        .segments(Side::B)
+        .map(|(_, s, _)| s.flags)
+        .collect();
     assert_eq!(rst.len(), 1);
-    assert!(rst[0].rst() && rst[0].ack(), "a SYN to a closed port gets RST,ACK");
+    assert!(
+        rst[0].rst() && rst[0].ack(),
+        "a SYN to a closed port gets RST,ACK"
+    );
 }
 
 #[test]
 fn connect_timeout() {
     let r = run("connect-timeout");
     assert_eq!(r.world.trace.states(Side::A), [Closed, SynSent, Closed]);
-    let times: Vec<u64> = r.world.trace.segments(Side::A).map(|(t, _, _)| t.as_millis()).collect();
+    let times: Vec<u64> = r
+        .world
+        .trace
+        .segments(Side::A)
+        .map(|(t, _, _)| t.as_millis())
+        .collect();
     // Initial RTO 1 s, doubling: 6 retransmissions (Linux's tcp_syn_retries).
     assert_eq!(times, [0, 1000, 3000, 7000, 15000, 31000, 63000]);
     assert_eq!(r.world.now.as_millis(), 127_000);
@@ -112,13 +251,36 @@ fn stale_syn() {
     let r = run("stale-syn");
     assert_eq!(
         r.world.trace.states(Side::A),
-        [Closed, SynSent, Established, FinWait1, FinWait2, TimeWait, Closed]
+        [
+            Closed,
+            SynSent,
+            Established,
+            FinWait1,
+            FinWait2,
+            TimeWait,
+            Closed
+        ]
     );
     assert_eq!(
         r.world.trace.states(Side::B),
-        [Closed, Listen, SynReceived, Listen, SynReceived, Established, CloseWait, LastAck, Closed]
+        [
+            Closed,
+            Listen,
+            SynReceived,
+            Listen,
+            SynReceived,
+            Established,
+            CloseWait,
+            LastAck,
+            Closed
+        ]
     );
-    let rsts = r.world.trace.segments(Side::A).filter(|(_, s, _)| s.flags.rst()).count();
+    let rsts = r
+        .world
+        .trace
+        .segments(Side::A)
+        .filter(|(_, s, _)| s.flags.rst())
+        .count();
     assert_eq!(rsts, 1);
 }
 
@@ -129,8 +291,22 @@ fn lossy_transfer() {
     assert_eq!(client.first(), Some(&Closed));
     assert_eq!(client.last(), Some(&Closed));
     assert!(client.contains(&TimeWait));
-    assert_eq!(server, [Closed, Listen, SynReceived, Established, CloseWait, LastAck, Closed]);
-    assert!(r.world.link.stats(Side::A).lost > 0, "the link lost something");
+    assert_eq!(
+        server,
+        [
+            Closed,
+            Listen,
+            SynReceived,
+            Established,
+            CloseWait,
+            LastAck,
+            Closed
+        ]
+    );
+    assert!(
+        r.world.link.stats(Side::A).lost > 0,
+        "the link lost something"
+    );
 }
 
 #[test]
