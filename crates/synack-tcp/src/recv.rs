@@ -165,7 +165,6 @@ impl Connection {
                 return;
             }
         }
-        let seg = &seg;
         let seq = SeqNum(seg.seq);
         let rcv_wnd = self.rcv_wnd();
         let seg_len = seg.segment_len() as u32;
@@ -183,7 +182,15 @@ impl Connection {
                 // <SEQ=SND.NXT><ACK=RCV.NXT><CTL=ACK>
                 self.ack_pending = true;
             }
-            return;
+            // RFC 9293 §3.10.7.4: with a zero window no text is acceptable,
+            // "but special allowance should be made to accept valid ACKs,
+            // URGs, and RSTs": a segment right at RCV.NXT keeps its control
+            // part and loses its text.
+            if rcv_wnd != 0 || seq != self.rcv_nxt {
+                return;
+            }
+            seg.payload = &[];
+            seg.flags.remove(TcpFlags::FIN);
         }
 
         // Second: the RST bit.
@@ -208,7 +215,6 @@ impl Connection {
         // Trim the segment to the window: drop what we already have and what
         // does not fit (RFC 9293 §3.10.7.4, "segments with higher beginning
         // sequence numbers ... trimmed").
-        let mut seg = *seg;
         if seq.before(self.rcv_nxt) {
             let mut dup = self.rcv_nxt.since(seq);
             if seg.flags.syn() {

@@ -667,3 +667,32 @@ fn connect_times_out_after_syn_retries() {
     assert_eq!(t.as_millis(), 7000);
     assert_eq!(c.close_reason(), Some(CloseReason::TimedOut));
 }
+
+#[test]
+fn zero_receive_window_still_takes_acks() {
+    let small = Config {
+        recv_buffer: 1024,
+        ..config()
+    };
+    let mut p = Pair::new(small, config());
+    p.exchange(|_, _| false);
+    // Fill A's receive buffer; A's application does not read.
+    p.b.send(&[1u8; 1024]).unwrap();
+    p.exchange(|_, _| false);
+    assert_eq!(p.a.info().rcv_wnd, 0);
+    // A sends; B's pure ACK of it is lost.
+    p.a.send(b"request").unwrap();
+    p.exchange(|from, _| from == 'b');
+    let a = p.a.info();
+    assert_eq!(a.snd_nxt.since(a.snd_una), 7);
+    // B's next segment (a window probe, one byte at RCV.NXT) carries the ACK:
+    // its text is refused, its ACK is taken.
+    let now = p.now;
+    feed(&mut p.a, now, &seg(a.rcv_nxt.0, a.snd_nxt.0, ACK, b"x"));
+    let a2 = p.a.info();
+    assert_eq!(a2.snd_una, a.snd_nxt, "the ACK was processed");
+    assert_eq!(a2.rcv_nxt, a.rcv_nxt, "the byte was not");
+    let out = drain(&mut p.a, now);
+    assert_eq!(out.len(), 1, "the probe is answered");
+    assert_eq!((out[0].ack, out[0].window), (a.rcv_nxt.0, 0));
+}
