@@ -1,8 +1,8 @@
 //! Fuzz the sans-IO TCP engine (`synack_tcp::Connection`).
 //!
 //! The input is a script. The first bytes pick the setup: the connection's
-//! settings (small buffers, MSS, window scaling, reassembly bound), the
-//! address family, the ISN secret and how it starts:
+//! settings (small buffers, MSS, window scaling, reassembly bound, retry
+//! limits), the address family, the ISN secret, the clock and how it starts:
 //!
 //! * 0: a listener (`Connection::listen`);
 //! * 1: an active opener (`Connection::connect`), its SYN already sent;
@@ -11,33 +11,63 @@
 //!
 //! The rest is a loop of operations: feed a segment built from the input
 //! (sequence and acknowledgment numbers as offsets from the connection's
-//! own variables, or raw; any flags; window, urgent pointer, options and a
-//! payload), advance the clock and fire timers, and the application calls
-//! `send`, `recv`, `close` and `abort`.
+//! own variables or raw; any flags; window, urgent pointer, options and a
+//! payload), advance the clock and fire timers, the application calls
+//! `send`, `recv`, `close` and `abort`, and a well-behaved "acknowledge
+//! everything" segment that moves the connection along.
 //!
-//! After every operation the outputs are drained (`poll_transmit`, bounded,
-//! and `poll_event`) and what holds by design is checked:
+//! The peer is hostile in everything but one thing: the payload byte at
+//! sequence number S is always `stream_byte(S)`, so whatever the engine
+//! hands the application can be checked byte for byte, however segments
+//! overlap, repeat or arrive out of order.
+//!
+//! After every operation the outputs are drained (`poll_event`, and
+//! `poll_transmit` up to a bound) and what holds by design is checked:
 //!
 //! * `check_invariants()` is Ok;
-//! * no outgoing payload is larger than the send MSS or the send buffer;
-//! * every outgoing segment survives emit + parse (checksum verified);
-//! * `poll_transmit` runs dry (each data segment moves SND.NXT forward, so
-//!   a bounded number of calls must reach `None`);
+//! * `poll_transmit` runs dry within a bound (every data segment carries at
+//!   least one byte of the bounded send buffer);
+//! * no outgoing payload is larger than the send MSS or the send buffer, and
+//!   SYN and RST segments carry none;
+//! * every outgoing byte is the byte the application queued at that
+//!   sequence number (ISS + 1 + offset in the stream);
+//! * every ACK (other than on a RST) acknowledges RCV.NXT;
+//! * every outgoing segment survives emit + parse with its checksum;
+//! * every byte `recv` returns is the peer's byte at that sequence number
+//!   (IRS + 1 + offset), and `recv` never returns more than asked;
+//! * state changes chain (each starts where the previous ended, and ends
+//!   where `state()` is), and nothing leaves CLOSED;
 //! * nothing panics.
 #![no_main]
 
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr};
 
 use libfuzzer_sys::fuzz_target;
-use synack_tcp::{Config, Connection, Duration, Instant, IsnSecret, SeqNum, State};
+use synack_tcp::{Config, Connection, Duration, Event, Instant, IsnSecret, SeqNum, State};
 use synack_wire::{SackBlock, TcpFlags, TcpOptions, TcpRepr};
+
+/// The peer's payload byte at sequence number `seq`.
+fn stream_byte(seq: u32) -> u8 {
+    let x = seq.wrapping_mul(0x9e37_79b1);
+    (x >> 24) as u8 ^ seq as u8
+}
+
+/// The peer's payload of `len` bytes starting at sequence number `seq`.
+fn stream_bytes(seq: u32, len: usize) -> Vec<u8> {
+    (0..len as u32)
+        .map(|i| stream_byte(seq.wrapping_add(i)))
+        .collect()
+}
+
+/// Longest payload the script asks for (in a segment or an app `send`).
+const MAX_PAYLOAD: usize = 8192;
 
 /// Reads the script; past its end every read yields zeros.
 struct Script<'a> {
     data: &'a [u8],
 }
 
-impl<'a> Script<'a> {
+impl Script<'_> {
     fn is_empty(&self) -> bool {
         self.data.is_empty()
     }
@@ -64,7 +94,7 @@ impl<'a> Script<'a> {
     fn offset(&mut self) -> u32 {
         let b = self.u8();
         let magnitude = if b & 0x80 != 0 {
-            u32::from(b & 0x3f) << 8 | u32::from(self.u8())
+            (u32::from(b & 0x3f) << 8) | u32::from(self.u8())
         } else {
             u32::from(b & 0x3f)
         };
@@ -75,29 +105,18 @@ impl<'a> Script<'a> {
         }
     }
 
-    /// `len` bytes of payload: from the script while it lasts, else filler.
-    fn payload(&mut self, len: usize, filler: &'a [u8]) -> &'a [u8] {
-        if self.data.len() >= len {
-            let (head, rest) = self.data.split_at(len);
-            self.data = rest;
-            head
+    /// A payload length: mostly short, sometimes up to `MAX_PAYLOAD`.
+    fn len(&mut self) -> usize {
+        let b = self.u8();
+        if b & 0x80 != 0 {
+            usize::from(self.u16()) % (MAX_PAYLOAD + 1)
         } else {
-            &filler[..len.min(filler.len())]
+            usize::from(b)
         }
     }
 }
 
-/// Filler for payloads longer than what is left of the script.
-static FILLER: [u8; 8192] = [0x5a; 8192];
-
-/// Most outputs drained per operation before `poll_transmit` is declared
-/// stuck: every data segment carries at least one byte of the send buffer
-/// (or is the one zero-window probe), so the bound is generous.
-fn transmit_bound(config: &Config) -> usize {
-    config.send_buffer + 16
-}
-
-/// The driver around one connection: the peer's view and the clock.
+/// The driver around one connection: the peer's side and the clock.
 struct Harness {
     conn: Connection,
     now: Instant,
@@ -107,29 +126,102 @@ struct Harness {
     local: SocketAddr,
     /// Highest sequence number (end of segment) the connection has sent:
     /// a stand-in for SND.MAX, which `info()` does not show.
-    snd_max: SeqNum,
-    /// The connection has sent at least one segment with a sequence number.
-    sent_any: bool,
-    /// The peer's ISN, used by the handshake setups.
+    snd_max: Option<SeqNum>,
+    /// The peer's ISN, used by the handshake setups and as a base for
+    /// sequence numbers.
     peer_iss: u32,
+    /// Every byte the application queued with `send` (accepted by it).
+    sent_stream: Vec<u8>,
+    /// Bytes the application has read with `recv`.
+    received: u64,
+    /// The state the last state change ended in.
+    state: State,
+    /// The opening move out of CLOSED has been seen; there is no other.
+    opened: bool,
     /// Scratch space for emitting outgoing segments.
     wire: Vec<u8>,
+    /// Most calls to `poll_transmit` before it must have run dry.
+    transmit_bound: usize,
 }
 
 impl Harness {
+    fn new(
+        conn: Connection,
+        now: Instant,
+        peer: SocketAddr,
+        local: SocketAddr,
+        peer_iss: u32,
+    ) -> Self {
+        let send_buffer = conn.config().send_buffer;
+        Harness {
+            // `connect` and `listen` record their move out of CLOSED.
+            state: State::Closed,
+            opened: false,
+            conn,
+            now,
+            peer,
+            local,
+            snd_max: None,
+            peer_iss,
+            sent_stream: Vec::new(),
+            received: 0,
+            wire: vec![0u8; 60 + send_buffer],
+            // Every data segment takes at least one byte of the send buffer
+            // (or is the one zero-window probe); add room for SYN, FIN, ACK
+            // and RST.
+            transmit_bound: send_buffer + 16,
+        }
+    }
+
     fn feed(&mut self, seg: &TcpRepr<'_>) {
         self.conn
             .handle_segment(self.now, self.peer.ip(), self.local.ip(), seg);
         self.drain();
     }
 
+    fn events(&mut self) {
+        let mut n = 0;
+        while let Some(Event::StateChanged(t)) = self.conn.poll_event() {
+            n += 1;
+            assert!(n <= 1000, "poll_event never runs dry");
+            assert_eq!(
+                t.at, self.now,
+                "state change stamped with another time: {t:?}"
+            );
+            assert_ne!(t.from, t.to, "state change to the same state: {t:?}");
+            if self.conn.stats().events_dropped == 0 {
+                assert_eq!(t.from, self.state, "state changes do not chain: {t:?}");
+            }
+            if t.from == State::Closed {
+                assert!(!self.opened, "left CLOSED: {t:?}");
+                self.opened = true;
+            }
+            if t.to == State::Listen {
+                // Back to LISTEN: a fresh connection, nothing of the old one.
+                self.sent_stream.clear();
+                self.received = 0;
+                self.snd_max = None;
+            }
+            self.state = t.to;
+        }
+        if self.conn.stats().events_dropped == 0 {
+            assert_eq!(
+                self.state,
+                self.conn.state(),
+                "events do not end in state()"
+            );
+        }
+        self.state = self.conn.state();
+    }
+
     /// Takes everything the connection has to say and checks it.
     fn drain(&mut self) {
-        let config = self.conn.config().clone();
-        let bound = transmit_bound(&config);
+        self.events();
+        let send_buffer = self.conn.config().send_buffer;
         let mut ran_dry = false;
-        for _ in 0..bound {
-            let mss = usize::from(self.conn.info().mss);
+        for _ in 0..self.transmit_bound {
+            let info = self.conn.info();
+            let mss = usize::from(info.mss);
             let Some(t) = self.conn.poll_transmit(self.now) else {
                 ran_dry = true;
                 break;
@@ -141,50 +233,73 @@ impl Harness {
                 "payload of {len} bytes exceeds the send MSS {mss}: {repr:?}"
             );
             assert!(
-                len <= config.send_buffer,
-                "payload of {len} bytes exceeds the send buffer {}",
-                config.send_buffer
+                len <= send_buffer,
+                "payload of {len} bytes exceeds the send buffer {send_buffer}"
             );
-            if repr.flags.rst() {
-                assert!(len == 0, "RST with payload: {repr:?}");
-            }
-            if repr.flags.syn() {
-                assert!(len == 0, "SYN with payload: {repr:?}");
+            assert!(
+                !(repr.flags.rst() || repr.flags.syn()) || len == 0,
+                "SYN or RST with payload: {repr:?}"
+            );
+            assert_eq!(
+                repr.src_port,
+                self.local.port(),
+                "wrong source port: {repr:?}"
+            );
+            assert_eq!(
+                repr.dst_port,
+                self.peer.port(),
+                "wrong destination port: {repr:?}"
+            );
+            if !repr.flags.rst() {
+                if repr.flags.ack() {
+                    assert_eq!(
+                        SeqNum(repr.ack),
+                        info.rcv_nxt,
+                        "ACK field is not RCV.NXT: {repr:?}"
+                    );
+                }
+                if len > 0 {
+                    // The bytes are the application's, at their place in
+                    // the stream: ISS + 1 is offset 0.
+                    let offset = SeqNum(repr.seq).since(info.iss + 1) as usize;
+                    let expected = self.sent_stream.get(offset..offset + len);
+                    assert!(
+                        expected == Some(repr.payload),
+                        "sent bytes at stream offset {offset} (seq {}, {len} bytes) are not \
+                         what the application queued ({} bytes queued in all): {repr:?}",
+                        repr.seq,
+                        self.sent_stream.len()
+                    );
+                }
+                let end = SeqNum(repr.seq) + repr.segment_len() as u32;
+                if self.snd_max.is_none_or(|m| end.after(m)) {
+                    self.snd_max = Some(end);
+                }
             }
             // What the engine builds must be emittable and parse back the same.
             let (src, dst) = (t.local.ip(), t.remote.ip());
-            if src.is_ipv4() == dst.is_ipv4() {
-                let out = &mut self.wire[..repr.buffer_len()];
-                repr.emit(out, src, dst);
-                let again = TcpRepr::parse(out, src, dst, true)
-                    .unwrap_or_else(|e| panic!("emitted segment does not parse: {e:?}: {repr:?}"));
-                let mut expected = repr;
-                expected.options = repr.options.truncated_to_fit();
-                assert_eq!(again, expected, "emit/parse round trip");
-            }
-            if !repr.flags.rst() {
-                let end = SeqNum(repr.seq) + repr.segment_len() as u32;
-                if !self.sent_any || end.after(self.snd_max) {
-                    self.snd_max = end;
-                    self.sent_any = true;
-                }
-            }
+            assert_eq!(
+                src.is_ipv4(),
+                dst.is_ipv4(),
+                "mixed address families: {t:?}"
+            );
+            let out = &mut self.wire[..repr.buffer_len()];
+            repr.emit(out, src, dst);
+            let again = TcpRepr::parse(out, src, dst, true)
+                .unwrap_or_else(|e| panic!("emitted segment does not parse: {e:?}: {repr:?}"));
+            let mut expected = repr;
+            expected.options = repr.options.truncated_to_fit();
+            assert_eq!(again, expected, "emit/parse round trip");
         }
         assert!(
             ran_dry,
-            "poll_transmit still had output after {bound} calls (state {:?})",
+            "poll_transmit still had output after {} calls (state {:?})",
+            self.transmit_bound,
             self.conn.state()
         );
-        let mut events = 0;
-        while self.conn.poll_event().is_some() {
-            events += 1;
-            assert!(events <= 1000, "poll_event never runs dry");
-        }
+        self.events();
         if let Err(msg) = self.conn.check_invariants() {
-            panic!(
-                "invariant broken: {msg}\ninfo: {:#?}",
-                self.conn.info()
-            );
+            panic!("invariant broken: {msg}\ninfo: {:#?}", self.conn.info());
         }
     }
 
@@ -194,10 +309,47 @@ impl Harness {
         self.drain();
     }
 
-    /// A segment from the peer with ports and ACK filled in for this
-    /// connection.
-    fn peer_segment(&self, seq: u32, ack: u32, flags: TcpFlags) -> TcpRepr<'static> {
-        TcpRepr {
+    fn send(&mut self, len: usize) {
+        // The application's stream is a pattern unlike the peer's.
+        let start = self.sent_stream.len();
+        let data: Vec<u8> = (start..start + len).map(|i| (i % 251) as u8).collect();
+        if let Ok(n) = self.conn.send(&data) {
+            assert!(n <= len, "send took {n} of {len} bytes");
+            self.sent_stream.extend_from_slice(&data[..n]);
+        }
+        self.drain();
+    }
+
+    fn recv(&mut self, max: usize) {
+        let mut buf = vec![0u8; max];
+        if let Ok(n) = self.conn.recv(&mut buf) {
+            assert!(n <= max, "recv returned {n} for a {max}-byte buffer");
+            // The peer's byte at IRS + 1 + offset.
+            let first = self.conn.info().irs + 1 + self.received as u32;
+            let want = stream_bytes(first.0, n);
+            assert!(
+                buf[..n] == want[..],
+                "received bytes at stream offset {} ({n} bytes) are not what the peer sent",
+                self.received
+            );
+            self.received += n as u64;
+        }
+        self.drain();
+    }
+
+    /// A segment from the peer, ports and payload filled in for this
+    /// connection. The payload's first byte sits at `seq`, or `seq + 1`
+    /// when the segment carries a SYN.
+    fn segment(
+        &self,
+        seq: u32,
+        ack: u32,
+        flags: TcpFlags,
+        len: usize,
+    ) -> (TcpRepr<'static>, Vec<u8>) {
+        let first = seq.wrapping_add(u32::from(flags.syn()));
+        let payload = stream_bytes(first, len);
+        let repr = TcpRepr {
             src_port: self.peer.port(),
             dst_port: self.local.port(),
             seq,
@@ -207,37 +359,46 @@ impl Harness {
             urgent: 0,
             options: TcpOptions::default(),
             payload: &[],
-        }
+        };
+        (repr, payload)
     }
 }
 
 fn setup(s: &mut Script<'_>) -> Harness {
     let mode = s.u8();
     let knobs = s.u8();
-    let mut config = Config::default();
-    config.mss = 64 + s.u16() % 1400;
-    config.send_buffer = if knobs & 0x01 != 0 {
+    let mss = 64 + s.u16() % 1400;
+    let send_buffer = if knobs & 0x01 != 0 {
         64 * 1024 + usize::from(s.u16())
     } else {
         1 + usize::from(s.u16() % 8192)
     };
-    config.recv_buffer = if knobs & 0x02 != 0 {
+    let recv_buffer = if knobs & 0x02 != 0 {
         64 * 1024 + usize::from(s.u16())
     } else {
         1 + usize::from(s.u16() % 8192)
     };
-    config.window_scaling = knobs & 0x04 != 0;
-    config.max_ooo_ranges = 1 + usize::from(s.u8() % 8);
-    config.initial_window = 1 + u32::from(s.u8() % 16);
-    config.msl = Duration::from_millis(500);
-    config.syn_retries = u32::from(s.u8() % 4);
-    config.synack_retries = u32::from(s.u8() % 4);
-    config.max_retries = u32::from(s.u8() % 8);
+    let config = Config {
+        mss,
+        send_buffer,
+        recv_buffer,
+        window_scaling: knobs & 0x04 != 0,
+        max_ooo_ranges: 1 + usize::from(s.u8() % 8),
+        initial_window: 1 + u32::from(s.u8() % 16),
+        msl: Duration::from_millis(500),
+        syn_retries: u32::from(s.u8() % 4),
+        synack_retries: u32::from(s.u8() % 4),
+        max_retries: u32::from(s.u8() % 8),
+        ..Config::default()
+    };
 
     let (local, peer) = if knobs & 0x08 != 0 {
         (
             SocketAddr::new(IpAddr::V6(Ipv6Addr::new(0xfd00, 0, 0, 0, 0, 0, 0, 2)), 80),
-            SocketAddr::new(IpAddr::V6(Ipv6Addr::new(0xfd00, 0, 0, 0, 0, 0, 0, 1)), 49152),
+            SocketAddr::new(
+                IpAddr::V6(Ipv6Addr::new(0xfd00, 0, 0, 0, 0, 0, 0, 1)),
+                49152,
+            ),
         )
     } else {
         (
@@ -247,13 +408,11 @@ fn setup(s: &mut Script<'_>) -> Harness {
     };
     // A listener bound to the unspecified address learns its own from the SYN.
     let listen_addr = if knobs & 0x10 != 0 {
-        SocketAddr::new(
-            match local.ip() {
-                IpAddr::V4(_) => IpAddr::V4(Ipv4Addr::UNSPECIFIED),
-                IpAddr::V6(_) => IpAddr::V6(Ipv6Addr::UNSPECIFIED),
-            },
-            local.port(),
-        )
+        let any = match local.ip() {
+            IpAddr::V4(_) => IpAddr::V4(Ipv4Addr::UNSPECIFIED),
+            IpAddr::V6(_) => IpAddr::V6(Ipv6Addr::UNSPECIFIED),
+        };
+        SocketAddr::new(any, local.port())
     } else {
         local
     };
@@ -264,21 +423,11 @@ fn setup(s: &mut Script<'_>) -> Harness {
     let peer_ws = s.u8();
     let peer_window = s.u16();
 
-    let config_send_buffer = config.send_buffer;
     let conn = match mode % 4 {
         0 | 3 => Connection::listen(config, now, listen_addr, secret),
         _ => Connection::connect(config, now, local, peer, secret),
     };
-    let mut h = Harness {
-        conn,
-        now,
-        peer,
-        local,
-        snd_max: SeqNum(0),
-        sent_any: false,
-        peer_iss,
-        wire: vec![0u8; 60 + config_send_buffer],
-    };
+    let mut h = Harness::new(conn, now, peer, local, peer_iss);
     h.drain();
 
     // The options the peer's SYN (or SYN-ACK) carries.
@@ -295,25 +444,33 @@ fn setup(s: &mut Script<'_>) -> Harness {
         2 => {
             // Active open: answer our SYN with a SYN-ACK.
             let iss = h.conn.info().iss;
-            let mut synack =
-                h.peer_segment(h.peer_iss, (iss + 1).0, TcpFlags::SYN | TcpFlags::ACK);
+            let (mut synack, _) =
+                h.segment(h.peer_iss, (iss + 1).0, TcpFlags::SYN | TcpFlags::ACK, 0);
             synack.options = syn_opts;
             synack.window = peer_window;
             h.feed(&synack);
-            assert_eq!(h.conn.state(), State::Established, "SYN-ACK did not establish");
+            assert_eq!(
+                h.conn.state(),
+                State::Established,
+                "SYN-ACK did not establish"
+            );
         }
         3 => {
             // Passive open: SYN, our SYN-ACK, then the final ACK.
-            let mut syn = h.peer_segment(h.peer_iss, 0, TcpFlags::SYN);
+            let (mut syn, _) = h.segment(h.peer_iss, 0, TcpFlags::SYN, 0);
             syn.options = syn_opts;
             syn.window = peer_window;
             h.feed(&syn);
             assert_eq!(h.conn.state(), State::SynReceived, "SYN did not open");
             let iss = h.conn.info().iss;
-            let mut ack = h.peer_segment(h.peer_iss.wrapping_add(1), (iss + 1).0, TcpFlags::ACK);
+            let (mut ack, _) = h.segment(h.peer_iss.wrapping_add(1), (iss + 1).0, TcpFlags::ACK, 0);
             ack.window = peer_window;
             h.feed(&ack);
-            assert_eq!(h.conn.state(), State::Established, "final ACK did not establish");
+            assert_eq!(
+                h.conn.state(),
+                State::Established,
+                "final ACK did not establish"
+            );
         }
         _ => {}
     }
@@ -331,57 +488,43 @@ fn op_segment(h: &mut Harness, s: &mut Script<'_>) {
         _ => s.u32(),
     };
     let ack = match (modes >> 2) & 0x03 {
-        0 => h.snd_max.0,
+        0 => h.snd_max.unwrap_or(info.snd_nxt).0,
         1 => (info.snd_una + s.offset()).0,
         2 => (info.snd_nxt + s.offset()).0,
         _ => s.u32(),
     };
-    // Mostly ACK set, as nearly every real segment has it.
     let mut flags = TcpFlags(s.u8());
+    // Mostly ACK set, as nearly every real segment has it.
     if modes & 0x10 != 0 {
         flags.insert(TcpFlags::ACK);
     }
-    let window = if modes & 0x20 != 0 { s.u16() } else { 0xffff };
-    let urgent = if flags.urg() { s.u16() } else { 0 };
-
-    let mut options = TcpOptions::default();
+    let len = s.len();
+    let (mut seg, payload) = h.segment(seq, ack, flags, len);
+    seg.payload = &payload;
+    if modes & 0x20 != 0 {
+        seg.window = s.u16();
+    }
+    if flags.urg() {
+        seg.urgent = s.u16();
+    }
     if modes & 0x40 != 0 {
         let which = s.u8();
         if which & 0x01 != 0 {
-            options.mss = Some(s.u16());
+            seg.options.mss = Some(s.u16());
         }
         if which & 0x02 != 0 {
-            options.window_scale = Some(s.u8());
+            seg.options.window_scale = Some(s.u8());
         }
-        options.sack_permitted = which & 0x04 != 0;
+        seg.options.sack_permitted = which & 0x04 != 0;
         if which & 0x08 != 0 {
-            options.timestamps = Some((s.u32(), s.u32()));
+            seg.options.timestamps = Some((s.u32(), s.u32()));
         }
         for _ in 0..(which >> 4) % 5 {
             let left = (info.snd_una + s.offset()).0;
             let right = left.wrapping_add(u32::from(s.u16()));
-            options.push_sack_block(SackBlock { left, right });
+            seg.options.push_sack_block(SackBlock { left, right });
         }
     }
-
-    let len = if modes & 0x80 != 0 {
-        usize::from(s.u16()) % (FILLER.len() + 1)
-    } else {
-        usize::from(s.u8() % 64)
-    };
-    let payload = s.payload(len, &FILLER);
-
-    let seg = TcpRepr {
-        src_port: h.peer.port(),
-        dst_port: h.local.port(),
-        seq,
-        ack,
-        flags,
-        window,
-        urgent,
-        options,
-        payload,
-    };
     h.feed(&seg);
 }
 
@@ -406,20 +549,15 @@ fuzz_target!(|data: &[u8]| {
                 h.advance(d);
             }
             6 => {
-                let len = usize::from(s.u16()) % (FILLER.len() + 1);
-                let data = s.payload(len, &FILLER);
-                let _ = h.conn.send(data);
-                h.drain();
+                let len = s.len();
+                h.send(len);
             }
             7 => {
-                let mut buf = vec![0u8; 1 + usize::from(s.u16() % 4096)];
-                if let Ok(n) = h.conn.recv(&mut buf) {
-                    assert!(n <= buf.len());
-                }
-                h.drain();
+                let max = 1 + usize::from(s.u16() % 4096);
+                h.recv(max);
             }
             8 => {
-                if s.u8() % 4 == 0 {
+                if s.u8() & 3 == 0 {
                     h.conn.abort(h.now);
                 } else {
                     h.conn.close(h.now);
@@ -427,10 +565,13 @@ fuzz_target!(|data: &[u8]| {
                 h.drain();
             }
             _ => {
-                // Acknowledge everything sent so far, in order, with a
-                // window: the well-behaved peer that moves things along.
+                // The well-behaved peer: acknowledge everything sent so far,
+                // in order, with a window from the script, and maybe data.
                 let info = h.conn.info();
-                let mut seg = h.peer_segment(info.rcv_nxt.0, h.snd_max.0, TcpFlags::ACK);
+                let ack = h.snd_max.unwrap_or(info.snd_nxt).0;
+                let len = usize::from(s.u8() % 4) * 100;
+                let (mut seg, payload) = h.segment(info.rcv_nxt.0, ack, TcpFlags::ACK, len);
+                seg.payload = &payload;
                 seg.window = s.u16();
                 h.feed(&seg);
             }

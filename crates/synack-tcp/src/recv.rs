@@ -279,6 +279,11 @@ impl Connection {
 
         // Sixth to eighth: URG, text and FIN.
         self.process_text(now, &seg, true);
+        // Our FIN was acknowledged but the segment's FIN could not be taken
+        // after all (e.g. its text did not fit): FIN-WAIT-2 it is.
+        if self.state == State::FinWait1 && self.fin_acked() {
+            self.set_state(now, State::FinWait2, Cause::RecvAck);
+        }
     }
 
     /// Steps six to eight: the urgent pointer, the payload and the FIN.
@@ -304,7 +309,13 @@ impl Connection {
                 let n = self.recv_buf.push(payload);
                 self.rcv_nxt += n as u32;
                 self.stats.bytes_received += n as u64;
-                self.deliver_reassembled(now);
+                if fin {
+                    // Nothing can follow a FIN: out-of-order data "beyond"
+                    // it came from a confused peer and is discarded.
+                    self.reasm.clear();
+                } else {
+                    self.deliver_reassembled(now);
+                }
             } else {
                 self.stats.ooo_segments += 1;
                 let end = seq + payload.len() as u32;

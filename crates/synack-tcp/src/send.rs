@@ -149,7 +149,8 @@ impl Connection {
         }
         self.probe_due = false;
         let payload_len = self.send_buf.contiguous_at(data_off, len).len();
-        let fin = fin_unsent && data_off + payload_len == buffered;
+        // A zero-window probe is data only; the FIN waits for a real send.
+        let fin = !probe && fin_unsent && data_off + payload_len == buffered;
 
         if payload_len == 0 && !fin {
             if avail > 0

@@ -12,6 +12,7 @@ use synack_wire::{TcpFlags, TcpOptions, TcpRepr};
 const ACK: TcpFlags = TcpFlags::ACK;
 const SYN: TcpFlags = TcpFlags::SYN;
 const RST: TcpFlags = TcpFlags::RST;
+const FIN: TcpFlags = TcpFlags::FIN;
 
 fn addr(s: &str) -> SocketAddr {
     s.parse().unwrap()
@@ -695,4 +696,22 @@ fn zero_receive_window_still_takes_acks() {
     let out = drain(&mut p.a, now);
     assert_eq!(out.len(), 1, "the probe is answered");
     assert_eq!((out[0].ack, out[0].window), (a.rcv_nxt.0, 0));
+}
+
+#[test]
+fn data_past_the_peers_fin_does_not_hide_the_fin() {
+    let mut p = Pair::new(config(), config());
+    p.exchange(|_, _| false);
+    let now = p.now;
+    p.a.close(now);
+    let fin = drain(&mut p.a, now).remove(0);
+    let r = p.a.info().rcv_nxt.0;
+    // A confused peer: bytes at r+5.., then "abcd" + FIN at r (FIN at r+4).
+    feed(&mut p.a, now, &seg(r + 5, fin.seq, ACK, b"zzzz"));
+    feed(&mut p.a, now, &seg(r, fin.seq + 1, FIN | ACK, b"abcd"));
+    assert_eq!(p.a.state(), State::TimeWait);
+    assert_eq!(p.a.info().rcv_nxt.0, r + 5);
+    let mut buf = [0u8; 16];
+    assert_eq!(p.a.recv(&mut buf).unwrap(), 4);
+    assert_eq!(p.a.recv(&mut buf).unwrap(), 0);
 }
