@@ -136,9 +136,14 @@ export SYNACK_REQUIRE_TOOLS=1
 if [[ -n "${SYNACK_REQUIRE_NETNS+set}" ]]; then
     export SYNACK_REQUIRE_NETNS
 fi
+test_log=$(mktemp)
 CARGO_PROFILE_RELEASE_DEBUG_ASSERTIONS=true \
     CARGO_PROFILE_RELEASE_OVERFLOW_CHECKS=true \
-    cargo test --workspace --release
+    cargo test --workspace --release 2>&1 | tee "$test_log"
+# Totals over every test binary, for the closing line.
+tests_passed=$(grep -Eo '[0-9]+ passed' "$test_log" | awk '{s += $1} END {print s + 0}')
+tests_failed=$(grep -Eo '[0-9]+ failed' "$test_log" | awk '{s += $1} END {print s + 0}')
+rm -f "$test_log"
 
 # ---------------------------------------------------------------------------
 section "fuzz: build targets"
@@ -167,3 +172,4 @@ end_section
 printf '\n==== test.sh: timings ====\n'
 printf '%s\n' "${timings[@]}"
 echo "test.sh: all steps passed in $((SECONDS - script_start)) s"
+echo "tests: ${tests_passed} passed, ${tests_failed} failed"
