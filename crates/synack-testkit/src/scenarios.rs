@@ -233,9 +233,35 @@ impl App {
         }
     }
 
+    /// Closes the sending side once everything queued is written.
+    fn close(&mut self, w: &mut World) {
+        self.close_when_written = true;
+        self.pump(w);
+    }
+
     fn state(&self, w: &mut World) -> State {
         w.conn(self.side, self.h).state()
     }
+}
+
+/// Pumps one application until `done` holds for it.
+fn pump_until(w: &mut World, app: &mut App, done: impl Fn(&App) -> bool) -> Result<(), String> {
+    w.run_until(|w| {
+        app.pump(w);
+        done(app)
+    })
+    .map_err(werr)
+}
+
+/// The four-way close as the seeds draw it: the client closes, the server
+/// closes when it reads EOF, and both must end CLOSED without error.
+fn client_closes_first(w: &mut World, client: &mut App, server: &mut App) -> Result<(), String> {
+    client.close(w);
+    pump_until(w, server, |a| a.eof)?;
+    server.close(w);
+    w.run_until_idle().map_err(werr)?;
+    expect_closed(w, Side::A, client.h, CloseReason::Normal)?;
+    expect_closed(w, Side::B, server.h, CloseReason::Normal)
 }
 
 fn printable(b: &[u8]) -> String {
@@ -325,31 +351,12 @@ fn handshake_close(w: &mut World, out: &mut Vec<String>) -> Result<(), String> {
     let mut server = App::new(Side::B, s);
     client.write(REQUEST);
     client.pump(w);
-    w.run_until(|w| {
-        server.pump(w);
-        server.read.len() == REQUEST.len()
-    })
-    .map_err(werr)?;
+    pump_until(w, &mut server, |a| a.read.len() == REQUEST.len())?;
     server.write(RESPONSE);
     server.pump(w);
-    w.run_until(|w| {
-        client.pump(w);
-        client.read.len() == RESPONSE.len()
-    })
-    .map_err(werr)?;
+    pump_until(w, &mut client, |a| a.read.len() == RESPONSE.len())?;
     // The client closes first (active close); the server closes on EOF.
-    client.close_when_written = true;
-    client.pump(w);
-    w.run_until(|w| {
-        server.pump(w);
-        server.eof
-    })
-    .map_err(werr)?;
-    server.close_when_written = true;
-    server.pump(w);
-    w.run_until_idle().map_err(werr)?;
-    expect_closed(w, Side::A, c, CloseReason::Normal)?;
-    expect_closed(w, Side::B, s, CloseReason::Normal)?;
+    client_closes_first(w, &mut client, &mut server)?;
     summarize_states(w, out);
     Ok(())
 }
@@ -368,18 +375,7 @@ fn simultaneous_open(w: &mut World, out: &mut Vec<String>) -> Result<(), String>
         .map_err(werr)?;
     let mut client = App::new(Side::A, c);
     let mut server = App::new(Side::B, s);
-    client.close_when_written = true;
-    client.pump(w);
-    w.run_until(|w| {
-        server.pump(w);
-        server.eof
-    })
-    .map_err(werr)?;
-    server.close_when_written = true;
-    server.pump(w);
-    w.run_until_idle().map_err(werr)?;
-    expect_closed(w, Side::A, c, CloseReason::Normal)?;
-    expect_closed(w, Side::B, s, CloseReason::Normal)?;
+    client_closes_first(w, &mut client, &mut server)?;
     summarize_states(w, out);
     Ok(())
 }
@@ -413,13 +409,8 @@ fn half_close(w: &mut World, out: &mut Vec<String>) -> Result<(), String> {
     let mut server = App::new(Side::B, s);
     // The client sends its whole request and shuts down its sending side.
     client.write(b"upload: 3 lines\n");
-    client.close_when_written = true;
-    client.pump(w);
-    w.run_until(|w| {
-        server.pump(w);
-        server.eof
-    })
-    .map_err(werr)?;
+    client.close(w);
+    pump_until(w, &mut server, |a| a.eof)?;
     // In CLOSE-WAIT the server may still send, and the client still reads.
     let state = server.state(w);
     w.note(Side::B, format!("still sending in {state}"));
@@ -432,18 +423,9 @@ fn half_close(w: &mut World, out: &mut Vec<String>) -> Result<(), String> {
         server.pump(w);
         w.run_for(Duration::from_millis(5)).map_err(werr)?;
     }
-    w.run_until(|w| {
-        client.pump(w);
-        client.read.len() == 48
-    })
-    .map_err(werr)?;
-    server.close_when_written = true;
-    server.pump(w);
-    w.run_until(|w| {
-        client.pump(w);
-        client.eof
-    })
-    .map_err(werr)?;
+    pump_until(w, &mut client, |a| a.read.len() == 48)?;
+    server.close(w);
+    pump_until(w, &mut client, |a| a.eof)?;
     w.run_until_idle().map_err(werr)?;
     if client.read.len() != 48 {
         return Err(format!(
@@ -468,13 +450,8 @@ fn lost_final_ack(w: &mut World, out: &mut Vec<String>) -> Result<(), String> {
     established(w, Side::A, c)?;
     let mut client = App::new(Side::A, c);
     let mut server = App::new(Side::B, s);
-    client.close_when_written = true;
-    client.pump(w);
-    w.run_until(|w| {
-        server.pump(w);
-        server.eof
-    })
-    .map_err(werr)?;
+    client.close(w);
+    pump_until(w, &mut server, |a| a.eof)?;
     // Lose the client's first ACK of the server's FIN.
     let mut dropped = false;
     w.set_filter(move |side, seg| {
@@ -485,8 +462,7 @@ fn lost_final_ack(w: &mut World, out: &mut Vec<String>) -> Result<(), String> {
             Verdict::Pass
         }
     });
-    server.close_when_written = true;
-    server.pump(w);
+    server.close(w);
     w.run_until(|w| w.conn(Side::A, c).state() == State::TimeWait)
         .map_err(werr)?;
     let first_deadline = w.conn(Side::A, c).poll_timeout();
@@ -612,18 +588,7 @@ fn stale_syn(w: &mut World, out: &mut Vec<String>) -> Result<(), String> {
     established(w, Side::A, c)?;
     let mut client = App::new(Side::A, c);
     let mut server = App::new(Side::B, s);
-    client.close_when_written = true;
-    client.pump(w);
-    w.run_until(|w| {
-        server.pump(w);
-        server.eof
-    })
-    .map_err(werr)?;
-    server.close_when_written = true;
-    server.pump(w);
-    w.run_until_idle().map_err(werr)?;
-    expect_closed(w, Side::A, c, CloseReason::Normal)?;
-    expect_closed(w, Side::B, s, CloseReason::Normal)?;
+    client_closes_first(w, &mut client, &mut server)?;
     let rsts = w
         .trace
         .segments(Side::A)
@@ -666,8 +631,7 @@ fn lossy_transfer(w: &mut World, out: &mut Vec<String>) -> Result<(), String> {
     })
     .map_err(werr)?;
     let elapsed = w.now - start;
-    server.close_when_written = true;
-    server.pump(w);
+    server.close(w);
     w.run_until_idle().map_err(werr)?;
     let got_hash = Sha256::digest(&server.read);
     let stats = *w.conn(Side::A, c).stats();
