@@ -295,6 +295,16 @@ fn connect(w: &mut World, port: u16) -> Result<Handle, String> {
     w.client.connect(now, to).map_err(|e| e.to_string())
 }
 
+/// listen, connect, accept: a client and a server application on one
+/// established connection.
+fn open(w: &mut World) -> Result<(App, App), String> {
+    let l = listen(w)?;
+    let c = connect(w, SERVER_PORT)?;
+    let s = accept(w, l)?;
+    established(w, Side::A, c)?;
+    Ok((App::new(Side::A, c), App::new(Side::B, s)))
+}
+
 /// Runs until the listener has a connection to accept.
 fn accept(w: &mut World, listener: Handle) -> Result<Handle, String> {
     let mut got = None;
@@ -343,12 +353,7 @@ const REQUEST: &[u8] = b"GET / HTTP/1.1\r\nHost: synack\r\n\r\n";
 const RESPONSE: &[u8] = b"HTTP/1.1 200 OK\r\nContent-Length: 6\r\n\r\nhello\n";
 
 fn handshake_close(w: &mut World, out: &mut Vec<String>) -> Result<(), String> {
-    let l = listen(w)?;
-    let c = connect(w, SERVER_PORT)?;
-    let s = accept(w, l)?;
-    established(w, Side::A, c)?;
-    let mut client = App::new(Side::A, c);
-    let mut server = App::new(Side::B, s);
+    let (mut client, mut server) = open(w)?;
     client.write(REQUEST);
     client.pump(w);
     pump_until(w, &mut server, |a| a.read.len() == REQUEST.len())?;
@@ -381,14 +386,10 @@ fn simultaneous_open(w: &mut World, out: &mut Vec<String>) -> Result<(), String>
 }
 
 fn simultaneous_close(w: &mut World, out: &mut Vec<String>) -> Result<(), String> {
-    let l = listen(w)?;
-    let c = connect(w, SERVER_PORT)?;
-    let s = accept(w, l)?;
-    established(w, Side::A, c)?;
+    let (mut client, mut server) = open(w)?;
+    let (c, s) = (client.h, server.h);
     // Let the last ACK of the handshake settle, then both close at once.
     w.run_until(|w| w.link.in_flight() == 0).map_err(werr)?;
-    let mut client = App::new(Side::A, c);
-    let mut server = App::new(Side::B, s);
     client.close_when_written = true;
     server.close_when_written = true;
     client.pump(w);
@@ -401,12 +402,8 @@ fn simultaneous_close(w: &mut World, out: &mut Vec<String>) -> Result<(), String
 }
 
 fn half_close(w: &mut World, out: &mut Vec<String>) -> Result<(), String> {
-    let l = listen(w)?;
-    let c = connect(w, SERVER_PORT)?;
-    let s = accept(w, l)?;
-    established(w, Side::A, c)?;
-    let mut client = App::new(Side::A, c);
-    let mut server = App::new(Side::B, s);
+    let (mut client, mut server) = open(w)?;
+    let (c, s) = (client.h, server.h);
     // The client sends its whole request and shuts down its sending side.
     client.write(b"upload: 3 lines\n");
     client.close(w);
@@ -444,12 +441,8 @@ fn half_close(w: &mut World, out: &mut Vec<String>) -> Result<(), String> {
 }
 
 fn lost_final_ack(w: &mut World, out: &mut Vec<String>) -> Result<(), String> {
-    let l = listen(w)?;
-    let c = connect(w, SERVER_PORT)?;
-    let s = accept(w, l)?;
-    established(w, Side::A, c)?;
-    let mut client = App::new(Side::A, c);
-    let mut server = App::new(Side::B, s);
+    let (mut client, mut server) = open(w)?;
+    let (c, s) = (client.h, server.h);
     client.close(w);
     pump_until(w, &mut server, |a| a.eof)?;
     // Lose the client's first ACK of the server's FIN.
@@ -612,12 +605,8 @@ fn lossy_transfer(w: &mut World, out: &mut Vec<String>) -> Result<(), String> {
     const LEN: usize = 1 << 20;
     let data = transfer_payload(w.seed(), LEN);
     let sent_hash = Sha256::digest(&data);
-    let l = listen(w)?;
-    let c = connect(w, SERVER_PORT)?;
-    let s = accept(w, l)?;
-    established(w, Side::A, c)?;
-    let mut client = App::new(Side::A, c);
-    let mut server = App::new(Side::B, s);
+    let (mut client, mut server) = open(w)?;
+    let (c, s) = (client.h, server.h);
     client.chatty = false;
     server.chatty = false;
     w.note(Side::A, format!("write {LEN} bytes, then close()"));
