@@ -212,9 +212,10 @@ fn demo(args: DemoArgs) -> ExitCode {
             let c = host.counters();
             let link = w.link.stats(side);
             let _ = writeln!(o,
-                "  {:<7} sent {} segments ({} lost, {} corrupted on the link); received {}, dropped {} with bad checksums",
+                "  {:<7} sent {} segment{} ({} lost, {} corrupted on the link); received {}, dropped {} with bad checksums",
                 side_name(side),
                 c.tcp_out_segs,
+                if c.tcp_out_segs == 1 { "" } else { "s" },
                 link.lost,
                 link.corrupted,
                 c.tcp_in_segs,
