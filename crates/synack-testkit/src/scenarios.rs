@@ -341,7 +341,7 @@ fn summarize_states(w: &World, out: &mut Vec<String>) {
     for side in [Side::A, Side::B] {
         let states: Vec<&str> = w.trace.states(side).iter().map(|s| s.name()).collect();
         let text = if states.is_empty() {
-            "(no connection: the host itself answered)".to_string()
+            "(no connection)".to_string()
         } else {
             states.join(" → ")
         };
