@@ -314,7 +314,7 @@ impl Connection {
                     // it came from a confused peer and is discarded.
                     self.reasm.clear();
                 } else {
-                    self.deliver_reassembled(now);
+                    self.deliver_reassembled();
                 }
             } else {
                 self.stats.ooo_segments += 1;
@@ -338,7 +338,7 @@ impl Connection {
 
     /// Moves out-of-order data that the last in-order segment reached into
     /// the readable part of the ring.
-    fn deliver_reassembled(&mut self, _now: Instant) {
+    fn deliver_reassembled(&mut self) {
         while let Some(end) = self.reasm.pop_ready(self.rcv_nxt) {
             let extra = end.since(self.rcv_nxt);
             self.recv_buf.extend(extra as usize);

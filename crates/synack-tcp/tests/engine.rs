@@ -96,6 +96,27 @@ fn config() -> Config {
     }
 }
 
+/// A client at 10.0.0.1:40000 opening towards 10.0.0.2:80 at time zero.
+fn active(cfg: Config) -> Connection {
+    Connection::connect(
+        cfg,
+        Instant::ZERO,
+        addr("10.0.0.1:40000"),
+        addr("10.0.0.2:80"),
+        IsnSecret::from_seed(1),
+    )
+}
+
+/// A listener on 10.0.0.2:80 from time zero.
+fn passive(cfg: Config) -> Connection {
+    Connection::listen(
+        cfg,
+        Instant::ZERO,
+        addr("10.0.0.2:80"),
+        IsnSecret::from_seed(2),
+    )
+}
+
 /// Two connections wired back to back with zero delay; `drop` decides which
 /// segments vanish.
 struct Pair {
@@ -108,14 +129,7 @@ impl Pair {
     /// Client `a` connects to listener `b`.
     fn new(ca: Config, cb: Config) -> Pair {
         let now = Instant::ZERO;
-        let b = Connection::listen(cb, now, addr("10.0.0.2:80"), IsnSecret::from_seed(2));
-        let a = Connection::connect(
-            ca,
-            now,
-            addr("10.0.0.1:40000"),
-            addr("10.0.0.2:80"),
-            IsnSecret::from_seed(1),
-        );
+        let (a, b) = (active(ca), passive(cb));
         Pair { a, b, now }
     }
 
@@ -281,13 +295,7 @@ fn handshake_then_data_then_close() {
 #[test]
 fn mss_defaults_to_536_without_the_option() {
     let now = Instant::ZERO;
-    let mut c = Connection::connect(
-        config(),
-        now,
-        addr("10.0.0.1:40000"),
-        addr("10.0.0.2:80"),
-        IsnSecret::from_seed(1),
-    );
+    let mut c = active(config());
     let syn = drain(&mut c, now).remove(0);
     assert_eq!(syn.options.mss, Some(1460));
     // SYN,ACK without any options.
@@ -306,13 +314,7 @@ fn mss_defaults_to_536_without_the_option() {
 #[test]
 fn syn_sent_resets_an_ack_for_something_else() {
     let now = Instant::ZERO;
-    let mut c = Connection::connect(
-        config(),
-        now,
-        addr("10.0.0.1:40000"),
-        addr("10.0.0.2:80"),
-        IsnSecret::from_seed(1),
-    );
+    let mut c = active(config());
     let syn = drain(&mut c, now).remove(0);
     // RFC 9293 §3.10.7.3: SEG.ACK =< ISS or > SND.NXT → <SEQ=SEG.ACK><CTL=RST>.
     feed(
@@ -340,7 +342,7 @@ fn syn_sent_resets_an_ack_for_something_else() {
 #[test]
 fn listener_returns_to_listen_on_rst_and_accepts_again() {
     let now = Instant::ZERO;
-    let mut l = Connection::listen(config(), now, addr("10.0.0.2:80"), IsnSecret::from_seed(2));
+    let mut l = passive(config());
     feed(&mut l, now, &seg(500, 0, SYN, b""));
     assert_eq!(l.state(), State::SynReceived);
     let synack = drain(&mut l, now).remove(0);
@@ -362,7 +364,7 @@ fn listener_returns_to_listen_on_rst_and_accepts_again() {
     feed(&mut l, now, &seg(901, synack.seq + 1, ACK, b""));
     assert_eq!(l.state(), State::Established);
     // In LISTEN an ACK gets <SEQ=SEG.ACK><CTL=RST>; a RST is ignored.
-    let mut l = Connection::listen(config(), now, addr("10.0.0.2:80"), IsnSecret::from_seed(2));
+    let mut l = passive(config());
     feed(&mut l, now, &seg(1, 4242, ACK, b""));
     let out = drain(&mut l, now);
     assert_eq!((out[0].flags, out[0].seq), (RST, 4242));
@@ -594,7 +596,7 @@ fn out_of_order_segments_are_reassembled_within_a_bound() {
         ..config()
     };
     let now = Instant::ZERO;
-    let mut l = Connection::listen(cfg, now, addr("10.0.0.2:80"), IsnSecret::from_seed(2));
+    let mut l = passive(cfg);
     feed(&mut l, now, &seg(u32::MAX - 1, 0, SYN, b""));
     let synack = drain(&mut l, now).remove(0);
     let base = u32::MAX; // crosses 2^32 on the way
@@ -645,13 +647,7 @@ fn connect_times_out_after_syn_retries() {
         ..config()
     };
     let now = Instant::ZERO;
-    let mut c = Connection::connect(
-        cfg,
-        now,
-        addr("10.0.0.1:40000"),
-        addr("10.0.0.2:80"),
-        IsnSecret::from_seed(1),
-    );
+    let mut c = active(cfg);
     let mut sends = vec![];
     let mut t = now;
     loop {

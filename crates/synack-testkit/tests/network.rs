@@ -117,6 +117,31 @@ fn same_seed_gives_byte_identical_pcaps() {
     assert!(packets.len() > 700);
 }
 
+/// One application step: queue what fits of `data`, close once all of it is
+/// queued (when the connection is in `close_in`), and read what arrived.
+fn pump(
+    c: &mut synack_tcp::Connection,
+    now: synack_tcp::Instant,
+    data: &[u8],
+    sent: &mut usize,
+    close_in: State,
+    got: &mut Vec<u8>,
+    buf: &mut [u8],
+) {
+    if let Ok(n) = c.send(&data[*sent..]) {
+        *sent += n;
+    }
+    if *sent == data.len() && c.state() == close_in {
+        c.close(now);
+    }
+    while let Ok(n) = c.recv(buf) {
+        if n == 0 {
+            break;
+        }
+        got.extend_from_slice(&buf[..n]);
+    }
+}
+
 /// Sends `len` bytes each way with both ISNs just below 2^32, so every
 /// sequence comparison on both sides crosses the wrap.
 #[test]
@@ -155,31 +180,25 @@ fn transfer_across_sequence_wrap() {
     w.run_until(|w| {
         let now = w.now;
         let cc = w.conn(Side::A, c);
-        if let Ok(n) = cc.send(&up[up_sent..]) {
-            up_sent += n;
-        }
-        if up_sent == up.len() && cc.state() == State::Established {
-            cc.close(now);
-        }
-        while let Ok(n) = cc.recv(&mut buf) {
-            if n == 0 {
-                break;
-            }
-            down_got.extend_from_slice(&buf[..n]);
-        }
+        pump(
+            cc,
+            now,
+            &up,
+            &mut up_sent,
+            State::Established,
+            &mut down_got,
+            &mut buf,
+        );
         let sc = w.conn(Side::B, s);
-        if let Ok(n) = sc.send(&down[down_sent..]) {
-            down_sent += n;
-        }
-        if down_sent == down.len() && sc.state() == State::CloseWait {
-            sc.close(now);
-        }
-        while let Ok(n) = sc.recv(&mut buf) {
-            if n == 0 {
-                break;
-            }
-            up_got.extend_from_slice(&buf[..n]);
-        }
+        pump(
+            sc,
+            now,
+            &down,
+            &mut down_sent,
+            State::CloseWait,
+            &mut up_got,
+            &mut buf,
+        );
         w.conn(Side::A, c).state() == State::Closed && w.conn(Side::B, s).state() == State::Closed
     })
     .unwrap();
