@@ -13,8 +13,10 @@
 //! (sequence and acknowledgment numbers as offsets from the connection's
 //! own variables or raw; any flags; window, urgent pointer, options and a
 //! payload), advance the clock and fire timers, the application calls
-//! `send`, `recv`, `close` and `abort`, and a well-behaved "acknowledge
-//! everything" segment that moves the connection along.
+//! `send`, `recv`, `shutdown`, `close` and `abort`, and a well-behaved
+//! "acknowledge everything" segment that moves the connection along. The
+//! settings include SACK, timestamps, Nagle, delayed ACKs, keep-alive and
+//! the congestion controller, so every loss-recovery path is reachable.
 //!
 //! The peer is hostile in everything but one thing: the payload byte at
 //! sequence number S is always `stream_byte(S)`, so whatever the engine
@@ -43,7 +45,9 @@
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr};
 
 use libfuzzer_sys::fuzz_target;
-use synack_tcp::{Config, Connection, Duration, Event, Instant, IsnSecret, SeqNum, State};
+use synack_tcp::{
+    Algorithm, Config, Connection, Duration, Event, Instant, IsnSecret, Keepalive, SeqNum, State,
+};
 use synack_wire::{SackBlock, TcpFlags, TcpOptions, TcpRepr};
 
 /// The peer's payload byte at sequence number `seq`.
@@ -167,9 +171,9 @@ impl Harness {
             received: 0,
             wire: vec![0u8; 60 + send_buffer],
             // Every data segment takes at least one byte of the send buffer
-            // (or is the one zero-window probe); add room for SYN, FIN, ACK
-            // and RST.
-            transmit_bound: send_buffer + 16,
+            // (or is the one zero-window probe); add room for SYN, FIN,
+            // RST and the ACKs owed (at most 64 at once).
+            transmit_bound: send_buffer + 128,
         }
     }
 
@@ -181,9 +185,12 @@ impl Harness {
 
     fn events(&mut self) {
         let mut n = 0;
-        while let Some(Event::StateChanged(t)) = self.conn.poll_event() {
+        while let Some(ev) = self.conn.poll_event() {
             n += 1;
             assert!(n <= 1000, "poll_event never runs dry");
+            let Event::StateChanged(t) = ev else {
+                continue;
+            };
             assert_eq!(
                 t.at, self.now,
                 "state change stamped with another time: {t:?}"
@@ -226,8 +233,11 @@ impl Harness {
                 ran_dry = true;
                 break;
             };
-            let repr = t.repr;
-            let len = repr.payload.len();
+            let repr = t.header;
+            let mut payload = t.payload[0].to_vec();
+            payload.extend_from_slice(t.payload[1]);
+            let len = payload.len();
+            assert!(repr.payload.is_empty(), "the header carries no payload");
             assert!(
                 len <= mss,
                 "payload of {len} bytes exceeds the send MSS {mss}: {repr:?}"
@@ -264,14 +274,15 @@ impl Harness {
                     let offset = SeqNum(repr.seq).since(info.iss + 1) as usize;
                     let expected = self.sent_stream.get(offset..offset + len);
                     assert!(
-                        expected == Some(repr.payload),
+                        expected == Some(&payload[..]),
                         "sent bytes at stream offset {offset} (seq {}, {len} bytes) are not \
                          what the application queued ({} bytes queued in all): {repr:?}",
                         repr.seq,
                         self.sent_stream.len()
                     );
                 }
-                let end = SeqNum(repr.seq) + repr.segment_len() as u32;
+                let space = len as u32 + u32::from(repr.flags.syn()) + u32::from(repr.flags.fin());
+                let end = SeqNum(repr.seq) + space;
                 if self.snd_max.is_none_or(|m| end.after(m)) {
                     self.snd_max = Some(end);
                 }
@@ -283,12 +294,14 @@ impl Harness {
                 dst.is_ipv4(),
                 "mixed address families: {t:?}"
             );
-            let out = &mut self.wire[..repr.buffer_len()];
-            repr.emit(out, src, dst);
-            let again = TcpRepr::parse(out, src, dst, true)
+            let n = t.segment_len();
+            let written = t.emit(&mut self.wire[..n]);
+            assert_eq!(written, n, "emit wrote a different length");
+            let again = TcpRepr::parse(&self.wire[..n], src, dst, true)
                 .unwrap_or_else(|e| panic!("emitted segment does not parse: {e:?}: {repr:?}"));
             let mut expected = repr;
             expected.options = repr.options.truncated_to_fit();
+            expected.payload = &payload;
             assert_eq!(again, expected, "emit/parse round trip");
         }
         assert!(
@@ -389,6 +402,20 @@ fn setup(s: &mut Script<'_>) -> Harness {
         syn_retries: u32::from(s.u8() % 4),
         synack_retries: u32::from(s.u8() % 4),
         max_retries: u32::from(s.u8() % 8),
+        sack: knobs & 0x20 != 0,
+        timestamps: knobs & 0x40 != 0,
+        nodelay: knobs & 0x80 != 0,
+        delayed_ack: Duration::from_millis(u64::from(s.u8() % 3) * 40),
+        congestion: if s.u8() & 1 == 0 {
+            Algorithm::Cubic
+        } else {
+            Algorithm::NewReno
+        },
+        keepalive: (s.u8() & 3 == 0).then_some(Keepalive {
+            idle: Duration::from_secs(10),
+            interval: Duration::from_secs(2),
+            count: 3,
+        }),
         ..Config::default()
     };
 
@@ -439,6 +466,9 @@ fn setup(s: &mut Script<'_>) -> Harness {
         syn_opts.window_scale = Some(peer_ws & 0x0f);
     }
     syn_opts.sack_permitted = peer_ws & 0x20 != 0;
+    if peer_ws & 0x10 != 0 {
+        syn_opts.timestamps = Some((peer_iss.rotate_left(7), 0));
+    }
 
     match mode % 4 {
         2 => {
@@ -557,10 +587,10 @@ fuzz_target!(|data: &[u8]| {
                 h.recv(max);
             }
             8 => {
-                if s.u8() & 3 == 0 {
-                    h.conn.abort(h.now);
-                } else {
-                    h.conn.close(h.now);
+                match s.u8() % 4 {
+                    0 => h.conn.abort(h.now),
+                    1 => h.conn.close(h.now),
+                    _ => h.conn.shutdown(h.now),
                 }
                 h.drain();
             }

@@ -123,6 +123,8 @@ pub struct Host {
     next_port: u16,
     /// Round-robin position for `poll_transmit`.
     cursor: usize,
+    /// The connection that produced the last packet `poll_transmit` wrote.
+    last_sender: Option<Handle>,
     counters: Counters,
 }
 
@@ -139,6 +141,7 @@ impl Host {
             outbox: VecDeque::new(),
             events: VecDeque::new(),
             cursor: 0,
+            last_sender: None,
             counters: Counters::default(),
         }
     }
@@ -537,6 +540,7 @@ impl Host {
     /// Writes the next outgoing IP packet into `buf` and returns its length.
     /// `buf` should hold at least the link MTU (65535 is always enough).
     pub fn poll_transmit(&mut self, now: Instant, buf: &mut [u8]) -> Option<usize> {
+        self.last_sender = None;
         if let Some(r) = self.outbox.pop_front() {
             let repr = TcpRepr {
                 src_port: r.local.port(),
@@ -562,10 +566,8 @@ impl Host {
                 continue;
             };
             self.cursor = i;
-            let (src, dst) = (t.local.ip(), t.remote.ip());
-            let repr = t.repr;
-            let len = write_packet(buf, src, dst, &repr)?;
-            if repr.flags.rst() {
+            let len = write_transmit(buf, &t)?;
+            if t.header.flags.rst() {
                 self.counters.tcp_out_rsts += 1;
             }
             self.counters.tcp_out_segs += 1;
@@ -573,11 +575,18 @@ impl Host {
                 index: i as u32,
                 generation: self.slots[i].generation,
             };
+            self.last_sender = Some(h);
             self.after_change(h);
             return Some(len);
         }
         self.cursor = 0;
         None
+    }
+
+    /// The connection that wrote the last packet `poll_transmit` returned
+    /// (`None` for a RST the host sent on behalf of no connection).
+    pub fn last_sender(&self) -> Option<Handle> {
+        self.last_sender
     }
 
     fn emit(
@@ -590,6 +599,21 @@ impl Host {
         self.counters.tcp_out_segs += 1;
         write_packet(buf, src, dst, repr)
     }
+}
+
+/// Writes an IP header and a connection's segment into `buf`; `None` if it
+/// does not fit.
+pub fn write_transmit(buf: &mut [u8], t: &synack_tcp::Transmit<'_>) -> Option<usize> {
+    let (src, dst) = (t.local.ip(), t.remote.ip());
+    let ip = IpRepr::new(src, dst, IpProtocol::Tcp, t.segment_len(), HOP_LIMIT);
+    let hl = ip.header_len();
+    let total = hl + t.segment_len();
+    if buf.len() < total {
+        return None;
+    }
+    ip.emit(&mut buf[..hl]);
+    t.emit(&mut buf[hl..total]);
+    Some(total)
 }
 
 /// Writes an IP header and the TCP segment into `buf`; `None` if it does not fit.

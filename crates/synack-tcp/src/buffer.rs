@@ -1,27 +1,38 @@
 //! A fixed-capacity byte ring shared by the send and receive sides.
 //!
-//! The ring is allocated once when the connection is created; nothing on the
-//! per-segment path allocates. Each payload byte is copied once into the ring
-//! (from the application or from the device buffer) and once out of it.
+//! The ring's memory is allocated the first time a byte is written to it,
+//! not when the connection is created: a listener, a half-open connection
+//! or an idle one that never moved data costs no buffer memory. After that
+//! nothing on the per-segment path allocates. Each payload byte is copied
+//! once into the ring (from the application or from the device buffer) and
+//! once out of it.
 
-/// A circular byte buffer of fixed capacity.
+/// A circular byte buffer of fixed capacity, allocated on first write.
 #[derive(Clone, Debug)]
 pub struct Ring {
     data: Box<[u8]>,
+    capacity: usize,
     head: usize,
     len: usize,
 }
 
 impl Ring {
+    /// A ring that will hold up to `capacity` bytes. Nothing is allocated yet.
     pub fn new(capacity: usize) -> Ring {
         Ring {
-            data: vec![0; capacity].into_boxed_slice(),
+            data: Box::default(),
+            capacity,
             head: 0,
             len: 0,
         }
     }
 
     pub fn capacity(&self) -> usize {
+        self.capacity
+    }
+
+    /// Bytes of memory this ring holds now (0 until the first write).
+    pub fn allocated(&self) -> usize {
         self.data.len()
     }
 
@@ -35,13 +46,19 @@ impl Ring {
     }
 
     pub fn free(&self) -> usize {
-        self.data.len() - self.len
+        self.capacity - self.len
+    }
+
+    fn storage(&mut self) -> &mut [u8] {
+        if self.data.len() != self.capacity {
+            self.data = vec![0; self.capacity].into_boxed_slice();
+        }
+        &mut self.data
     }
 
     fn wrap(&self, i: usize) -> usize {
-        let cap = self.data.len();
-        if i >= cap {
-            i - cap
+        if i >= self.capacity {
+            i - self.capacity
         } else {
             i
         }
@@ -59,33 +76,34 @@ impl Ring {
     /// length (used to place out-of-order data). Bytes past the capacity are
     /// ignored; returns the count written.
     pub fn write_at(&mut self, offset: usize, src: &[u8]) -> usize {
-        let cap = self.data.len();
-        if offset >= cap {
+        let cap = self.capacity;
+        if offset >= cap || src.is_empty() {
             return 0;
         }
         let n = src.len().min(cap - offset);
         let start = self.wrap(self.head + offset);
         let first = n.min(cap - start);
-        self.data[start..start + first].copy_from_slice(&src[..first]);
-        self.data[..n - first].copy_from_slice(&src[first..n]);
+        let data = self.storage();
+        data[start..start + first].copy_from_slice(&src[..first]);
+        data[..n - first].copy_from_slice(&src[first..n]);
         n
     }
 
     /// Marks `n` bytes past the current end as stored (after `write_at`).
     pub fn extend(&mut self, n: usize) {
-        self.len = (self.len + n).min(self.data.len());
+        self.len = (self.len + n).min(self.capacity);
     }
 
-    /// The stored bytes starting `offset` past the head, up to `max` of them,
-    /// as one contiguous slice (shorter if the ring wraps first).
-    pub fn contiguous_at(&self, offset: usize, max: usize) -> &[u8] {
-        if offset >= self.len {
-            return &[];
+    /// The stored bytes from `offset` past the head, at most `max` of them,
+    /// as two slices: the second is non-empty only where the ring wraps.
+    pub fn slices_at(&self, offset: usize, max: usize) -> (&[u8], &[u8]) {
+        if offset >= self.len || self.data.is_empty() {
+            return (&[], &[]);
         }
         let n = max.min(self.len - offset);
         let start = self.wrap(self.head + offset);
-        let n = n.min(self.data.len() - start);
-        &self.data[start..start + n]
+        let first = n.min(self.capacity - start);
+        (&self.data[start..start + first], &self.data[..n - first])
     }
 
     /// Drops `n` bytes from the head.
@@ -99,10 +117,10 @@ impl Ring {
 
     /// Copies bytes from the head into `dst` and drops them; returns the count.
     pub fn pop_into(&mut self, dst: &mut [u8]) -> usize {
-        let n = dst.len().min(self.len);
-        let first = self.contiguous_at(0, n).len();
-        dst[..first].copy_from_slice(&self.data[self.head..self.head + first]);
-        dst[first..n].copy_from_slice(&self.data[..n - first]);
+        let (a, b) = self.slices_at(0, dst.len());
+        let n = a.len() + b.len();
+        dst[..a.len()].copy_from_slice(a);
+        dst[a.len()..n].copy_from_slice(b);
         self.consume(n);
         n
     }
@@ -114,7 +132,17 @@ mod tests {
     use proptest::prelude::*;
 
     #[test]
-    fn wraps_and_reads_back() {
+    fn nothing_is_allocated_until_the_first_write() {
+        let mut r = Ring::new(1 << 20);
+        assert_eq!(r.allocated(), 0);
+        assert_eq!(r.pop_into(&mut [0; 4]), 0);
+        assert_eq!(r.slices_at(0, 10), (&[][..], &[][..]));
+        r.push(b"x");
+        assert_eq!(r.allocated(), 1 << 20);
+    }
+
+    #[test]
+    fn wraps_and_reads_back_in_two_slices() {
         let mut r = Ring::new(8);
         assert_eq!(r.push(b"abcdef"), 6);
         let mut out = [0; 4];
@@ -122,8 +150,9 @@ mod tests {
         assert_eq!(&out, b"abcd");
         assert_eq!(r.push(b"ghijklmn"), 6);
         assert_eq!(r.len(), 8);
-        assert_eq!(r.contiguous_at(0, 100), b"efgh");
-        assert_eq!(r.contiguous_at(4, 100), b"ijkl");
+        assert_eq!(r.slices_at(0, 100), (&b"efgh"[..], &b"ijkl"[..]));
+        assert_eq!(r.slices_at(3, 3), (&b"h"[..], &b"ij"[..]));
+        assert_eq!(r.slices_at(4, 100), (&b"ijkl"[..], &b""[..]));
         let mut all = [0; 8];
         assert_eq!(r.pop_into(&mut all), 8);
         assert_eq!(&all, b"efghijkl");
@@ -175,6 +204,10 @@ mod tests {
                     prop_assert_eq!(&dst[..k], &want[..]);
                 }
                 prop_assert_eq!(ring.len(), model.len());
+                let (a, b) = ring.slices_at(0, usize::MAX);
+                let joined: Vec<u8> = a.iter().chain(b).copied().collect();
+                let want: Vec<u8> = model.iter().copied().collect();
+                prop_assert_eq!(joined, want);
             }
         }
     }

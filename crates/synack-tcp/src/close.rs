@@ -1,30 +1,126 @@
-//! Closing a connection (RFC 9293 §3.6): the FIN we receive and the closing
-//! states it leads to. Our own FIN is queued by `Connection::close` and sent
-//! by `send.rs` after the last data byte.
+//! Closing a connection (RFC 9293 §3.6): the application's three ways out
+//! (shutdown, close, abort), the peer's FIN, and the closing states it
+//! leads to, with their timers (FIN-WAIT-2, TIME-WAIT).
+//!
+//! `shutdown` is a half-close: a FIN follows the queued data and the
+//! application still reads until the peer's FIN. `close` is the socket
+//! call: the application goes away. The connection then finishes on its
+//! own — an *orphan* — and, as in Linux, unread data at close time or data
+//! arriving afterwards resets it (nobody would ever read it; RFC 2525
+//! §2.17), and a FIN-WAIT-2 that waits longer than `fin_timeout` for the
+//! peer's FIN gives up.
 
-use crate::conn::Connection;
+use crate::conn::{Connection, PendingRst};
+use crate::error::CloseReason;
 use crate::state::{Cause, State};
 use crate::time::Instant;
+use crate::timer::TimerKind;
 
 impl Connection {
+    /// RFC 9293 §3.10.4 CLOSE as a half-close (SHUT_WR): no more data will
+    /// be sent; a FIN follows what is queued. The application may still
+    /// receive.
+    pub fn shutdown(&mut self, now: Instant) {
+        self.queue_fin(now, Cause::AppShutdown);
+    }
+
+    /// The application closes the connection and goes away: it will
+    /// neither send nor read again. Queued data is still delivered and a
+    /// FIN follows it; if data the application never read is waiting, the
+    /// connection is reset instead (RFC 2525 §2.17, as Linux does).
+    pub fn close(&mut self, now: Instant) {
+        if self.app_closed {
+            return;
+        }
+        self.app_closed = true;
+        if self.rcv.queued() > 0 && self.state.is_synchronized() {
+            self.abort(now);
+            return;
+        }
+        self.queue_fin(now, Cause::AppClose);
+        if self.state == State::FinWait2 {
+            self.timers
+                .set(TimerKind::FinWait2, now + self.config.fin_timeout);
+        }
+    }
+
+    fn queue_fin(&mut self, now: Instant, cause: Cause) {
+        match self.state {
+            State::Listen | State::SynSent => {
+                self.terminate(now, CloseReason::Normal, cause);
+            }
+            // RFC 9293 §3.10.4: in SYN-RECEIVED the FIN waits until the
+            // handshake completes (see `establish`).
+            State::SynReceived => self.snd.queue_fin(),
+            State::Established => {
+                self.snd.queue_fin();
+                self.set_state(now, State::FinWait1, cause);
+            }
+            State::CloseWait => {
+                self.snd.queue_fin();
+                self.set_state(now, State::LastAck, cause);
+            }
+            _ => {}
+        }
+    }
+
+    /// RFC 9293 §3.10.5 ABORT: send a RST if the peer knows of us, drop
+    /// everything, go to CLOSED.
+    pub fn abort(&mut self, now: Instant) {
+        if matches!(
+            self.state,
+            State::SynReceived
+                | State::Established
+                | State::FinWait1
+                | State::FinWait2
+                | State::CloseWait
+        ) {
+            // <SEQ=SND.NXT><CTL=RST>: SND.NXT is never rewound, so this is
+            // the highest sequence number sent, inside the peer's window.
+            self.pending_rst = Some(PendingRst {
+                remote: self.remote,
+                seq: self.snd.nxt,
+                ack: None,
+            });
+        }
+        self.terminate(now, CloseReason::Aborted, Cause::AppAbort);
+    }
+
     /// RFC 9293 §3.10.7.4, eighth step: the peer's FIN arrived in order.
     pub(crate) fn on_fin(&mut self, now: Instant) {
         // The FIN consumes one sequence number and is acknowledged at once.
-        self.rcv_nxt += 1;
-        self.fin_received = true;
-        self.ack_pending = true;
+        self.rcv.on_fin();
+        self.push_event(crate::conn::Event::Readable);
         match self.state {
             State::SynReceived | State::Established => {
                 self.set_state(now, State::CloseWait, Cause::RecvFin)
             }
             // Our FIN acknowledged by this very segment: straight to
             // TIME-WAIT; otherwise both sides are closing at once.
-            State::FinWait1 if self.fin_acked() => {
+            State::FinWait1 if self.snd.fin_acked() => {
                 self.set_state(now, State::TimeWait, Cause::RecvFinAck)
             }
             State::FinWait1 => self.set_state(now, State::Closing, Cause::RecvFin),
             State::FinWait2 => self.set_state(now, State::TimeWait, Cause::RecvFin),
             _ => {}
         }
+    }
+
+    /// The FIN-WAIT-2 lifetime of an orphan ran out (Linux tcp_fin_timeout).
+    pub(crate) fn on_fin_wait2_timeout(&mut self, now: Instant) {
+        if self.state == State::FinWait2 && self.app_closed {
+            self.terminate(now, CloseReason::TimedOut, Cause::FinWait2Timeout);
+        }
+    }
+
+    /// Data arrived for an application that has closed: reset (Linux's
+    /// behaviour; the data can never be read).
+    pub(crate) fn reset_orphan(&mut self, now: Instant) {
+        self.pending_rst = Some(PendingRst {
+            remote: self.remote,
+            seq: self.snd.nxt,
+            ack: None,
+        });
+        self.terminate(now, CloseReason::Aborted, Cause::DataAfterClose);
     }
 }

@@ -1,20 +1,62 @@
 //! Per-connection settings. Defaults follow Linux where the RFCs leave a choice.
 
+use crate::congestion::Algorithm;
 use crate::time::Duration;
+
+/// RFC 9293 §3.8.4 keep-alive: probe an idle peer, give up when it is gone.
+#[derive(Copy, Clone, Debug, PartialEq, Eq)]
+pub struct Keepalive {
+    /// Idle time before the first probe (Linux tcp_keepalive_time, 2 h;
+    /// RFC 9293 says no less than two hours by default).
+    pub idle: Duration,
+    /// Time between unanswered probes (tcp_keepalive_intvl, 75 s).
+    pub interval: Duration,
+    /// Unanswered probes before the connection fails with TimedOut
+    /// (tcp_keepalive_probes, 9).
+    pub count: u32,
+}
+
+impl Default for Keepalive {
+    fn default() -> Self {
+        Keepalive {
+            idle: Duration::from_secs(7200),
+            interval: Duration::from_secs(75),
+            count: 9,
+        }
+    }
+}
 
 /// Settings a connection is created with.
 #[derive(Clone, Debug, PartialEq)]
 pub struct Config {
-    /// MSS we announce: the largest segment we can receive (MTU − 40 for IPv4).
+    /// MSS we announce: the largest segment we can receive (MTU − 40 for
+    /// IPv4, MTU − 60 for IPv6).
     pub mss: u16,
     /// Bytes of send buffer (data the application queued and the peer has not
     /// acknowledged).
     pub send_buffer: usize,
-    /// Bytes of receive buffer; the advertised window never exceeds the free
-    /// space in it.
+    /// Bytes of receive window we offer at most; the advertised window never
+    /// exceeds the free space in the receive buffer.
     pub recv_buffer: usize,
     /// Offer window scaling (RFC 7323 §2) in our SYN.
     pub window_scaling: bool,
+    /// Offer SACK (RFC 2018) in our SYN.
+    pub sack: bool,
+    /// Offer timestamps (RFC 7323 §3) in our SYN: RTT measurement and PAWS.
+    pub timestamps: bool,
+    /// Disable Nagle's algorithm (TCP_NODELAY): send small segments at once
+    /// even while earlier data is unacknowledged.
+    pub nodelay: bool,
+    /// Longest an ACK may be delayed (RFC 9293 §3.8.6.3: at most 0.5 s;
+    /// Linux's minimum is 40 ms). Zero acknowledges every segment at once.
+    pub delayed_ack: Duration,
+    /// Congestion control algorithm (CUBIC by default, as on Linux).
+    pub congestion: Algorithm,
+    /// HyStart++ (RFC 9406): leave slow start when the RTT starts to grow.
+    pub hystart: bool,
+    /// RACK-TLP loss detection and tail loss probes (RFC 8985), used when
+    /// both sides support SACK.
+    pub rack: bool,
     /// RFC 6298 §2.1: the RTO before any measurement.
     pub initial_rto: Duration,
     /// RFC 6298 §2.4 says 1 s; Linux uses 200 ms.
@@ -25,13 +67,19 @@ pub struct Config {
     pub syn_retries: u32,
     /// SYN-ACK retransmissions before a half-open connection is dropped (tcp_synack_retries).
     pub synack_retries: u32,
-    /// Data/FIN retransmissions before the connection is dropped (tcp_retries2).
+    /// Retransmissions of data or FIN, and unanswered zero-window probes,
+    /// before the connection fails with TimedOut (tcp_retries2).
     pub max_retries: u32,
     /// Maximum segment lifetime; TIME-WAIT lasts twice this (RFC 9293 §3.4.1).
     pub msl: Duration,
+    /// How long a connection the application has closed may wait in
+    /// FIN-WAIT-2 for the peer's FIN (Linux tcp_fin_timeout, 60 s).
+    pub fin_timeout: Duration,
+    /// Keep-alive probing; off by default (RFC 9293 §3.8.4).
+    pub keepalive: Option<Keepalive>,
     /// Most out-of-order ranges kept for reassembly; further ones are dropped.
     pub max_ooo_ranges: usize,
-    /// Initial congestion window in segments (RFC 6928).
+    /// Initial congestion window in segments (RFC 6928: 10).
     pub initial_window: u32,
 }
 
@@ -42,6 +90,13 @@ impl Default for Config {
             send_buffer: 256 * 1024,
             recv_buffer: 256 * 1024,
             window_scaling: true,
+            sack: true,
+            timestamps: true,
+            nodelay: false,
+            delayed_ack: Duration::from_millis(40),
+            congestion: Algorithm::Cubic,
+            hystart: true,
+            rack: true,
             initial_rto: Duration::from_secs(1),
             min_rto: Duration::from_millis(200),
             max_rto: Duration::from_secs(120),
@@ -49,6 +104,8 @@ impl Default for Config {
             synack_retries: 5,
             max_retries: 15,
             msl: Duration::from_secs(60),
+            fin_timeout: Duration::from_secs(60),
+            keepalive: None,
             max_ooo_ranges: 32,
             initial_window: 10,
         }

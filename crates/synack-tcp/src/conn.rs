@@ -1,49 +1,136 @@
-//! One TCP connection: its transmission control block (RFC 9293 §3.3.1) and
-//! the sans-IO interface around it.
+//! One TCP connection: its transmission control block (RFC 9293 §3.3.1)
+//! and the sans-IO interface around it.
 //!
-//! Input: `handle_segment(now, ..)`, `handle_timeout(now)` and the
-//! application calls (`send`, `recv`, `close`, `abort`). Output:
-//! `poll_transmit(now)` (segments to put on the wire), `poll_timeout()` (the
-//! next deadline) and `poll_event()` (state changes). Nothing here reads a
-//! clock, draws randomness or touches a socket.
+//! # Calling order
 //!
-//! The processing rules are split by concern: `handshake.rs` (LISTEN,
-//! SYN-SENT), `recv.rs` (acceptability, RST/SYN checks, reassembly),
-//! `send.rs` (ACK processing, segment building), `close.rs` (FIN handling and
-//! the closing states).
+//! A driver (the stack, a test, the fuzzer) runs each connection the same
+//! way, as quinn-proto's `Connection` is run:
+//!
+//! 1. feed input: [`Connection::handle_segment`] for each segment the stack
+//!    matched to this connection, [`Connection::handle_timeout`] when the
+//!    deadline from `poll_timeout` has passed, and the application's calls
+//!    (`send`, `recv`, `shutdown`, `close`, `abort`);
+//! 2. call [`Connection::poll_transmit`] until it returns `None`, putting
+//!    each segment on the wire before asking for the next (it borrows the
+//!    send buffer);
+//! 3. call [`Connection::poll_timeout`] and arrange to call
+//!    `handle_timeout` then;
+//! 4. drain [`Connection::poll_event`]: state changes, readable, writable,
+//!    connected, closed, and loss-recovery events.
+//!
+//! Time only enters as the `now` arguments; randomness only as the
+//! [`IsnSecret`]. Nothing here reads a clock, draws randomness or touches a
+//! socket, so every run can be replayed from its inputs.
+//!
+//! # Where the rules live
+//!
+//! The connection orchestrates; the rules live with the state they govern:
+//! `sender/` (send space, retransmission record, RTT, congestion, recovery),
+//! `receiver/` (receive space, reassembly, window, ACK policy, PAWS),
+//! `handshake.rs` (LISTEN, SYN-SENT, SYN-RECEIVED), `input.rs` (the RFC's
+//! steps for a segment in a synchronized state), `output.rs` (building
+//! segments), `close.rs` (FIN and the closing states) and `timer.rs`.
 
-use crate::buffer::Ring;
-use crate::config::Config;
-use crate::congestion::{Algorithm, Congestion};
+use crate::config::{Config, Keepalive};
 use crate::error::{CloseReason, Error};
 use crate::isn::IsnSecret;
-use crate::recv::Reassembly;
-use crate::rtt::RttEstimator;
+use crate::receiver::{Receiver, RecvStats};
+use crate::recovery::{Phase, RecoveryEvent};
+use crate::sender::{SendKind, SendStats, Sender};
 use crate::seq::SeqNum;
 use crate::state::{Cause, State, Transition};
 use crate::time::{Duration, Instant};
 use crate::timer::{TimerKind, Timers};
 use std::collections::VecDeque;
 use std::net::{IpAddr, Ipv4Addr, SocketAddr};
-use synack_wire::{TcpFlags, TcpOptions, TcpRepr};
+use synack_wire::TcpRepr;
 
-/// Most events kept for the application; older ones are dropped (and counted).
+/// Most events kept for the driver; older ones are dropped (and counted).
 const MAX_EVENTS: usize = 64;
 
-/// Something the application or a tracer may want to know about.
+/// Something the driver (and through it the application) may want to know.
 #[derive(Copy, Clone, Debug, PartialEq, Eq)]
 pub enum Event {
     /// The connection changed state.
     StateChanged(Transition),
+    /// The handshake completed: the connection is ESTABLISHED.
+    Connected,
+    /// Data (or the end of the stream) can be read.
+    Readable,
+    /// Send-buffer space freed up after `send` could not take everything.
+    Writable,
+    /// The connection reached CLOSED, for this reason.
+    Closed(CloseReason),
+    /// Loss recovery started, ended, probed or timed out; the congestion
+    /// window and ssthresh are as they stand after it.
+    Recovery {
+        at: Instant,
+        event: RecoveryEvent,
+        cwnd: u32,
+        ssthresh: u32,
+    },
 }
 
-/// A segment ready for the wire: the addresses to put in the IP header and
-/// the TCP header and payload (borrowed from the send buffer, not copied).
+/// What kind of segment a [`Transmit`] carries.
+#[derive(Copy, Clone, Debug, PartialEq, Eq)]
+pub enum SegmentKind {
+    /// A SYN or SYN-ACK (first transmission or again).
+    Syn { retransmission: bool },
+    /// Data and/or a FIN, with why it is sent.
+    Data(SendKind),
+    /// A pure acknowledgment (or window update).
+    Ack,
+    /// A keep-alive probe (RFC 9293 §3.8.4).
+    Keepalive,
+    /// A reset.
+    Rst,
+}
+
+impl SegmentKind {
+    /// Sent before (a retransmission, a probe of old data, a SYN again).
+    pub fn is_retransmission(self) -> bool {
+        matches!(
+            self,
+            SegmentKind::Syn {
+                retransmission: true
+            } | SegmentKind::Data(SendKind::Retransmit)
+        )
+    }
+}
+
+/// A segment ready for the wire: the addresses for the IP header, the TCP
+/// header, and the payload, borrowed from the send ring in up to two pieces
+/// (the ring may wrap). `header.payload` is always empty.
 #[derive(Debug)]
 pub struct Transmit<'a> {
     pub local: SocketAddr,
     pub remote: SocketAddr,
-    pub repr: TcpRepr<'a>,
+    pub header: TcpRepr<'static>,
+    pub payload: [&'a [u8]; 2],
+    pub kind: SegmentKind,
+}
+
+impl Transmit<'_> {
+    pub fn payload_len(&self) -> usize {
+        self.payload[0].len() + self.payload[1].len()
+    }
+
+    /// TCP header and payload length.
+    pub fn segment_len(&self) -> usize {
+        self.header.header_len() + self.payload_len()
+    }
+
+    /// Writes the TCP segment (header, options, payload, checksum) into
+    /// `buf`; returns its length. `buf` must hold `segment_len()` bytes.
+    pub fn emit(&self, buf: &mut [u8]) -> usize {
+        self.header.emit_with_payload(
+            buf,
+            self.local.ip(),
+            self.remote.ip(),
+            self.payload[0],
+            self.payload[1],
+        )
+    }
 }
 
 /// A RST (or RST+ACK) waiting to be sent, computed by RFC 9293's reset rules.
@@ -59,19 +146,18 @@ pub(crate) struct PendingRst {
 pub struct ConnStats {
     pub segs_in: u64,
     pub segs_out: u64,
-    pub bytes_sent: u64,
-    pub bytes_received: u64,
-    pub retransmits: u64,
-    pub rto_expirations: u64,
     pub unacceptable: u64,
     pub challenge_acks: u64,
-    pub ooo_segments: u64,
-    pub ooo_dropped: u64,
+    pub paws_rejected: u64,
+    /// TCP options skipped because they were malformed.
+    pub bad_options: u64,
     pub events_dropped: u64,
-    pub zero_window_probes: u64,
+    pub keepalive_probes: u64,
+    pub send: SendStats,
+    pub recv: RecvStats,
 }
 
-/// A snapshot of a connection for tables and tests.
+/// A snapshot of a connection for tables (`ss -tin`-like) and tests.
 #[derive(Copy, Clone, Debug, PartialEq)]
 pub struct Info {
     pub state: State,
@@ -87,13 +173,34 @@ pub struct Info {
     pub mss: u16,
     pub snd_wscale: u8,
     pub rcv_wscale: u8,
+    pub sack: bool,
+    pub timestamps: bool,
     pub cwnd: u32,
     pub ssthresh: u32,
+    /// RFC 6675 pipe: data believed in the network.
+    pub in_flight: u32,
+    pub recovery: Phase,
     pub srtt: Option<Duration>,
+    pub rttvar: Duration,
     pub rto: Duration,
+    pub min_rtt: Option<Duration>,
     pub send_queue: usize,
     pub recv_queue: usize,
+    pub retransmits: u64,
     pub stats: ConnStats,
+}
+
+/// Options both SYNs agreed on.
+#[derive(Copy, Clone, Debug, Default, PartialEq, Eq)]
+pub(crate) struct Negotiated {
+    /// RFC 7323 timestamps on every segment.
+    pub ts: bool,
+    /// RFC 2018 SACK.
+    pub sack: bool,
+    /// Window scaling (both shifts live in the sender and receiver).
+    pub wscale: bool,
+    /// Our timestamp clock's offset (RFC 7323 §5.4).
+    pub ts_offset: u32,
 }
 
 /// A TCP connection endpoint (one transmission control block).
@@ -106,61 +213,25 @@ pub struct Connection {
     pub(crate) local: SocketAddr,
     pub(crate) remote: SocketAddr,
     pub(crate) secret: IsnSecret,
-
-    // Send sequence space (RFC 9293 §3.3.1).
-    pub(crate) iss: SeqNum,
-    pub(crate) snd_una: SeqNum,
-    pub(crate) snd_nxt: SeqNum,
-    /// Highest sequence number sent; `snd_nxt` falls back to `snd_una` after
-    /// a retransmission timeout and climbs back up to here.
-    pub(crate) snd_max: SeqNum,
-    pub(crate) snd_wnd: u32,
-    pub(crate) max_snd_wnd: u32,
-    pub(crate) snd_wl1: SeqNum,
-    pub(crate) snd_wl2: SeqNum,
-    pub(crate) snd_wscale: u8,
-    /// Effective send MSS: min(peer's MSS option or 536, ours).
-    pub(crate) snd_mss: u16,
-
-    // Receive sequence space.
-    pub(crate) irs: SeqNum,
-    pub(crate) rcv_nxt: SeqNum,
-    pub(crate) rcv_wscale: u8,
-    /// Both SYNs carried the window scale option (RFC 7323 §2.2).
-    pub(crate) wscale_ok: bool,
-    /// RFC 6093: the most recent urgent pointer, as an absolute sequence number.
-    pub(crate) rcv_up: Option<SeqNum>,
-
-    pub(crate) send_buf: Ring,
-    pub(crate) recv_buf: Ring,
-    pub(crate) reasm: Reassembly,
-    /// The application shut down its sending side: a FIN follows the data.
-    pub(crate) fin_queued: bool,
-    /// Our FIN has been acknowledged.
-    pub(crate) fin_acked: bool,
-    /// The peer's FIN has been received in order.
-    pub(crate) fin_received: bool,
-    /// Receive window last advertised, to decide when a window update is due.
-    pub(crate) rcv_wnd_advertised: u32,
-
-    pub(crate) rtt: RttEstimator,
-    /// The segment being timed: (sequence number whose ACK ends it, send time).
-    pub(crate) rtt_probe: Option<(SeqNum, Instant)>,
-    pub(crate) cc: Congestion,
+    pub(crate) snd: Sender,
+    pub(crate) rcv: Receiver,
+    pub(crate) opts: Negotiated,
     pub(crate) timers: Timers,
-    /// Consecutive retransmission timeouts without progress.
-    pub(crate) retries: u32,
-    /// Persist timer backoff count.
-    pub(crate) persist_backoff: u32,
-    /// Send one byte past a zero window on the next transmit.
-    pub(crate) probe_due: bool,
-
-    /// An ACK must be sent (data arrived, window opened, or a check failed).
-    pub(crate) ack_pending: bool,
+    /// Our SYN (or SYN-ACK) must go out on the next transmit.
+    pub(crate) syn_due: bool,
+    /// How often our SYN (or SYN-ACK) went out, and when it first did.
+    pub(crate) syn_xmits: u8,
+    pub(crate) syn_sent_at: Instant,
+    /// The application closed: it will neither send nor read. The
+    /// connection finishes on its own (an orphan, in Linux's words).
+    pub(crate) app_closed: bool,
     pub(crate) pending_rst: Option<PendingRst>,
     /// RFC 5961 §7: challenge ACKs sent in the current one-second slot.
     pub(crate) challenge_slot: (Instant, u32),
-
+    /// Keep-alive: when a segment last arrived, and probes unanswered.
+    pub(crate) last_recv: Instant,
+    pub(crate) keepalive_probes: u32,
+    pub(crate) keepalive_due: bool,
     pub(crate) close_reason: Option<CloseReason>,
     pub(crate) events: VecDeque<Event>,
     pub(crate) stats: ConnStats,
@@ -174,48 +245,29 @@ impl Connection {
         local: SocketAddr,
         remote: SocketAddr,
         secret: IsnSecret,
+        iss: SeqNum,
     ) -> Self {
-        let mss = u32::from(config.mss.max(1));
         Connection {
-            send_buf: Ring::new(config.send_buffer),
-            recv_buf: Ring::new(config.recv_buffer),
-            reasm: Reassembly::new(config.max_ooo_ranges),
-            rtt: RttEstimator::new(config.initial_rto, config.min_rto, config.max_rto),
-            cc: Congestion::new(Algorithm::Reno, mss, config.initial_window),
-            snd_mss: 536.min(config.mss),
+            snd: Sender::new(&config, iss),
+            rcv: Receiver::new(&config),
             state: State::Closed,
             passive: false,
             local,
             remote,
             secret,
-            iss: SeqNum(0),
-            snd_una: SeqNum(0),
-            snd_nxt: SeqNum(0),
-            snd_max: SeqNum(0),
-            snd_wnd: 0,
-            max_snd_wnd: 0,
-            snd_wl1: SeqNum(0),
-            snd_wl2: SeqNum(0),
-            snd_wscale: 0,
-            irs: SeqNum(0),
-            rcv_nxt: SeqNum(0),
-            rcv_wscale: 0,
-            wscale_ok: false,
-            rcv_up: None,
-            fin_queued: false,
-            fin_acked: false,
-            fin_received: false,
-            rcv_wnd_advertised: 0,
-            rtt_probe: None,
+            opts: Negotiated::default(),
             timers: Timers::default(),
-            retries: 0,
-            persist_backoff: 0,
-            probe_due: false,
-            ack_pending: false,
+            syn_due: false,
+            syn_xmits: 0,
+            syn_sent_at: Instant::ZERO,
+            app_closed: false,
             pending_rst: None,
             challenge_slot: (Instant::ZERO, 0),
+            last_recv: Instant::ZERO,
+            keepalive_probes: 0,
+            keepalive_due: false,
             close_reason: None,
-            events: VecDeque::with_capacity(16),
+            events: VecDeque::new(),
             stats: ConnStats::default(),
             config,
         }
@@ -231,31 +283,28 @@ impl Connection {
         remote: SocketAddr,
         secret: IsnSecret,
     ) -> Connection {
-        let mut c = Connection::blank(config, local, remote, secret);
-        c.set_iss(secret.isn(now, local, remote));
+        let iss = SeqNum(secret.isn(now, local, remote));
+        let mut c = Connection::blank(config, local, remote, secret, iss);
+        c.opts.ts_offset = secret.ts_offset(local, remote);
+        c.syn_due = true;
         c.set_state(now, State::SynSent, Cause::AppConnect);
         c
     }
 
     /// Passive OPEN (RFC 9293 §3.10.1): CLOSED → LISTEN on `local`. A listen
-    /// with an unspecified address accepts a SYN to any local address.
+    /// with an unspecified address accepts a SYN to any local address. The
+    /// first SYN turns this connection into that connection (the RFC's
+    /// model); a stack that serves many clients keeps its own listener.
     pub fn listen(
         config: Config,
         now: Instant,
         local: SocketAddr,
         secret: IsnSecret,
     ) -> Connection {
-        let mut c = Connection::blank(config, local, UNSPECIFIED, secret);
+        let mut c = Connection::blank(config, local, UNSPECIFIED, secret, SeqNum(0));
         c.passive = true;
         c.set_state(now, State::Listen, Cause::AppListen);
         c
-    }
-
-    pub(crate) fn set_iss(&mut self, iss: u32) {
-        self.iss = SeqNum(iss);
-        self.snd_una = self.iss;
-        self.snd_nxt = self.iss;
-        self.snd_max = self.iss;
     }
 
     /// The one place where the state changes: records (from, to, cause) as an
@@ -266,29 +315,32 @@ impl Connection {
             return;
         }
         self.state = to;
-        if self.events.len() == MAX_EVENTS {
-            self.events.pop_front();
-            self.stats.events_dropped += 1;
-        }
-        self.events.push_back(Event::StateChanged(Transition {
+        self.push_event(Event::StateChanged(Transition {
             at: now,
             from,
             to,
             cause,
         }));
         match to {
+            State::Established => {
+                self.push_event(Event::Connected);
+                self.arm_keepalive(now);
+            }
+            State::FinWait2 if self.app_closed => {
+                self.timers
+                    .set(TimerKind::FinWait2, now + self.config.fin_timeout);
+            }
             State::TimeWait => {
-                // RFC 9293 §3.10.7.4: in TIME-WAIT only the 2×MSL timer runs.
+                // RFC 9293 §3.10.7.4: in TIME-WAIT only the 2×MSL timer runs
+                // (and an ACK of a retransmitted FIN may still be owed).
                 self.timers.clear_all();
                 self.timers
                     .set(TimerKind::TimeWait, now + self.config.msl * 2);
             }
             State::Closed => {
                 self.timers.clear_all();
-                self.ack_pending = false;
-                if self.close_reason.is_none() {
-                    self.close_reason = Some(CloseReason::Normal);
-                }
+                let reason = *self.close_reason.get_or_insert(CloseReason::Normal);
+                self.push_event(Event::Closed(reason));
             }
             _ => {}
         }
@@ -296,36 +348,48 @@ impl Connection {
 
     /// Enters CLOSED for `reason`.
     pub(crate) fn terminate(&mut self, now: Instant, reason: CloseReason, cause: Cause) {
+        if self.state == State::Closed {
+            return;
+        }
         self.close_reason = Some(reason);
         self.set_state(now, State::Closed, cause);
     }
 
-    /// Feeds one incoming segment that the stack matched to this connection.
-    /// `src` and `dst` are the IP addresses it travelled between (a listener
-    /// learns its peer from them).
-    pub fn handle_segment(&mut self, now: Instant, src: IpAddr, dst: IpAddr, seg: &TcpRepr<'_>) {
-        self.stats.segs_in += 1;
-        match self.state {
-            // RFC 9293 §3.10.7.1: a CLOSED connection has no TCB; the stack
-            // answers for it.
-            State::Closed => {}
-            State::Listen => self.on_listen(now, src, dst, seg),
-            State::SynSent => self.on_syn_sent(now, seg),
-            _ => self.on_segment(now, seg),
+    pub(crate) fn push_event(&mut self, ev: Event) {
+        if self.events.len() == MAX_EVENTS {
+            self.events.pop_front();
+            self.stats.events_dropped += 1;
         }
+        self.events.push_back(ev);
+    }
+
+    /// Moves the sender's recovery notes into the event queue.
+    pub(crate) fn flush_notes(&mut self) {
+        if self.snd.notes.is_empty() {
+            return;
+        }
+        let (cwnd, ssthresh) = (self.snd.cc.cwnd(), self.snd.cc.ssthresh());
+        let notes = std::mem::take(&mut self.snd.notes);
+        for &(at, event) in &notes {
+            self.push_event(Event::Recovery {
+                at,
+                event,
+                cwnd,
+                ssthresh,
+            });
+        }
+        // Keep the allocation for next time.
+        let mut notes = notes;
+        notes.clear();
+        self.snd.notes = notes;
     }
 
     /// Fires every timer whose deadline has passed.
     pub fn handle_timeout(&mut self, now: Instant) {
         while let Some(kind) = self.timers.pop_expired(now) {
-            match kind {
-                TimerKind::Retransmit => self.on_retransmit_timeout(now),
-                TimerKind::Persist => self.on_persist_timeout(now),
-                TimerKind::TimeWait => {
-                    self.terminate(now, CloseReason::Normal, Cause::TimeWaitExpired)
-                }
-            }
+            self.on_timer(now, kind);
         }
+        self.flush_notes();
     }
 
     /// The earliest time at which `handle_timeout` has work to do.
@@ -333,25 +397,29 @@ impl Connection {
         self.timers.next()
     }
 
-    /// The next state change or other event, oldest first.
+    /// The next event, oldest first.
     pub fn poll_event(&mut self) -> Option<Event> {
         self.events.pop_front()
     }
 
     /// Queues application data (copied into the send buffer); returns how
     /// many bytes were taken. RFC 9293 §3.10.2: allowed from SYN-SENT on,
-    /// and in CLOSE-WAIT (half-close), until the application closes.
+    /// and in CLOSE-WAIT (half-close), until the application shuts down
+    /// its sending side.
     pub fn send(&mut self, data: &[u8]) -> Result<usize, Error> {
-        if self.fin_queued {
-            return Err(Error::SendClosed);
-        }
         if let Some(reason) = self.close_reason {
             return Err(Error::Closed(reason));
+        }
+        if self.snd.fin_queued() {
+            return Err(Error::SendClosed);
         }
         if !self.state.can_send_data() {
             return Err(Error::NotConnected);
         }
-        let n = self.send_buf.push(data);
+        let n = self.snd.queue(data);
+        if n < data.len() {
+            self.snd.want_writable = true;
+        }
         if n == 0 && !data.is_empty() {
             return Err(Error::WouldBlock);
         }
@@ -361,12 +429,19 @@ impl Connection {
     /// Copies received in-order data into `buf`. `Ok(0)` means end of stream
     /// (the peer's FIN has arrived and everything before it was read).
     pub fn recv(&mut self, buf: &mut [u8]) -> Result<usize, Error> {
-        if !self.recv_buf.is_empty() {
-            let n = self.recv_buf.pop_into(buf);
-            self.maybe_window_update();
+        if self.app_closed {
+            return Err(Error::NotConnected);
+        }
+        if self.rcv.queued() > 0 {
+            let n = self.rcv.read(buf);
+            // RFC 9293 §3.8.6.2.2: announce the window once it has grown by
+            // a worthwhile step.
+            if self.state.can_receive_data() && self.rcv.window_update_due() {
+                self.rcv.ack.owe_now();
+            }
             return Ok(n);
         }
-        if self.fin_received {
+        if self.rcv.fin_received {
             return Ok(0);
         }
         match self.close_reason {
@@ -377,47 +452,20 @@ impl Connection {
         }
     }
 
-    /// RFC 9293 §3.10.4 CLOSE: no more data will be sent; a FIN follows what
-    /// is queued. The application may still receive (half-close).
-    pub fn close(&mut self, now: Instant) {
-        match self.state {
-            State::Listen | State::SynSent => {
-                self.terminate(now, CloseReason::Normal, Cause::AppClose);
-            }
-            // RFC 9293 §3.10.4: in SYN-RECEIVED the FIN waits until the
-            // handshake completes (see `on_segment`).
-            State::SynReceived => self.fin_queued = true,
-            State::Established => {
-                self.fin_queued = true;
-                self.set_state(now, State::FinWait1, Cause::AppClose);
-            }
-            State::CloseWait => {
-                self.fin_queued = true;
-                self.set_state(now, State::LastAck, Cause::AppClose);
-            }
-            _ => {}
-        }
+    /// Turns Nagle's algorithm off (`true`) or on, like TCP_NODELAY.
+    pub fn set_nodelay(&mut self, nodelay: bool) {
+        self.snd.nodelay = nodelay;
+        self.config.nodelay = nodelay;
     }
 
-    /// RFC 9293 §3.10.5 ABORT: send a RST if the peer knows of us, drop
-    /// everything, go to CLOSED.
-    pub fn abort(&mut self, now: Instant) {
-        if matches!(
-            self.state,
-            State::SynReceived
-                | State::Established
-                | State::FinWait1
-                | State::FinWait2
-                | State::CloseWait
-        ) {
-            self.pending_rst = Some(PendingRst {
-                remote: self.remote,
-                seq: self.snd_nxt,
-                ack: None,
-            });
-        }
-        if self.state != State::Closed {
-            self.terminate(now, CloseReason::Aborted, Cause::AppAbort);
+    /// Turns keep-alive on with these settings, or off.
+    pub fn set_keepalive(&mut self, now: Instant, keepalive: Option<Keepalive>) {
+        self.config.keepalive = keepalive;
+        self.keepalive_probes = 0;
+        if keepalive.is_none() {
+            self.timers.clear(TimerKind::Keepalive);
+        } else if self.state.is_synchronized() {
+            self.arm_keepalive(now);
         }
     }
 
@@ -448,33 +496,48 @@ impl Connection {
         self.state == State::Closed && self.pending_rst.is_none()
     }
 
+    /// The application has closed; the connection runs on its own.
+    pub fn is_orphan(&self) -> bool {
+        self.app_closed
+    }
+
     /// Bytes waiting to be read by the application.
     pub fn recv_queue(&self) -> usize {
-        self.recv_buf.len()
+        self.rcv.queued()
     }
 
     /// Bytes the application may still queue with `send`.
     pub fn send_capacity(&self) -> usize {
-        self.send_buf.free()
+        self.snd.free()
     }
 
     /// Bytes queued and not yet acknowledged.
     pub fn send_queue(&self) -> usize {
-        self.send_buf.len()
+        self.snd.buffered()
+    }
+
+    /// Buffer memory this connection holds now (rings are allocated on
+    /// first use).
+    pub fn buffer_memory(&self) -> usize {
+        self.snd.allocated() + self.rcv.allocated()
     }
 
     /// The peer's FIN arrived: no more data will come after what is queued.
     pub fn peer_closed(&self) -> bool {
-        self.fin_received
+        self.rcv.fin_received
     }
 
     /// RFC 6093: the urgent pointer last received, if any.
     pub fn urgent_pointer(&self) -> Option<SeqNum> {
-        self.rcv_up
+        self.rcv.up
     }
 
-    pub fn stats(&self) -> &ConnStats {
-        &self.stats
+    pub fn stats(&self) -> ConnStats {
+        let mut s = self.stats;
+        s.send = self.snd.stats;
+        s.recv = self.rcv.stats;
+        s.recv.ooo_dropped += self.rcv.evicted_ranges();
+        s
     }
 
     pub fn config(&self) -> &Config {
@@ -486,74 +549,60 @@ impl Connection {
             state: self.state,
             local: self.local,
             remote: self.remote,
-            iss: self.iss,
-            irs: self.irs,
-            snd_una: self.snd_una,
-            snd_nxt: self.snd_nxt,
-            snd_wnd: self.snd_wnd,
-            rcv_nxt: self.rcv_nxt,
-            rcv_wnd: self.rcv_wnd(),
-            mss: self.snd_mss,
-            snd_wscale: self.snd_wscale,
-            rcv_wscale: self.rcv_wscale,
-            cwnd: self.cc.cwnd(),
-            ssthresh: self.cc.ssthresh(),
-            srtt: self.rtt.srtt(),
-            rto: self.rtt.rto(),
-            send_queue: self.send_buf.len(),
-            recv_queue: self.recv_buf.len(),
-            stats: self.stats,
+            iss: self.snd.iss,
+            irs: self.rcv.irs,
+            snd_una: self.snd.una,
+            snd_nxt: self.snd.nxt,
+            snd_wnd: self.snd.wnd,
+            rcv_nxt: self.rcv.nxt,
+            rcv_wnd: self.rcv.accept_window(),
+            mss: self.snd.mss,
+            snd_wscale: self.snd.wscale,
+            rcv_wscale: self.rcv.wscale,
+            sack: self.opts.sack,
+            timestamps: self.opts.ts,
+            cwnd: self.snd.cc.cwnd(),
+            ssthresh: self.snd.cc.ssthresh(),
+            in_flight: self.snd.pipe(),
+            recovery: self.snd.recovery.phase,
+            srtt: self.snd.rtt.srtt(),
+            rttvar: self.snd.rtt.rttvar(),
+            rto: self.snd.rtt.rto(),
+            min_rtt: self.snd.rtt.min_rtt(),
+            send_queue: self.snd.buffered(),
+            recv_queue: self.rcv.queued(),
+            retransmits: self.snd.stats.retransmits,
+            stats: self.stats(),
         }
     }
 
     /// Checks the invariants every input must preserve (used by tests and
     /// the fuzzer). Returns a description of the first one broken.
     pub fn check_invariants(&self) -> Result<(), &'static str> {
-        if !self.snd_una.before_eq(self.snd_nxt) {
-            return Err("snd_una after snd_nxt");
-        }
-        if !self.snd_nxt.before_eq(self.snd_max) {
-            return Err("snd_nxt after snd_max");
-        }
-        // In flight: at most the buffered data plus SYN and FIN.
-        if self.snd_max.since(self.snd_una) as usize > self.send_buf.len() + 2 {
-            return Err("more in flight than buffered");
-        }
-        if self.send_buf.len() > self.send_buf.capacity()
-            || self.recv_buf.len() > self.recv_buf.capacity()
-        {
-            return Err("buffer over capacity");
-        }
-        if self.reasm.len() > self.config.max_ooo_ranges {
-            return Err("reassembly queue over its bound");
-        }
+        self.snd.check()?;
+        self.rcv.check(self.config.max_ooo_ranges)?;
         if self.events.len() > MAX_EVENTS {
             return Err("event queue over its bound");
         }
         if self.state == State::Closed && self.timers.next().is_some() {
             return Err("timer armed in CLOSED");
         }
+        if self.state == State::TimeWait
+            && TimerKind::ALL
+                .iter()
+                .any(|&k| k != TimerKind::TimeWait && self.timers.is_armed(k))
+        {
+            return Err("a timer other than 2MSL armed in TIME-WAIT");
+        }
+        if self.state.is_synchronized() && self.state != State::TimeWait && self.snd.flight() > 0 {
+            let guarded = [TimerKind::Rto, TimerKind::Persist]
+                .iter()
+                .any(|&k| self.timers.is_armed(k));
+            if !guarded {
+                return Err("data in flight with neither RTO nor persist timer armed");
+            }
+        }
         Ok(())
-    }
-
-    /// The receive window we can offer now: the free space in the receive
-    /// buffer, limited to what the window field can express.
-    pub(crate) fn rcv_wnd(&self) -> u32 {
-        let max = 0xffff_u32 << self.rcv_wscale;
-        (self.recv_buf.free() as u64).min(u64::from(max)) as u32
-    }
-
-    /// RFC 9293 §3.8.6.2.2: after the application reads, announce a larger
-    /// window once it has grown by at least min(half the buffer, one MSS).
-    fn maybe_window_update(&mut self) {
-        if !self.state.can_receive_data() {
-            return;
-        }
-        let wnd = self.rcv_wnd();
-        let step = (self.recv_buf.capacity() as u32 / 2).min(u32::from(self.config.mss));
-        if wnd >= self.rcv_wnd_advertised.saturating_add(step) {
-            self.ack_pending = true;
-        }
     }
 
     /// RFC 5961 §7: at most `CHALLENGE_ACK_LIMIT` challenge ACKs per second.
@@ -565,82 +614,19 @@ impl Connection {
         if self.challenge_slot.1 < CHALLENGE_ACK_LIMIT {
             self.challenge_slot.1 += 1;
             self.stats.challenge_acks += 1;
-            self.ack_pending = true;
+            self.rcv.ack.owe_now();
         }
     }
 
-    /// Builds an outgoing segment header with the ACK and window filled in.
-    pub(crate) fn header(&mut self, seq: SeqNum, flags: TcpFlags) -> TcpRepr<'static> {
-        let wnd = self.rcv_wnd();
-        let (ack, flags) = if flags.syn() && !flags.ack() {
-            (0, flags)
-        } else {
-            (self.rcv_nxt.0, flags | TcpFlags::ACK)
-        };
-        // RFC 7323 §2.2: the window field of a SYN is never scaled.
-        let field = if flags.syn() {
-            wnd.min(0xffff)
-        } else {
-            (wnd >> self.rcv_wscale).min(0xffff)
-        };
-        self.rcv_wnd_advertised = if flags.syn() {
-            field
-        } else {
-            field << self.rcv_wscale
-        };
-        self.ack_pending = false;
-        self.stats.segs_out += 1;
-        TcpRepr {
-            src_port: self.local.port(),
-            dst_port: self.remote.port(),
-            seq: seq.0,
-            ack,
-            flags,
-            window: field as u16,
-            urgent: 0,
-            options: TcpOptions::default(),
-            payload: &[],
-        }
+    /// Our timestamp clock (RFC 7323 §5.4): milliseconds plus the
+    /// connection's random offset.
+    pub(crate) fn ts_now(&self, now: Instant) -> u32 {
+        (now.as_millis() as u32).wrapping_add(self.opts.ts_offset)
     }
 
-    /// The next segment to send, if any. Call until it returns `None`.
-    pub fn poll_transmit(&mut self, now: Instant) -> Option<Transmit<'_>> {
-        if let Some(rst) = self.pending_rst.take() {
-            self.stats.segs_out += 1;
-            let (ack, flags) = match rst.ack {
-                Some(a) => (a.0, TcpFlags::RST | TcpFlags::ACK),
-                None => (0, TcpFlags::RST),
-            };
-            let repr = TcpRepr {
-                src_port: self.local.port(),
-                dst_port: rst.remote.port(),
-                seq: rst.seq.0,
-                ack,
-                flags,
-                window: 0,
-                urgent: 0,
-                options: TcpOptions::default(),
-                payload: &[],
-            };
-            return Some(Transmit {
-                local: self.local,
-                remote: rst.remote,
-                repr,
-            });
+    pub(crate) fn arm_keepalive(&mut self, now: Instant) {
+        if let Some(k) = self.config.keepalive {
+            self.timers.set(TimerKind::Keepalive, now + k.idle);
         }
-        let (local, remote) = (self.local, self.remote);
-        let repr = match self.state {
-            State::Closed | State::Listen => return None,
-            State::TimeWait if !self.ack_pending => return None,
-            State::SynSent => self.transmit_syn(now)?,
-            // SYN-RECEIVED with our FIN queued still needs its SYN,ACK first.
-            State::SynReceived => self.transmit_syn(now)?,
-            _ => self.transmit_data(now)?,
-        };
-        Some(Transmit {
-            local,
-            remote,
-            repr,
-        })
     }
 }

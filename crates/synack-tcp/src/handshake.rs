@@ -1,10 +1,15 @@
 //! Opening a connection (RFC 9293 §3.5): segments arriving in LISTEN and
-//! SYN-SENT, the SYN and SYN-ACK we send, and the options they negotiate
-//! (MSS, RFC 9293 §3.7.1; window scale, RFC 7323 §2).
+//! SYN-SENT, the SYN and SYN-ACK we send (and send again), and the options
+//! they negotiate: MSS (RFC 9293 §3.7.1), window scale (RFC 7323 §2), SACK
+//! (RFC 2018 §2) and timestamps (RFC 7323 §3).
+//!
+//! An option is in use only if both SYNs carry it. The SYN-ACK offers only
+//! what the peer's SYN offered.
 
-use crate::congestion::{Algorithm, Congestion};
-use crate::conn::{Connection, PendingRst};
+use crate::conn::{Connection, PendingRst, SegmentKind, Transmit};
 use crate::error::CloseReason;
+use crate::receiver::Receiver;
+use crate::sender::{Sender, DEFAULT_MSS};
 use crate::seq::SeqNum;
 use crate::state::{Cause, State};
 use crate::time::Instant;
@@ -12,8 +17,9 @@ use crate::timer::TimerKind;
 use std::net::{IpAddr, SocketAddr};
 use synack_wire::{TcpFlags, TcpOptions, TcpRepr};
 
-/// RFC 9293 §3.7.1: the MSS to assume when the peer sends no MSS option.
-pub const DEFAULT_MSS: u16 = 536;
+/// RFC 7323 §3.2: bytes the timestamp option takes in every segment
+/// (with its two NOPs).
+pub(crate) const TS_OPTION_LEN: u16 = 12;
 
 impl Connection {
     /// RFC 9293 §3.10.7.2: a segment arrives for a connection in LISTEN.
@@ -32,25 +38,27 @@ impl Connection {
             });
             return;
         }
-        // Third: a SYN starts a connection.
-        if !seg.flags.syn() {
+        // Third: a SYN starts a connection. A SYN with FIN is nonsense (no
+        // stack sends it; scanners do) and is dropped, as Linux does.
+        if !seg.flags.syn() || seg.flags.fin() {
             return;
         }
         self.remote = peer;
         if self.local.ip().is_unspecified() {
             self.local = SocketAddr::new(dst, self.local.port());
         }
-        self.irs = SeqNum(seg.seq);
-        self.rcv_nxt = self.irs + 1;
-        self.negotiate_options(&seg.options);
-        let iss = self.secret.isn(now, self.local, self.remote);
-        self.set_iss(iss);
-        // The window in a SYN is not scaled (RFC 7323 §2.2).
-        self.snd_wnd = u32::from(seg.window);
-        self.max_snd_wnd = self.snd_wnd;
-        self.snd_wl1 = self.irs;
-        self.snd_wl2 = self.iss;
-        self.retries = 0;
+        let iss = SeqNum(self.secret.isn(now, self.local, self.remote));
+        self.snd = Sender::new(&self.config, iss);
+        self.rcv = Receiver::new(&self.config);
+        self.opts.ts_offset = self.secret.ts_offset(self.local, self.remote);
+        self.rcv.start(SeqNum(seg.seq));
+        self.negotiate(now, &seg.options);
+        // The window in a SYN is never scaled (RFC 7323 §2.2).
+        self.snd.wnd = u32::from(seg.window);
+        self.snd.max_wnd = self.snd.wnd;
+        self.snd.wl1 = SeqNum(seg.seq);
+        self.snd.wl2 = iss;
+        self.syn_due = true;
         // Data carried on the SYN is not accepted before the handshake
         // completes; the peer retransmits it (RFC 9293 §3.10.7.2 allows
         // either queuing or dropping it).
@@ -60,11 +68,12 @@ impl Connection {
     /// RFC 9293 §3.10.7.3: a segment arrives in SYN-SENT.
     pub(crate) fn on_syn_sent(&mut self, now: Instant, seg: &TcpRepr<'_>) {
         let ack = SeqNum(seg.ack);
+        let iss = self.snd.iss;
         // First: check the ACK. One that does not cover exactly our SYN is
         // answered with <SEQ=SEG.ACK><CTL=RST> (unless it is itself a RST).
         let mut ack_ok = false;
         if seg.flags.ack() {
-            if ack.before_eq(self.iss) || ack.after(self.snd_max) {
+            if ack.before_eq(iss) || ack.after(self.snd.nxt) {
                 if !seg.flags.rst() {
                     self.pending_rst = Some(PendingRst {
                         remote: self.remote,
@@ -74,7 +83,7 @@ impl Connection {
                 }
                 return;
             }
-            ack_ok = ack.in_range_excl_incl(self.snd_una, self.snd_max);
+            ack_ok = ack.in_range_excl_incl(self.snd.una, self.snd.nxt);
         }
         // Second: a RST is acceptable only with an acceptable ACK; then the
         // port is closed: "connection refused".
@@ -88,104 +97,213 @@ impl Connection {
         if !seg.flags.syn() {
             return;
         }
-        self.irs = SeqNum(seg.seq);
-        self.rcv_nxt = self.irs + 1;
-        self.negotiate_options(&seg.options);
-        self.snd_wnd = u32::from(seg.window);
-        self.max_snd_wnd = self.snd_wnd;
-        self.snd_wl1 = self.irs;
-        self.snd_wl2 = ack;
+        self.rcv.start(SeqNum(seg.seq));
+        self.negotiate(now, &seg.options);
+        self.snd.wnd = u32::from(seg.window);
+        self.snd.max_wnd = self.snd.wnd;
+        self.snd.wl1 = SeqNum(seg.seq);
+        self.snd.wl2 = ack;
         if ack_ok {
             // Our SYN is acknowledged: ESTABLISHED, and ACK their SYN.
-            self.ack_of_syn(now, ack);
-            self.set_state(now, State::Established, Cause::RecvSynAck);
-            self.ack_pending = true;
-            // Data or FIN on the SYN-ACK: continue at the sixth step with the
-            // SYN stripped off.
-            if !seg.payload.is_empty() || seg.flags.fin() {
+            self.ack_of_syn(now, ack, seg);
+            self.rcv.ack.owe_now();
+            self.establish(now, Cause::RecvSynAck);
+            // Data or FIN on the SYN-ACK: continue at the sixth step with
+            // the SYN taken off.
+            if !seg.payload.is_empty() || seg.flags.fin() || seg.flags.urg() {
                 let mut rest = *seg;
                 rest.seq = seg.seq.wrapping_add(1);
                 rest.flags.remove(TcpFlags::SYN);
-                self.process_text(now, &rest, false);
+                self.process_text(now, &rest);
             }
         } else {
             // Simultaneous open: answer with SYN,ACK <SEQ=ISS><ACK=RCV.NXT>.
-            self.snd_nxt = self.iss;
-            self.timers.clear(TimerKind::Retransmit);
+            self.syn_due = true;
+            self.syn_xmits = 0;
+            self.timers.clear(TimerKind::Rto);
             self.set_state(now, State::SynReceived, Cause::RecvSyn);
         }
     }
 
-    /// Our SYN was acknowledged by `ack`: take its RTT sample (Karn's rule:
-    /// only if the SYN was not retransmitted) and size the congestion window.
-    pub(crate) fn ack_of_syn(&mut self, now: Instant, ack: SeqNum) {
-        self.snd_una = ack;
-        if self.snd_nxt.before(ack) {
-            self.snd_nxt = ack;
+    /// Our SYN was acknowledged by `ack`: SND.UNA moves past it, and its RTT
+    /// is measured if it was sent once (Karn's rule) or carried a timestamp.
+    pub(crate) fn ack_of_syn(&mut self, now: Instant, ack: SeqNum, seg: &TcpRepr<'_>) {
+        self.snd.una = ack;
+        if self.snd.nxt.before(ack) {
+            self.snd.nxt = ack;
         }
-        if let Some((end, sent)) = self.rtt_probe.take() {
-            if ack.after_eq(end) {
-                self.rtt.sample(now.saturating_since(sent));
-            }
+        let ts_echo = seg
+            .options
+            .timestamps
+            .filter(|&(_, ecr)| self.opts.ts && ecr != 0)
+            .map(|(_, ecr)| self.ts_now(now).wrapping_sub(ecr))
+            .filter(|&ms| ecr_sane(ms));
+        if self.syn_xmits == 1 {
+            self.snd.rtt.sample(now.saturating_since(self.syn_sent_at));
+        } else if let Some(ms) = ts_echo {
+            self.snd
+                .rtt
+                .sample(crate::time::Duration::from_millis(u64::from(ms)));
         }
-        self.retries = 0;
-        self.timers.clear(TimerKind::Retransmit);
-        self.cc = Congestion::new(
-            Algorithm::Reno,
-            u32::from(self.snd_mss),
-            self.config.initial_window,
-        );
+        self.timers.clear(TimerKind::Rto);
     }
 
-    /// Records what the peer's SYN announced.
-    fn negotiate_options(&mut self, opts: &TcpOptions) {
-        let peer_mss = opts.mss.unwrap_or(DEFAULT_MSS).max(64);
-        self.snd_mss = peer_mss.min(self.config.mss);
+    /// Both SYNs are acknowledged: ESTABLISHED (and on to FIN-WAIT-1 if the
+    /// application already closed).
+    pub(crate) fn establish(&mut self, now: Instant, cause: Cause) {
+        let lost = self.snd.retries > 0;
+        let payload_mss = self.payload_mss();
+        self.snd.on_established(&self.config, payload_mss, lost);
+        self.timers.clear(TimerKind::Rto);
+        self.set_state(now, State::Established, cause);
+        if self.snd.fin_queued() {
+            let cause = if self.app_closed {
+                Cause::AppClose
+            } else {
+                Cause::AppShutdown
+            };
+            self.set_state(now, State::FinWait1, cause);
+        }
+    }
+
+    /// Payload bytes in a full segment: the MSS less the options every
+    /// segment carries (timestamps).
+    pub(crate) fn payload_mss(&self) -> u16 {
+        let ts = if self.opts.ts { TS_OPTION_LEN } else { 0 };
+        self.snd.mss.saturating_sub(ts).max(1)
+    }
+
+    /// Records what the peer's SYN (or SYN-ACK) offered and settles what
+    /// both sides use.
+    fn negotiate(&mut self, now: Instant, peer: &TcpOptions) {
+        // RFC 9293 §3.7.1: 536 without the option. An absurdly small MSS
+        // (a peer could announce 1) is raised to 64, as Linux does.
+        let peer_mss = peer.mss.unwrap_or(DEFAULT_MSS).max(64);
+        self.snd.mss = peer_mss.min(self.config.mss);
         // RFC 7323 §2.2: scaling is on only if both SYNs carry the option;
         // shifts above 14 are treated as 14 (§2.3).
-        match (opts.window_scale, self.config.window_scaling) {
+        match (peer.window_scale, self.config.window_scaling) {
             (Some(shift), true) => {
-                self.wscale_ok = true;
-                self.snd_wscale = shift.min(14);
-                self.rcv_wscale = self.config.rcv_wscale();
+                self.opts.wscale = true;
+                self.snd.wscale = shift.min(14);
+                self.rcv.set_wscale(self.config.rcv_wscale());
             }
             _ => {
-                self.wscale_ok = false;
-                self.snd_wscale = 0;
-                self.rcv_wscale = 0;
+                self.opts.wscale = false;
+                self.snd.wscale = 0;
+                self.rcv.set_wscale(0);
             }
+        }
+        // In SYN-SENT we offered what the config says; in LISTEN we answer
+        // with what the peer offered, if we allow it.
+        self.opts.sack = peer.sack_permitted && self.config.sack;
+        self.snd.sack_ok = self.opts.sack;
+        self.opts.ts = peer.timestamps.is_some() && self.config.timestamps;
+        if let (true, Some((tsval, _))) = (self.opts.ts, peer.timestamps) {
+            self.rcv.set_ts_recent(tsval, now);
         }
     }
 
-    /// Sends (or re-sends) our SYN in SYN-SENT, or SYN,ACK in SYN-RECEIVED.
-    pub(crate) fn transmit_syn(&mut self, now: Instant) -> Option<TcpRepr<'static>> {
-        if self.snd_nxt != self.iss && !(self.ack_pending && self.state == State::SynReceived) {
+    /// The options of our SYN (SYN-SENT) or SYN-ACK (SYN-RECEIVED).
+    fn syn_options(&self, now: Instant) -> TcpOptions {
+        let mut o = TcpOptions::default();
+        o.mss = Some(self.config.mss);
+        let active = self.state == State::SynSent;
+        let (ws, sack, ts) = if active {
+            (
+                self.config.window_scaling,
+                self.config.sack,
+                self.config.timestamps,
+            )
+        } else {
+            (self.opts.wscale, self.opts.sack, self.opts.ts)
+        };
+        if ws {
+            o.window_scale = Some(self.config.rcv_wscale());
+        }
+        o.sack_permitted = sack;
+        if ts {
+            let ecr = if active {
+                0
+            } else {
+                self.rcv.ts_recent.unwrap_or(0)
+            };
+            o.timestamps = Some((self.ts_now(now), ecr));
+        }
+        o
+    }
+
+    /// Sends (or sends again) our SYN in SYN-SENT, or SYN,ACK in SYN-RECEIVED.
+    pub(crate) fn transmit_syn(&mut self, now: Instant) -> Option<Transmit<'static>> {
+        let synrcvd = self.state == State::SynReceived;
+        if !self.syn_due && !(synrcvd && self.rcv.ack.due()) {
             return None;
         }
-        let mut flags = TcpFlags::SYN;
-        if self.state == State::SynReceived {
-            flags |= TcpFlags::ACK;
-        }
-        let mut repr = self.header(self.iss, flags);
-        repr.options.mss = Some(self.config.mss);
-        // Offer window scaling in a SYN; in a SYN,ACK only if the peer did.
-        let offer_ws = match self.state {
-            State::SynSent => self.config.window_scaling,
-            _ => self.wscale_ok,
-        };
-        if offer_ws {
-            repr.options.window_scale = Some(self.config.rcv_wscale());
-        }
-        if self.snd_max != self.iss {
-            self.stats.retransmits += 1;
+        let iss = self.snd.iss;
+        let (flags, ack) = if synrcvd {
+            (TcpFlags::SYN | TcpFlags::ACK, self.rcv.nxt.0)
         } else {
-            self.rtt_probe = Some((self.iss + 1, now));
+            (TcpFlags::SYN, 0)
+        };
+        let options = self.syn_options(now);
+        let window = self.rcv.syn_window_field();
+        if synrcvd {
+            self.rcv.ack.on_sent();
         }
-        self.snd_nxt = self.iss + 1;
-        self.snd_max = self.snd_nxt;
-        if !self.timers.is_armed(TimerKind::Retransmit) {
-            self.timers.set(TimerKind::Retransmit, now + self.rtt.rto());
+        let retransmission = self.syn_xmits > 0;
+        if !retransmission {
+            self.syn_sent_at = now;
+        } else {
+            self.snd.stats.retransmits += 1;
         }
-        Some(repr)
+        self.syn_xmits = self.syn_xmits.saturating_add(1);
+        self.syn_due = false;
+        self.snd.nxt = iss + 1;
+        if !self.timers.is_armed(TimerKind::Rto) {
+            self.timers.set(TimerKind::Rto, now + self.snd.rtt.rto());
+        }
+        self.stats.segs_out += 1;
+        Some(Transmit {
+            local: self.local,
+            remote: self.remote,
+            header: TcpRepr {
+                src_port: self.local.port(),
+                dst_port: self.remote.port(),
+                seq: iss.0,
+                ack,
+                flags,
+                window,
+                urgent: 0,
+                options,
+                payload: &[],
+            },
+            payload: [&[], &[]],
+            kind: SegmentKind::Syn { retransmission },
+        })
     }
+
+    /// RFC 6298 §5.4-5.5 in SYN-SENT / SYN-RECEIVED: send the SYN again
+    /// with a doubled timeout, or give up.
+    pub(crate) fn on_syn_timeout(&mut self, now: Instant) {
+        let limit = if self.state == State::SynSent {
+            self.config.syn_retries
+        } else {
+            self.config.synack_retries
+        };
+        self.snd.stats.rto_expirations += 1;
+        if self.snd.retries >= limit {
+            self.terminate(now, CloseReason::TimedOut, Cause::RetransmitLimit);
+            return;
+        }
+        self.snd.retries += 1;
+        self.snd.rtt.back_off();
+        self.syn_due = true;
+        self.timers.set(TimerKind::Rto, now + self.snd.rtt.rto());
+    }
+}
+
+/// A timestamp echo yields an RTT only if it is not absurdly old (or from
+/// the future, which wraps to a huge value).
+pub(crate) fn ecr_sane(ms: u32) -> bool {
+    ms < (1 << 30)
 }

@@ -58,6 +58,38 @@ impl IsnSecret {
     }
 }
 
+impl IsnSecret {
+    /// RFC 7323 §5.4: the timestamp clock of a connection starts at a
+    /// random offset, so TSval reveals neither uptime nor other connections.
+    pub fn ts_offset(&self, local: SocketAddr, remote: SocketAddr) -> u32 {
+        if self.fixed.is_some() {
+            return 0;
+        }
+        let mut msg = [0u8; 37];
+        let mut n = put_ip36(&mut msg, 0, local.ip());
+        msg[n..n + 2].copy_from_slice(&local.port().to_be_bytes());
+        n += 2;
+        n = put_ip36(&mut msg, n, remote.ip());
+        msg[n..n + 2].copy_from_slice(&remote.port().to_be_bytes());
+        n += 2;
+        msg[n] = 0x75; // a different domain than the ISN's hash
+        (siphash24(&self.key, &msg[..n + 1]) >> 32) as u32
+    }
+}
+
+fn put_ip36(buf: &mut [u8; 37], at: usize, ip: IpAddr) -> usize {
+    match ip {
+        IpAddr::V4(a) => {
+            buf[at..at + 4].copy_from_slice(&a.octets());
+            at + 4
+        }
+        IpAddr::V6(a) => {
+            buf[at..at + 16].copy_from_slice(&a.octets());
+            at + 16
+        }
+    }
+}
+
 fn put_ip(buf: &mut [u8; 36], at: usize, ip: IpAddr) -> usize {
     match ip {
         IpAddr::V4(a) => {

@@ -3,7 +3,17 @@
 //! One [`Connection`] is one RFC 9293 transmission control block. It never
 //! reads a clock, draws randomness or does I/O: the caller feeds segments,
 //! time and application calls in, and takes segments, deadlines and events
-//! out. See docs/ARCHITECTURE.md for the full picture.
+//! out. [`Connection`]'s documentation gives the calling order;
+//! docs/ARCHITECTURE.md gives the full picture.
+//!
+//! The TCB is split by concern into types that own their state:
+//!
+//! * [`sender::Sender`]: send sequence space, send ring, the retransmission
+//!   record, RTT estimator, congestion control and loss recovery;
+//! * [`receiver::Receiver`]: receive sequence space, receive ring,
+//!   reassembly, window advertisement and the ACK policy;
+//! * the connection itself: the state machine (`handshake.rs`, `input.rs`,
+//!   `close.rs`), the timer table and the negotiated options.
 #![forbid(unsafe_code)]
 
 pub mod buffer;
@@ -13,21 +23,26 @@ pub mod congestion;
 mod conn;
 pub mod error;
 mod handshake;
+mod input;
 pub mod isn;
-pub mod recv;
+mod output;
+pub mod receiver;
+pub mod recovery;
 pub mod rtt;
-mod send;
+pub mod sender;
 pub mod seq;
 pub mod state;
 pub mod time;
 pub mod timer;
 
-pub use config::Config;
-pub use conn::{ConnStats, Connection, Event, Info, Transmit};
+pub use config::{Config, Keepalive};
+pub use congestion::Algorithm;
+pub use conn::{ConnStats, Connection, Event, Info, SegmentKind, Transmit};
 pub use error::{CloseReason, Error};
-pub use handshake::DEFAULT_MSS;
+pub use input::{check_rst, segment_acceptable, RstVerdict};
 pub use isn::IsnSecret;
-pub use recv::{check_rst, segment_acceptable, RstVerdict};
+pub use recovery::{Phase, RecoveryEvent};
+pub use sender::{SendKind, DEFAULT_MSS};
 pub use seq::SeqNum;
 pub use state::{Cause, State, Transition};
 pub use time::{Duration, Instant};

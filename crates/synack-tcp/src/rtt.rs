@@ -11,6 +11,10 @@ pub struct RttEstimator {
     min_rto: Duration,
     max_rto: Duration,
     backoff: u32,
+    /// The smallest RTT measured (RFC 8985's RACK.min_RTT).
+    min_rtt: Option<Duration>,
+    /// The most recent measurement.
+    latest: Option<Duration>,
 }
 
 /// RFC 6298 §2: clock granularity G; we count in microseconds.
@@ -25,12 +29,16 @@ impl RttEstimator {
             min_rto,
             max_rto,
             backoff: 0,
+            min_rtt: None,
+            latest: None,
         }
     }
 
     /// Feeds one RTT measurement (never from a retransmitted segment: Karn's
     /// rule is the caller's job) and resets the backoff.
     pub fn sample(&mut self, r: Duration) {
+        self.latest = Some(r);
+        self.min_rtt = Some(self.min_rtt.map_or(r, |m| m.min(r)));
         match self.srtt {
             // RFC 6298 §2.2: the first measurement.
             None => {
@@ -56,6 +64,20 @@ impl RttEstimator {
         self.backoff = self.backoff.saturating_add(1);
     }
 
+    /// A new round of progress: the backoff ends (RFC 6298 §5.7 and the
+    /// note after §5.7: the RTO is recomputed, not kept doubled).
+    pub fn reset_backoff(&mut self) {
+        self.backoff = 0;
+    }
+
+    /// RFC 6298 §5.7: when the SYN (or SYN-ACK) timed out and no RTT has
+    /// been measured, data transfer starts with an RTO of at least 3 s.
+    pub fn handshake_timed_out(&mut self) {
+        if self.srtt.is_none() {
+            self.rto = self.rto.max(Duration::from_secs(3)).min(self.max_rto);
+        }
+    }
+
     /// The timeout to arm now, including backoff.
     pub fn rto(&self) -> Duration {
         let shift = self.backoff.min(16);
@@ -72,6 +94,19 @@ impl RttEstimator {
 
     pub fn backoffs(&self) -> u32 {
         self.backoff
+    }
+
+    pub fn min_rtt(&self) -> Option<Duration> {
+        self.min_rtt
+    }
+
+    pub fn latest(&self) -> Option<Duration> {
+        self.latest
+    }
+
+    /// SRTT if measured, else the RTO before backoff (a conservative guess).
+    pub fn srtt_or_rto(&self) -> Duration {
+        self.srtt.unwrap_or(self.rto)
     }
 }
 
@@ -111,5 +146,20 @@ mod tests {
         assert_eq!(e.rto(), ms(60_000));
         e.sample(ms(1));
         assert_eq!(e.rto(), ms(200));
+        assert_eq!(e.min_rtt(), Some(ms(1)));
+    }
+
+    #[test]
+    fn a_timed_out_handshake_starts_data_with_three_seconds() {
+        let mut e = RttEstimator::new(ms(1000), ms(200), ms(60_000));
+        e.back_off();
+        e.handshake_timed_out();
+        e.reset_backoff();
+        assert_eq!(e.rto(), ms(3000));
+        // With a measurement (e.g. from timestamps) the measurement rules.
+        let mut e = RttEstimator::new(ms(1000), ms(200), ms(60_000));
+        e.sample(ms(100));
+        e.handshake_timed_out();
+        assert_eq!(e.rto(), ms(300));
     }
 }

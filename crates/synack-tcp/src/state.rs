@@ -96,8 +96,10 @@ pub enum Cause {
     AppConnect,
     /// The application called `listen` (passive OPEN).
     AppListen,
-    /// The application closed its sending side.
+    /// The application closed the connection (it will neither send nor read).
     AppClose,
+    /// The application shut down its sending side (SHUT_WR): a half-close.
+    AppShutdown,
     /// The application aborted the connection.
     AppAbort,
     /// A SYN arrived.
@@ -118,6 +120,13 @@ pub enum Cause {
     RetransmitLimit,
     /// The FIN-WAIT-2 lifetime of an orphaned connection ran out.
     FinWait2Timeout,
+    /// Zero-window probes went unanswered up to the limit.
+    PersistLimit,
+    /// Keep-alive probes went unanswered up to the limit.
+    KeepaliveLimit,
+    /// Data arrived after the application closed: nobody will read it, so
+    /// the connection is reset (RFC 9293 §3.10.7.4, as Linux does).
+    DataAfterClose,
 }
 
 impl Cause {
@@ -126,6 +135,7 @@ impl Cause {
             Cause::AppConnect => "connect()",
             Cause::AppListen => "listen()",
             Cause::AppClose => "close()",
+            Cause::AppShutdown => "shutdown(SHUT_WR)",
             Cause::AppAbort => "abort()",
             Cause::RecvSyn => "rcv SYN",
             Cause::RecvSynAck => "rcv SYN,ACK",
@@ -136,6 +146,9 @@ impl Cause {
             Cause::TimeWaitExpired => "2MSL timeout",
             Cause::RetransmitLimit => "retransmissions exhausted",
             Cause::FinWait2Timeout => "FIN-WAIT-2 timeout",
+            Cause::PersistLimit => "zero-window probes unanswered",
+            Cause::KeepaliveLimit => "keep-alive probes unanswered",
+            Cause::DataAfterClose => "data after close()",
         }
     }
 }

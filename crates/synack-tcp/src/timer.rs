@@ -1,28 +1,66 @@
 //! The connection's timers: one table, the earliest deadline goes out.
+//!
+//! Every timer a connection can run is a row here. Arming a timer replaces
+//! its deadline; `Connection::poll_timeout` reports the earliest one and
+//! `Connection::handle_timeout` fires each row whose deadline has passed,
+//! in the order of [`TimerKind::ALL`].
 
 use crate::time::Instant;
 
 /// The timers a connection can have armed.
-#[derive(Copy, Clone, Debug, PartialEq, Eq)]
+#[derive(Copy, Clone, Debug, PartialEq, Eq, Hash)]
 pub enum TimerKind {
     /// RFC 6298: retransmit the oldest unacknowledged segment (or the SYN).
-    Retransmit = 0,
+    Rto = 0,
+    /// RFC 8985 §7: a tail loss probe.
+    Tlp = 1,
+    /// RFC 8985 §6.3: RACK's reordering window ran out for a segment.
+    Reorder = 2,
     /// RFC 9293 §3.8.6.1: probe a zero window.
-    Persist = 1,
+    Persist = 3,
+    /// RFC 9293 §3.8.6.3: the delayed ACK is due.
+    DelayedAck = 4,
+    /// RFC 9293 §3.8.4: the connection was idle; probe the peer.
+    Keepalive = 5,
+    /// Linux's tcp_fin_timeout: an orphan in FIN-WAIT-2 gives up.
+    FinWait2 = 6,
     /// RFC 9293 §3.6: 2×MSL in TIME-WAIT.
-    TimeWait = 2,
+    TimeWait = 7,
 }
 
-const KINDS: [TimerKind; 3] = [
-    TimerKind::Retransmit,
-    TimerKind::Persist,
-    TimerKind::TimeWait,
-];
+const COUNT: usize = 8;
+
+impl TimerKind {
+    /// Every timer, in the order `handle_timeout` fires them.
+    pub const ALL: [TimerKind; COUNT] = [
+        TimerKind::Rto,
+        TimerKind::Tlp,
+        TimerKind::Reorder,
+        TimerKind::Persist,
+        TimerKind::DelayedAck,
+        TimerKind::Keepalive,
+        TimerKind::FinWait2,
+        TimerKind::TimeWait,
+    ];
+
+    pub fn name(self) -> &'static str {
+        match self {
+            TimerKind::Rto => "RTO",
+            TimerKind::Tlp => "TLP",
+            TimerKind::Reorder => "RACK reorder",
+            TimerKind::Persist => "persist",
+            TimerKind::DelayedAck => "delayed ACK",
+            TimerKind::Keepalive => "keepalive",
+            TimerKind::FinWait2 => "FIN-WAIT-2",
+            TimerKind::TimeWait => "TIME-WAIT",
+        }
+    }
+}
 
 /// Deadlines for each timer kind; `None` means disarmed.
 #[derive(Clone, Debug, Default)]
 pub struct Timers {
-    at: [Option<Instant>; 3],
+    at: [Option<Instant>; COUNT],
 }
 
 impl Timers {
@@ -30,12 +68,20 @@ impl Timers {
         self.at[kind as usize] = Some(at);
     }
 
+    /// Arms `kind` unless it is already armed for an earlier time.
+    pub fn set_earliest(&mut self, kind: TimerKind, at: Instant) {
+        let slot = &mut self.at[kind as usize];
+        if slot.is_none_or(|old| at < old) {
+            *slot = Some(at);
+        }
+    }
+
     pub fn clear(&mut self, kind: TimerKind) {
         self.at[kind as usize] = None;
     }
 
     pub fn clear_all(&mut self) {
-        self.at = [None; 3];
+        self.at = [None; COUNT];
     }
 
     pub fn get(&self, kind: TimerKind) -> Option<Instant> {
@@ -53,7 +99,7 @@ impl Timers {
 
     /// Disarms and returns one timer whose deadline is at or before `now`.
     pub fn pop_expired(&mut self, now: Instant) -> Option<TimerKind> {
-        for kind in KINDS {
+        for kind in TimerKind::ALL {
             if let Some(at) = self.at[kind as usize] {
                 if at <= now {
                     self.at[kind as usize] = None;
@@ -74,17 +120,27 @@ mod tests {
         let mut t = Timers::default();
         assert_eq!(t.next(), None);
         t.set(TimerKind::TimeWait, Instant::from_millis(50));
-        t.set(TimerKind::Retransmit, Instant::from_millis(20));
+        t.set(TimerKind::Rto, Instant::from_millis(20));
         assert_eq!(t.next(), Some(Instant::from_millis(20)));
         assert_eq!(t.pop_expired(Instant::from_millis(19)), None);
         assert_eq!(
             t.pop_expired(Instant::from_millis(60)),
-            Some(TimerKind::Retransmit)
+            Some(TimerKind::Rto)
         );
         assert_eq!(
             t.pop_expired(Instant::from_millis(60)),
             Some(TimerKind::TimeWait)
         );
         assert_eq!(t.pop_expired(Instant::from_millis(60)), None);
+    }
+
+    #[test]
+    fn set_earliest_keeps_the_sooner_deadline() {
+        let mut t = Timers::default();
+        t.set_earliest(TimerKind::DelayedAck, Instant::from_millis(40));
+        t.set_earliest(TimerKind::DelayedAck, Instant::from_millis(60));
+        assert_eq!(t.get(TimerKind::DelayedAck), Some(Instant::from_millis(40)));
+        t.set_earliest(TimerKind::DelayedAck, Instant::from_millis(10));
+        assert_eq!(t.get(TimerKind::DelayedAck), Some(Instant::from_millis(10)));
     }
 }

@@ -17,6 +17,8 @@ pub struct LadderOptions {
     pub full: bool,
     /// Width of the area between the two sides.
     pub width: usize,
+    /// Show the sender's cwnd and flight on each data segment.
+    pub cwnd: bool,
 }
 
 impl Default for LadderOptions {
@@ -25,6 +27,7 @@ impl Default for LadderOptions {
             absolute: false,
             full: false,
             width: 78,
+            cwnd: false,
         }
     }
 }
@@ -190,6 +193,7 @@ pub fn render(trace: &Trace, opts: &LadderOptions, client: &str, server: &str) -
                 seg,
                 outcome,
                 injected,
+                sender,
             } => {
                 let retx = n.observe(*from, seg, *injected);
                 let i = seg_index;
@@ -228,6 +232,11 @@ pub fn render(trace: &Trace, opts: &LadderOptions, client: &str, server: &str) -
                 if !notes.is_empty() {
                     let _ = write!(text, "  ({})", notes.join(", "));
                 }
+                if let (true, Some(cc)) = (opts.cwnd, sender) {
+                    if seg.len > 0 {
+                        let _ = write!(text, "  [cwnd {} in flight {}]", cc.cwnd, cc.in_flight);
+                    }
+                }
                 (*at, text)
             }
             TraceEvent::State {
@@ -239,6 +248,29 @@ pub fn render(trace: &Trace, opts: &LadderOptions, client: &str, server: &str) -
                 let text = match side {
                     Side::A => format!("{t}  {}", transition.cause),
                     Side::B => right(&format!("{}  {t}", transition.cause), w),
+                };
+                (*at, text)
+            }
+            TraceEvent::Recovery {
+                at,
+                side,
+                event,
+                cwnd,
+                ssthresh,
+            } => {
+                let t = format!(
+                    "⚑ {} (cwnd {} ssthresh {})",
+                    event.describe(),
+                    cwnd,
+                    if *ssthresh == u32::MAX {
+                        "∞".to_string()
+                    } else {
+                        ssthresh.to_string()
+                    }
+                );
+                let text = match side {
+                    Side::A => t,
+                    Side::B => right(&t, w),
                 };
                 (*at, text)
             }

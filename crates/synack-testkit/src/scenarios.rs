@@ -163,6 +163,8 @@ struct App {
     out: Vec<u8>,
     written: usize,
     close_when_written: bool,
+    /// Half-close (shutdown(SHUT_WR)) instead of close when written.
+    half_close: bool,
     closed: bool,
     read: Vec<u8>,
     eof: bool,
@@ -178,6 +180,7 @@ impl App {
             out: Vec::new(),
             written: 0,
             close_when_written: false,
+            half_close: false,
             closed: false,
             read: Vec::new(),
             eof: false,
@@ -222,21 +225,34 @@ impl App {
                 }
             }
         }
-        if self.close_when_written && !self.closed && self.written == self.out.len() {
-            self.closed = true;
-            notes.push("close()".to_string());
-            let now = w.now;
-            w.conn(self.side, self.h).close(now);
-        }
         for n in notes {
             w.note(self.side, n);
         }
+        if self.close_when_written && !self.closed && self.written == self.out.len() {
+            self.closed = true;
+            let now = w.now;
+            // The note goes first: the call is the cause of what follows.
+            if self.half_close {
+                w.note(self.side, "shutdown(SHUT_WR)");
+                w.conn(self.side, self.h).shutdown(now);
+            } else {
+                w.note(self.side, "close()");
+                w.conn(self.side, self.h).close(now);
+            }
+        }
     }
 
-    /// Closes the sending side once everything queued is written.
+    /// Closes the connection once everything queued is written.
     fn close(&mut self, w: &mut World) {
         self.close_when_written = true;
         self.pump(w);
+    }
+
+    /// Shuts down the sending side (a half-close) once everything queued
+    /// is written; the application keeps reading.
+    fn shutdown(&mut self, w: &mut World) {
+        self.half_close = true;
+        self.close(w);
     }
 
     fn state(&self, w: &mut World) -> State {
@@ -406,11 +422,16 @@ fn half_close(w: &mut World, out: &mut Vec<String>) -> Result<(), String> {
     let (c, s) = (client.h, server.h);
     // The client sends its whole request and shuts down its sending side.
     client.write(b"upload: 3 lines\n");
-    client.close(w);
+    client.shutdown(w);
     pump_until(w, &mut server, |a| a.eof)?;
     // In CLOSE-WAIT the server may still send, and the client still reads.
+    // Each line goes out at once (no Nagle: see the `nagle` scenario).
     let state = server.state(w);
-    w.note(Side::B, format!("still sending in {state}"));
+    w.note(
+        Side::B,
+        format!("still sending in {state}; setsockopt(TCP_NODELAY)"),
+    );
+    w.conn(Side::B, s).set_nodelay(true);
     for line in [
         &b"line 1 received\n"[..],
         b"line 2 received\n",
@@ -623,14 +644,14 @@ fn lossy_transfer(w: &mut World, out: &mut Vec<String>) -> Result<(), String> {
     server.close(w);
     w.run_until_idle().map_err(werr)?;
     let got_hash = Sha256::digest(&server.read);
-    let stats = *w.conn(Side::A, c).stats();
+    let stats = w.conn(Side::A, c).stats();
     let link = w.link.stats(Side::A);
     out.push(format!(
         "{} bytes in {:.3} s of virtual time; {} segments sent, {} retransmitted, {} lost on the link",
         server.read.len(),
         elapsed.as_secs_f64(),
         stats.segs_out,
-        stats.retransmits,
+        stats.send.retransmits,
         link.lost + w.link.stats(Side::B).lost
     ));
     let mut hex = String::new();

@@ -4,7 +4,7 @@
 
 use std::fmt::Write as _;
 use synack_device::{Fate, SendOutcome, Side};
-use synack_tcp::{Instant, Transition};
+use synack_tcp::{Instant, RecoveryEvent, Transition};
 use synack_wire::{IpRepr, TcpFlags, TcpOptions, TcpRepr};
 
 /// The header fields of one TCP segment (no payload bytes are kept).
@@ -61,6 +61,15 @@ impl SegmentSummary {
     }
 }
 
+/// The sending connection's congestion state right after it sent a segment.
+#[derive(Copy, Clone, Debug, PartialEq, Eq)]
+pub struct SenderState {
+    pub cwnd: u32,
+    pub ssthresh: u32,
+    /// RFC 6675 pipe: bytes believed in the network.
+    pub in_flight: u32,
+}
+
 /// One entry of the trace.
 #[derive(Clone, Debug, PartialEq)]
 pub enum TraceEvent {
@@ -72,6 +81,15 @@ pub enum TraceEvent {
         seg: SegmentSummary,
         outcome: SendOutcome,
         injected: bool,
+        sender: Option<SenderState>,
+    },
+    /// Loss recovery began, ended, probed or timed out on `side`.
+    Recovery {
+        at: Instant,
+        side: Side,
+        event: RecoveryEvent,
+        cwnd: u32,
+        ssthresh: u32,
     },
     /// A state change on `side`.
     State {
@@ -92,6 +110,7 @@ impl TraceEvent {
         match self {
             TraceEvent::Segment { at, .. }
             | TraceEvent::State { at, .. }
+            | TraceEvent::Recovery { at, .. }
             | TraceEvent::Note { at, .. } => *at,
         }
     }
@@ -153,11 +172,25 @@ impl Trace {
                     from,
                     seg,
                     outcome,
+                    sender,
                     ..
                 } => {
+                    let cc = match sender {
+                        Some(s) => format!(
+                            ",\"cwnd\":{},\"ssthresh\":{},\"in_flight\":{}",
+                            s.cwnd,
+                            if s.ssthresh == u32::MAX {
+                                -1
+                            } else {
+                                i64::from(s.ssthresh)
+                            },
+                            s.in_flight
+                        ),
+                        None => String::new(),
+                    };
                     let _ = writeln!(
                         out,
-                        "{{\"type\":\"segment\",\"t_us\":{},\"from\":\"{}\",\"src_port\":{},\"dst_port\":{},\"flags\":\"{}\",\"seq\":{},\"ack\":{},\"len\":{},\"win\":{},\"options\":\"{}\",\"fate\":\"{}\"}}",
+                        "{{\"type\":\"segment\",\"t_us\":{},\"from\":\"{}\",\"src_port\":{},\"dst_port\":{},\"flags\":\"{}\",\"seq\":{},\"ack\":{},\"len\":{},\"win\":{},\"options\":\"{}\",\"fate\":\"{}\"{}}}",
                         at.as_micros(),
                         side_name(*from),
                         seg.src_port,
@@ -168,7 +201,8 @@ impl Trace {
                         seg.len,
                         seg.window,
                         seg.options_text(),
-                        fate_name(outcome)
+                        fate_name(outcome),
+                        cc
                     );
                 }
                 TraceEvent::State {
@@ -184,6 +218,23 @@ impl Trace {
                         transition.from,
                         transition.to,
                         transition.cause
+                    );
+                }
+                TraceEvent::Recovery {
+                    at,
+                    side,
+                    event,
+                    cwnd,
+                    ssthresh,
+                } => {
+                    let _ = writeln!(
+                        out,
+                        "{{\"type\":\"recovery\",\"t_us\":{},\"side\":\"{}\",\"event\":\"{}\",\"cwnd\":{},\"ssthresh\":{}}}",
+                        at.as_micros(),
+                        side_name(*side),
+                        json_escape(&event.describe()),
+                        cwnd,
+                        ssthresh
                     );
                 }
                 TraceEvent::Note { at, side, text } => {

@@ -3,7 +3,7 @@
 //! so a run can be replayed exactly; a run that does not settle within its
 //! step bound fails with that seed in the message.
 
-use crate::trace::{SegmentSummary, Trace, TraceEvent};
+use crate::trace::{SegmentSummary, SenderState, Trace, TraceEvent};
 use std::fmt;
 use std::io::Write;
 use std::net::{IpAddr, Ipv4Addr, SocketAddr};
@@ -216,7 +216,7 @@ impl World {
     /// Puts a hand-made IP packet on the link as if `from` had sent it
     /// (e.g. an old duplicate SYN). It is traced and captured like any other.
     pub fn inject(&mut self, from: Side, packet: &[u8]) {
-        self.send_packet(from, packet, true);
+        self.send_packet(from, packet, true, None);
     }
 
     /// Sends everything both hosts have to send, and records their events.
@@ -242,8 +242,20 @@ impl World {
                 let Some(n) = host.poll_transmit(now, &mut self.buf) else {
                     break;
                 };
+                let sender = if self.tracing {
+                    host.last_sender().and_then(|h| host.conn(h)).map(|c| {
+                        let i = c.info();
+                        SenderState {
+                            cwnd: i.cwnd,
+                            ssthresh: i.ssthresh,
+                            in_flight: i.in_flight,
+                        }
+                    })
+                } else {
+                    None
+                };
                 let buf = std::mem::take(&mut self.buf);
-                self.send_packet(side, &buf[..n], false);
+                self.send_packet(side, &buf[..n], false, sender);
                 self.buf = buf;
             }
             self.collect_events(side);
@@ -251,7 +263,13 @@ impl World {
     }
 
     /// Traces, captures, filters and sends one packet.
-    fn send_packet(&mut self, side: Side, packet: &[u8], injected: bool) {
+    fn send_packet(
+        &mut self,
+        side: Side,
+        packet: &[u8],
+        injected: bool,
+        sender: Option<SenderState>,
+    ) {
         let now = self.now;
         if let Some(p) = self.pcap.as_mut() {
             if let Err(e) = p.write_packet(now, packet) {
@@ -295,6 +313,7 @@ impl World {
                     seg,
                     outcome,
                     injected,
+                    sender,
                 });
             }
         }
@@ -311,13 +330,28 @@ impl World {
             Side::B => &mut self.server,
         };
         while let Some((_, ev)) = host.poll_event() {
-            if self.tracing {
-                let Event::StateChanged(transition) = ev;
-                self.trace.events.push(TraceEvent::State {
+            if !self.tracing {
+                continue;
+            }
+            match ev {
+                Event::StateChanged(transition) => self.trace.events.push(TraceEvent::State {
                     at: transition.at,
                     side,
                     transition,
-                });
+                }),
+                Event::Recovery {
+                    at,
+                    event,
+                    cwnd,
+                    ssthresh,
+                } => self.trace.events.push(TraceEvent::Recovery {
+                    at,
+                    side,
+                    event,
+                    cwnd,
+                    ssthresh,
+                }),
+                _ => {}
             }
         }
     }

@@ -132,7 +132,7 @@ fn pump(
         *sent += n;
     }
     if *sent == data.len() && c.state() == close_in {
-        c.close(now);
+        c.shutdown(now);
     }
     while let Ok(n) = c.recv(buf) {
         if n == 0 {

@@ -20,8 +20,6 @@ pub enum WireError {
     BadChecksum,
     /// The TCP data offset is below 5 or points past the end of the segment.
     BadDataOffset,
-    /// The TCP option list is malformed.
-    BadOption,
     /// The IP packet is a fragment; reassembly is not supported.
     Fragment,
     /// The packet is well-formed but of a kind this crate does not handle.
@@ -37,7 +35,6 @@ impl fmt::Display for WireError {
             WireError::BadLength => "bad length field",
             WireError::BadChecksum => "bad checksum",
             WireError::BadDataOffset => "bad tcp data offset",
-            WireError::BadOption => "malformed tcp option",
             WireError::Fragment => "fragmented packet",
             WireError::Unsupported => "unsupported packet",
         };
@@ -60,7 +57,6 @@ mod tests {
             WireError::BadLength,
             WireError::BadChecksum,
             WireError::BadDataOffset,
-            WireError::BadOption,
             WireError::Fragment,
             WireError::Unsupported,
         ];

@@ -411,8 +411,9 @@ impl<'a> TcpRepr<'a> {
     /// payload). If `verify` is true, checks the checksum over the
     /// pseudo-header of `src`/`dst`, returning `BadChecksum` on mismatch.
     ///
-    /// Errors: `Truncated` (< 20 bytes), `BadDataOffset`, `BadChecksum`,
-    /// `BadOption` (see [`TcpOptions::parse`]). Reserved bits are ignored.
+    /// Errors: `Truncated` (< 20 bytes), `BadDataOffset`, `BadChecksum`.
+    /// Bad options never fail the parse: they are skipped and counted in
+    /// the options (see [`TcpOptions::parse`]). Reserved bits are ignored.
     pub fn parse(
         segment: &'a [u8],
         src: IpAddr,
@@ -423,7 +424,7 @@ impl<'a> TcpRepr<'a> {
         if verify && !packet.verify_checksum(src, dst) {
             return Err(WireError::BadChecksum);
         }
-        let options = TcpOptions::parse(packet.options())?;
+        let options = TcpOptions::parse(packet.options());
         Ok(TcpRepr {
             src_port: packet.src_port(),
             dst_port: packet.dst_port(),

@@ -79,39 +79,77 @@ fn tcp_bad_data_offset_table() {
 }
 
 #[test]
-fn tcp_malformed_options_table() {
-    let cases: &[(&str, &[u8])] = &[
-        ("length 0", &[2, 0, 0, 0]),
-        ("length 1", &[2, 1, 0, 0]),
-        ("unknown kind, length 1", &[99, 1, 1, 1]),
-        ("missing length byte", &[1, 1, 1, 8]),
-        ("timestamps overrun", &[8, 10, 0, 0]),
-        ("unknown kind overrun", &[1, 1, 99, 3]),
-        ("MSS length 3", &[2, 3, 5, 1]),
-        ("MSS length 5", &[2, 5, 5, 180, 0, 1, 1, 1]),
-        ("window scale length 4", &[3, 4, 7, 0]),
-        ("window scale length 2", &[3, 2, 1, 1]),
-        ("SACK-permitted length 3", &[4, 3, 0, 1]),
-        ("SACK-permitted length 4", &[4, 4, 0, 0]),
-        ("SACK no blocks", &[5, 2, 1, 1]),
-        ("SACK 9 bytes", &[5, 9, 0, 0, 0, 1, 0, 0, 0, 2, 1, 1]),
-        ("timestamps length 8", &[8, 8, 0, 0, 0, 1, 0, 0]),
+fn tcp_malformed_options_are_skipped_and_counted() {
+    // (name, option bytes, options still understood, malformed count)
+    let mss = |v| {
+        let mut o = TcpOptions::default();
+        o.mss = Some(v);
+        o
+    };
+    let none = TcpOptions::default();
+    let cases: &[(&str, &[u8], TcpOptions, u8)] = &[
+        // A length below 2 or past the end stops parsing.
+        ("length 0", &[2, 0, 0, 0], none, 1),
+        ("length 1", &[2, 1, 0, 0], none, 1),
+        ("unknown kind, length 1", &[99, 1, 1, 1], none, 1),
+        ("missing length byte", &[1, 1, 1, 8], none, 1),
+        ("timestamps overrun", &[8, 10, 0, 0], none, 1),
+        ("unknown kind overrun", &[1, 1, 99, 3], none, 1),
+        // A known option with the wrong length is skipped; parsing goes on.
+        ("MSS length 3", &[2, 3, 5, 1], none, 1),
+        (
+            "MSS length 5, then NOPs",
+            &[2, 5, 5, 180, 0, 1, 1, 1],
+            none,
+            1,
+        ),
+        ("window scale length 4", &[3, 4, 7, 0], none, 1),
+        ("window scale length 2, then NOPs", &[3, 2, 1, 1], none, 1),
+        ("SACK-permitted length 3, then NOP", &[4, 3, 0, 1], none, 1),
+        ("SACK-permitted length 4", &[4, 4, 0, 0], none, 1),
+        ("SACK no blocks, then NOPs", &[5, 2, 1, 1], none, 1),
+        (
+            "SACK 9 bytes, then a bad MSS",
+            &[5, 9, 0, 0, 0, 1, 0, 0, 0, 2, 1, 1],
+            none,
+            2,
+        ),
+        ("timestamps length 8", &[8, 8, 0, 0, 0, 1, 0, 0], none, 1),
         (
             "timestamps length 12",
             &[8, 12, 0, 0, 0, 1, 0, 0, 0, 2, 0, 0],
+            none,
+            1,
+        ),
+        (
+            "bad window scale, then a good MSS",
+            &[3, 4, 7, 0, 2, 4, 5, 180],
+            mss(1460),
+            1,
         ),
     ];
-    for (name, opts) in cases {
+    for (name, opts, want, malformed) in cases {
         assert_eq!(opts.len() % 4, 0, "{name}: test bug");
         let seg = tcp_segment(5 + opts.len() as u8 / 4, opts, b"payload");
-        assert_eq!(parse_tcp(&seg), Err(WireError::BadOption), "{name}");
-        assert_eq!(TcpOptions::parse(opts), Err(WireError::BadOption), "{name}");
+        let parsed = parse_tcp(&seg).unwrap_or_else(|e| panic!("{name}: {e}"));
+        assert_eq!(parsed.payload, b"payload", "{name}");
+        let o = TcpOptions::parse(opts);
+        assert_eq!(o.malformed, *malformed, "{name}");
+        assert_eq!(o.mss, want.mss, "{name}");
+        assert_eq!(o.window_scale, None, "{name}");
+        assert!(
+            o.sack_blocks().is_empty() && o.timestamps.is_none(),
+            "{name}"
+        );
     }
 
     // Five SACK blocks cannot fit (42 > 40) and overrun the option space.
     let mut five = vec![5u8, 42];
     five.extend_from_slice(&[0; 40]);
-    assert_eq!(TcpOptions::parse(&five), Err(WireError::BadOption));
+    assert_eq!(TcpOptions::parse(&five).malformed, 1);
+    // Unknown kinds are skipped by their length and counted apart.
+    let o = TcpOptions::parse(&[30, 4, 0, 0, 2, 4, 5, 180]);
+    assert_eq!((o.unknown, o.malformed, o.mss), (1, 0, Some(1460)));
 }
 
 #[test]
@@ -144,14 +182,16 @@ fn tcp_valid_option_lists_table() {
     for (name, opts, expected) in cases {
         assert_eq!(opts.len() % 4, 0, "{name}: test bug");
         let seg = tcp_segment(5 + opts.len() as u8 / 4, opts, &[]);
-        assert_eq!(parse_tcp(&seg).unwrap().options, *expected, "{name}");
+        let mut got = parse_tcp(&seg).unwrap().options;
+        got.unknown = 0;
+        assert_eq!(got, *expected, "{name}");
     }
 
     let sack = [
         1, 1, 5, 34, 0, 0, 0, 1, 0, 0, 0, 2, 0, 0, 0, 3, 0, 0, 0, 4, 0, 0, 0, 5, 0, 0, 0, 6, 0, 0,
         0, 7, 0, 0, 0, 8,
     ];
-    let parsed = TcpOptions::parse(&sack).unwrap();
+    let parsed = TcpOptions::parse(&sack);
     assert_eq!(parsed.sack_blocks().len(), 4);
     assert_eq!(parsed.sack_blocks()[3].left, 7);
     assert_eq!(parsed.sack_blocks()[3].right, 8);

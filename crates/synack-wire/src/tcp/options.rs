@@ -1,6 +1,6 @@
 //! TCP options (RFC 9293 §3.1-3.2, RFC 7323, RFC 2018): parsing and emission.
 
-use crate::{be16, be32, put16, put32, WireError};
+use crate::{be16, be32, put16, put32};
 
 /// Option kinds (RFC 9293 §3.2 and the IANA registry).
 mod kind {
@@ -44,6 +44,10 @@ pub struct TcpOptions {
     pub sack_permitted: bool,
     /// Timestamps (TSval, TSecr) (kind 8, RFC 7323 §3).
     pub timestamps: Option<(u32, u32)>,
+    /// Parsing only: options skipped because they were malformed (never emitted).
+    pub malformed: u8,
+    /// Parsing only: options of kinds this stack does not know, skipped (never emitted).
+    pub unknown: u8,
     sack_len: u8,
     sack_blocks: [SackBlock; MAX_SACK_BLOCKS],
 }
@@ -111,6 +115,9 @@ impl TcpOptions {
             *slot = SackBlock::default();
         }
         out.sack_len = keep as u8;
+        // The parse-only counters are never emitted.
+        out.malformed = 0;
+        out.unknown = 0;
         out
     }
 
@@ -181,13 +188,17 @@ impl TcpOptions {
     }
 
     /// Parse an option list (the bytes between the fixed header and the
-    /// data offset).
+    /// data offset). Never fails: like Linux, a bad option is skipped and
+    /// counted, and the segment is still processed (RFC 9293 §3.1: ignore
+    /// what you do not implement).
     ///
-    /// EOL ends the list (the rest is padding); NOP is skipped; unknown kinds
-    /// are skipped by their length. A later occurrence of an option replaces
-    /// an earlier one. Errors (`BadOption`): a missing or < 2 length byte, an
-    /// option running past the end, or a known option with the wrong length.
-    pub fn parse(mut opts: &[u8]) -> Result<TcpOptions, WireError> {
+    /// EOL ends the list (the rest is padding); NOP is skipped; unknown
+    /// kinds are skipped by their length and counted in `unknown`. A known
+    /// option with the wrong length is skipped and counted in `malformed`;
+    /// a length below 2 or running past the end stops parsing (there is no
+    /// way to find the next option) and is counted in `malformed` too. A
+    /// later occurrence of an option replaces an earlier one.
+    pub fn parse(mut opts: &[u8]) -> TcpOptions {
         let mut out = TcpOptions::default();
         loop {
             // RFC 9293 §3.2: option-kind is one octet; all but EOL and NOP
@@ -199,40 +210,34 @@ impl TcpOptions {
                     continue;
                 }
                 [code, len, ..] => (*code, usize::from(*len)),
-                [_] => return Err(WireError::BadOption),
+                [_] => {
+                    out.malformed = out.malformed.saturating_add(1);
+                    break;
+                }
             };
             if len < 2 || len > opts.len() {
-                return Err(WireError::BadOption);
+                out.malformed = out.malformed.saturating_add(1);
+                break;
             }
             let data = &opts[2..len];
-            match code {
+            let well_formed = match code {
                 // RFC 9293 §3.2: MSS has length 4.
-                kind::MSS => {
-                    if len != 4 {
-                        return Err(WireError::BadOption);
-                    }
+                kind::MSS if len == 4 => {
                     out.mss = Some(be16(data, 0));
+                    true
                 }
                 // RFC 7323 §2.2: window scale has length 3.
-                kind::WINDOW_SCALE => {
-                    if len != 3 {
-                        return Err(WireError::BadOption);
-                    }
+                kind::WINDOW_SCALE if len == 3 => {
                     out.window_scale = Some(data[0]);
+                    true
                 }
                 // RFC 2018 §2: SACK-permitted has length 2.
-                kind::SACK_PERMITTED => {
-                    if len != 2 {
-                        return Err(WireError::BadOption);
-                    }
+                kind::SACK_PERMITTED if len == 2 => {
                     out.sack_permitted = true;
+                    true
                 }
                 // RFC 2018 §3: SACK has length 2 + 8n; at most 4 blocks fit.
-                kind::SACK => {
-                    let body = len - 2;
-                    if body == 0 || body % 8 != 0 || body / 8 > MAX_SACK_BLOCKS {
-                        return Err(WireError::BadOption);
-                    }
+                kind::SACK if len > 2 && (len - 2) % 8 == 0 && (len - 2) / 8 <= MAX_SACK_BLOCKS => {
                     out.clear_sack_blocks();
                     for block in data.chunks_exact(8) {
                         out.push_sack_block(SackBlock {
@@ -240,20 +245,30 @@ impl TcpOptions {
                             right: be32(block, 4),
                         });
                     }
+                    true
                 }
                 // RFC 7323 §3.2: timestamps have length 10.
-                kind::TIMESTAMPS => {
-                    if len != 10 {
-                        return Err(WireError::BadOption);
-                    }
+                kind::TIMESTAMPS if len == 10 => {
                     out.timestamps = Some((be32(data, 0), be32(data, 4)));
+                    true
                 }
+                kind::MSS
+                | kind::WINDOW_SCALE
+                | kind::SACK_PERMITTED
+                | kind::SACK
+                | kind::TIMESTAMPS => false,
                 // Unknown option: skip by its length.
-                _ => {}
+                _ => {
+                    out.unknown = out.unknown.saturating_add(1);
+                    true
+                }
+            };
+            if !well_formed {
+                out.malformed = out.malformed.saturating_add(1);
             }
             opts = &opts[len..];
         }
-        Ok(out)
+        out
     }
 }
 
@@ -323,13 +338,13 @@ mod tests {
             &buf[..n],
             &[2, 4, 0x05, 0xb4, 4, 2, 8, 10, 1, 2, 3, 4, 0, 0, 0, 0, 1, 3, 3, 7]
         );
-        assert_eq!(TcpOptions::parse(&buf[..n]), Ok(o));
+        assert_eq!(TcpOptions::parse(&buf[..n]), o);
     }
 
     #[test]
     fn eol_stops_parsing() {
         let opts = [2, 4, 0, 100, 0, 0xFF, 0xFF, 0xFF];
-        assert_eq!(TcpOptions::parse(&opts).unwrap().mss, Some(100));
+        assert_eq!(TcpOptions::parse(&opts).mss, Some(100));
     }
 
     #[test]
@@ -338,7 +353,7 @@ mod tests {
             5, 18, 0, 0, 0, 1, 0, 0, 0, 2, 0, 0, 0, 3, 0, 0, 0, 4, //
             5, 10, 0, 0, 0, 9, 0, 0, 0, 10,
         ];
-        let parsed = TcpOptions::parse(&opts).unwrap();
+        let parsed = TcpOptions::parse(&opts);
         assert_eq!(parsed.sack_blocks(), &[SackBlock { left: 9, right: 10 }]);
     }
 }

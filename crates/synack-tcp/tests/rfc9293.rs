@@ -2,200 +2,16 @@
 //! (acceptability, RST validation), the edge cases of opening and closing,
 //! and flow control at a zero window.
 
-use std::net::SocketAddr;
+mod common;
+
+use common::*;
 use synack_tcp::{
-    check_rst, segment_acceptable, CloseReason, Config, Connection, Duration, Error, Instant,
-    IsnSecret, RstVerdict, SeqNum, State,
+    check_rst, segment_acceptable, CloseReason, Config, Duration, Error, Event, Instant,
+    RstVerdict, SeqNum, State,
 };
-use synack_wire::{TcpFlags, TcpOptions, TcpRepr};
-
-const ACK: TcpFlags = TcpFlags::ACK;
-const SYN: TcpFlags = TcpFlags::SYN;
-const RST: TcpFlags = TcpFlags::RST;
-const FIN: TcpFlags = TcpFlags::FIN;
-
-fn addr(s: &str) -> SocketAddr {
-    s.parse().unwrap()
-}
-
-/// A segment as it left a connection (owned, for assertions).
-#[derive(Clone, Debug, PartialEq)]
-struct Out {
-    seq: u32,
-    ack: u32,
-    flags: TcpFlags,
-    window: u16,
-    options: TcpOptions,
-    payload: Vec<u8>,
-}
-
-impl Out {
-    fn repr(&self) -> TcpRepr<'_> {
-        TcpRepr {
-            src_port: 0,
-            dst_port: 0,
-            seq: self.seq,
-            ack: self.ack,
-            flags: self.flags,
-            window: self.window,
-            urgent: 0,
-            options: self.options,
-            payload: &self.payload,
-        }
-    }
-}
-
-fn drain(c: &mut Connection, now: Instant) -> Vec<Out> {
-    let mut v = Vec::new();
-    while let Some(t) = c.poll_transmit(now) {
-        let r = t.repr;
-        v.push(Out {
-            seq: r.seq,
-            ack: r.ack,
-            flags: r.flags,
-            window: r.window,
-            options: r.options,
-            payload: r.payload.to_vec(),
-        });
-        assert!(v.len() < 10_000, "runaway transmit");
-    }
-    c.check_invariants().unwrap();
-    v
-}
-
-fn feed(c: &mut Connection, now: Instant, seg: &Out) {
-    let (src, dst) = (c.remote(), c.local());
-    let mut r = seg.repr();
-    r.src_port = if src.port() == 0 { 40000 } else { src.port() };
-    r.dst_port = dst.port();
-    let src_ip = if src.ip().is_unspecified() {
-        addr("10.0.0.1:0").ip()
-    } else {
-        src.ip()
-    };
-    c.handle_segment(now, src_ip, dst.ip(), &r);
-    c.check_invariants().unwrap();
-}
-
-fn seg(seq: u32, ack: u32, flags: TcpFlags, payload: &[u8]) -> Out {
-    Out {
-        seq,
-        ack,
-        flags,
-        window: 65535,
-        options: TcpOptions::default(),
-        payload: payload.to_vec(),
-    }
-}
 
 fn config() -> Config {
-    Config {
-        msl: Duration::from_secs(1),
-        window_scaling: false,
-        ..Config::default()
-    }
-}
-
-/// A client at 10.0.0.1:40000 opening towards 10.0.0.2:80 at time zero.
-fn active(cfg: Config) -> Connection {
-    Connection::connect(
-        cfg,
-        Instant::ZERO,
-        addr("10.0.0.1:40000"),
-        addr("10.0.0.2:80"),
-        IsnSecret::from_seed(1),
-    )
-}
-
-/// A listener on 10.0.0.2:80 from time zero.
-fn passive(cfg: Config) -> Connection {
-    Connection::listen(
-        cfg,
-        Instant::ZERO,
-        addr("10.0.0.2:80"),
-        IsnSecret::from_seed(2),
-    )
-}
-
-/// Two connections wired back to back with zero delay; `drop` decides which
-/// segments vanish.
-struct Pair {
-    a: Connection,
-    b: Connection,
-    now: Instant,
-}
-
-impl Pair {
-    /// Client `a` connects to listener `b`.
-    fn new(ca: Config, cb: Config) -> Pair {
-        let now = Instant::ZERO;
-        let (a, b) = (active(ca), passive(cb));
-        Pair { a, b, now }
-    }
-
-    /// Delivers segments both ways until quiet; returns what crossed, tagged
-    /// 'a' (a→b) or 'b' (b→a).
-    fn exchange(&mut self, mut drop: impl FnMut(char, &Out) -> bool) -> Vec<(char, Out)> {
-        let mut log = Vec::new();
-        for _ in 0..100_000 {
-            let from_a = drain(&mut self.a, self.now);
-            let from_b = drain(&mut self.b, self.now);
-            if from_a.is_empty() && from_b.is_empty() {
-                return log;
-            }
-            for s in from_a {
-                if !drop('a', &s) {
-                    let b = &mut self.b;
-                    b.handle_segment(
-                        self.now,
-                        addr("10.0.0.1:0").ip(),
-                        addr("10.0.0.2:0").ip(),
-                        &{
-                            let mut r = s.repr();
-                            r.src_port = 40000;
-                            r.dst_port = 80;
-                            r
-                        },
-                    );
-                    b.check_invariants().unwrap();
-                }
-                log.push(('a', s));
-            }
-            for s in from_b {
-                if !drop('b', &s) {
-                    let mut r = s.repr();
-                    r.src_port = 80;
-                    r.dst_port = 40000;
-                    self.a.handle_segment(
-                        self.now,
-                        addr("10.0.0.2:0").ip(),
-                        addr("10.0.0.1:0").ip(),
-                        &r,
-                    );
-                    self.a.check_invariants().unwrap();
-                }
-                log.push(('b', s));
-            }
-        }
-        panic!("no quiescence");
-    }
-
-    /// Advances to the earliest timer and fires it.
-    fn tick(&mut self) -> bool {
-        let next = [self.a.poll_timeout(), self.b.poll_timeout()]
-            .into_iter()
-            .flatten()
-            .min();
-        match next {
-            Some(t) => {
-                self.now = self.now.max(t);
-                self.a.handle_timeout(self.now);
-                self.b.handle_timeout(self.now);
-                true
-            }
-            None => false,
-        }
-    }
+    plain()
 }
 
 #[test]
@@ -272,7 +88,7 @@ fn handshake_then_data_then_close() {
     assert_eq!(p.b.recv(&mut buf).unwrap(), 5);
     assert_eq!(&buf[..5], b"hello");
     assert_eq!(p.b.recv(&mut buf), Err(Error::WouldBlock));
-    p.a.close(p.now);
+    p.a.shutdown(p.now);
     p.exchange(|_, _| false);
     assert_eq!(
         (p.a.state(), p.b.state()),
@@ -513,14 +329,12 @@ fn fin_wait_1_with_fin_ack_goes_straight_to_time_wait() {
     assert!(finack.flags.fin() && finack.flags.ack() && finack.ack == fin.seq + 1);
     feed(&mut p.a, now, &finack);
     assert_eq!(p.a.state(), State::TimeWait);
-    let Some(synack_tcp::Event::StateChanged(_)) = p.a.poll_event() else {
-        panic!()
-    };
-    let transitions: Vec<_> = std::iter::from_fn(|| p.a.poll_event()).collect();
-    let last = match transitions.last().unwrap() {
-        synack_tcp::Event::StateChanged(t) => *t,
-    };
-    assert_eq!((last.from, last.to), (State::FinWait1, State::TimeWait));
+    let all = events(&mut p.a);
+    let last = *transitions(&all).last().unwrap();
+    assert_eq!(last, (State::FinWait1, State::TimeWait));
+    assert!(all
+        .iter()
+        .all(|e| !matches!(e, Event::StateChanged(t) if t.to == State::FinWait2)));
 }
 
 #[test]
@@ -533,6 +347,12 @@ fn zero_window_is_probed_until_it_opens() {
     p.exchange(|_, _| false);
     let data: Vec<u8> = (0..20_000u32).map(|i| i as u8).collect();
     let mut sent = p.a.send(&data).unwrap();
+    p.exchange(|_, _| false);
+    // Two full segments fit; the 1176 bytes left of the window are less
+    // than half the largest window, so sender SWS avoidance (RFC 9293
+    // §3.8.6.2.1) holds them until the override timeout.
+    assert_eq!(p.b.recv_queue(), 2920);
+    assert!(p.tick());
     p.exchange(|_, _| false);
     assert_eq!(p.b.recv_queue(), 4096, "the receiver's buffer is full");
     assert_eq!(p.a.info().snd_wnd, 0);
@@ -549,7 +369,7 @@ fn zero_window_is_probed_until_it_opens() {
     }
     assert!(probes >= 5, "{probes} probes");
     assert_eq!(p.a.state(), State::Established);
-    assert_eq!(p.a.stats().zero_window_probes as usize, probes);
+    assert_eq!(p.a.stats().send.zero_window_probes as usize, probes);
     // Now the application reads; window updates let the rest through.
     let mut got = Vec::new();
     let mut buf = [0u8; 1024];
@@ -560,7 +380,7 @@ fn zero_window_is_probed_until_it_opens() {
         if sent < data.len() {
             sent += p.a.send(&data[sent..]).unwrap_or(0);
         }
-        if p.exchange(|_, _| false).is_empty() && p.b.recv_queue() == 0 {
+        if p.exchange(|_, _| false).is_empty() && p.b.recv_queue() == 0 && got.len() < data.len() {
             assert!(p.tick(), "stalled at {} bytes", got.len());
         }
     }
@@ -586,7 +406,7 @@ fn retransmission_timeout_backs_off_exponentially() {
     assert_eq!(gaps.len(), 3);
     assert_eq!(gaps[1], gaps[0] * 2);
     assert_eq!(gaps[2], gaps[1] * 2);
-    assert!(p.a.stats().retransmits >= 4);
+    assert!(p.a.stats().send.retransmits >= 4);
 }
 
 #[test]
@@ -606,7 +426,7 @@ fn out_of_order_segments_are_reassembled_within_a_bound() {
     feed(&mut l, now, &seg(base.wrapping_add(10), a, ACK, b"klmno")); // range 1
     feed(&mut l, now, &seg(base.wrapping_add(20), a, ACK, b"uvwxy")); // range 2
     feed(&mut l, now, &seg(base.wrapping_add(30), a, ACK, b"!!!!!")); // over the bound: dropped
-    assert_eq!(l.stats().ooo_dropped, 1);
+    assert_eq!(l.stats().recv.ooo_dropped, 1);
     let dupacks = drain(&mut l, now);
     assert!(
         dupacks.iter().all(|s| s.ack == base),
@@ -699,7 +519,7 @@ fn data_past_the_peers_fin_does_not_hide_the_fin() {
     let mut p = Pair::new(config(), config());
     p.exchange(|_, _| false);
     let now = p.now;
-    p.a.close(now);
+    p.a.shutdown(now);
     let fin = drain(&mut p.a, now).remove(0);
     let r = p.a.info().rcv_nxt.0;
     // A confused peer: bytes at r+5.., then "abcd" + FIN at r (FIN at r+4).

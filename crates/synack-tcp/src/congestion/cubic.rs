@@ -1,0 +1,108 @@
+//! CUBIC (RFC 9438): after a congestion event the window grows along a
+//! cubic curve in the time since that event, concave up to the window
+//! where the loss happened (W_max), flat around it, then convex as it
+//! probes beyond. A Reno-friendly estimate keeps it at least as aggressive
+//! as NewReno on short, low-bandwidth paths.
+//!
+//! Windows are counted in segments here, as the RFC writes them, and
+//! converted to bytes at the edges.
+
+use super::AckSample;
+use crate::time::Instant;
+
+/// RFC 9438 §5.1: C = 0.4.
+const C: f64 = 0.4;
+/// RFC 9438 §4.6: the multiplicative decrease factor β_cubic = 0.7.
+const BETA: f64 = 0.7;
+
+/// CUBIC's state between congestion events.
+#[derive(Clone, Debug, Default)]
+pub struct Cubic {
+    /// W_max: the window (segments) before the last reduction.
+    w_max: f64,
+    /// K: seconds from the epoch start until the curve reaches W_max.
+    k: f64,
+    /// When the current congestion-avoidance epoch began.
+    epoch_start: Option<Instant>,
+    /// W_est: the window NewReno would have now (RFC 9438 §4.3).
+    w_est: f64,
+    /// Growth not yet applied, in bytes (below one byte).
+    frac: f64,
+}
+
+impl Cubic {
+    /// RFC 9438 §4.2-4.5: grow cwnd (bytes) for one ACK in congestion
+    /// avoidance and return the new value.
+    pub(super) fn on_ack(&mut self, s: &AckSample, cwnd: u32, mss: u32) -> u32 {
+        let mss_f = f64::from(mss);
+        let cwnd_seg = f64::from(cwnd) / mss_f;
+        let epoch = match self.epoch_start {
+            Some(t) => t,
+            None => {
+                // A new epoch: the curve starts at the current window.
+                self.epoch_start = Some(s.now);
+                self.w_est = cwnd_seg;
+                self.frac = 0.0;
+                if self.w_max <= cwnd_seg {
+                    self.k = 0.0;
+                    self.w_max = cwnd_seg;
+                } else {
+                    self.k = ((self.w_max - cwnd_seg) / C).cbrt();
+                }
+                s.now
+            }
+        };
+        // §4.2: the target is the curve one RTT ahead.
+        let t = s.now.saturating_since(epoch).as_secs_f64() + s.srtt.as_secs_f64();
+        let w_cubic = C * (t - self.k).powi(3) + self.w_max;
+        // §4.3: the Reno-friendly region, with α_cubic = 3(1-β)/(1+β) until
+        // W_est reaches W_max, 1 after.
+        let alpha = if self.w_est < self.w_max {
+            3.0 * (1.0 - BETA) / (1.0 + BETA)
+        } else {
+            1.0
+        };
+        self.w_est += alpha * (f64::from(s.acked) / mss_f) / cwnd_seg;
+        let target = if w_cubic < self.w_est {
+            self.w_est
+        } else {
+            // §4.4-4.5: never more than 1.5× the window per RTT.
+            w_cubic.min(1.5 * cwnd_seg)
+        };
+        if target > cwnd_seg {
+            self.frac += (target - cwnd_seg) / cwnd_seg * f64::from(s.acked);
+        }
+        let inc = self.frac.floor();
+        self.frac -= inc;
+        cwnd.saturating_add(inc.min(f64::from(u32::MAX)) as u32)
+    }
+
+    /// §4.6-4.7: a congestion event at window `cwnd`; returns the new
+    /// ssthresh (bytes). Fast convergence lowers W_max when the window had
+    /// not recovered to the previous W_max, releasing bandwidth to newer flows.
+    pub(super) fn on_congestion_event(&mut self, _now: Instant, cwnd: u32, mss: u32) -> u32 {
+        let cwnd_seg = f64::from(cwnd) / f64::from(mss);
+        self.w_max = if cwnd_seg < self.w_max {
+            cwnd_seg * (1.0 + BETA) / 2.0
+        } else {
+            cwnd_seg
+        };
+        self.epoch_start = None;
+        ((f64::from(cwnd) * BETA) as u32).max(2 * mss)
+    }
+
+    /// Slow start ended without a loss (HyStart++ or ssthresh reached):
+    /// the curve restarts from here (§4.10).
+    pub(super) fn on_slow_start_exit(&mut self, _now: Instant, cwnd: u32, mss: u32) {
+        let cwnd_seg = f64::from(cwnd) / f64::from(mss);
+        if self.w_max < cwnd_seg {
+            self.w_max = cwnd_seg;
+        }
+        self.epoch_start = None;
+    }
+
+    /// After idle, the epoch restarts so the curve does not jump ahead.
+    pub(super) fn reset_epoch(&mut self) {
+        self.epoch_start = None;
+    }
+}

@@ -1,0 +1,141 @@
+//! Output: building the next segment.
+//!
+//! In order of precedence: a RST the rules call for; a SYN or SYN-ACK; what
+//! the sender wants to send (retransmissions before new data, probes when
+//! a timer asked for them), carrying the ACK; a pure ACK the receiver
+//! owes; a keep-alive probe. Every segment in a synchronized state carries
+//! the current ACK, window, timestamps and SACK blocks.
+
+use crate::conn::{Connection, SegmentKind, Transmit};
+use crate::receiver::ack::AckTimer;
+use crate::sender::Plan;
+use crate::state::State;
+use crate::time::Instant;
+use crate::timer::TimerKind;
+use synack_wire::{SackBlock, TcpFlags, TcpOptions, TcpRepr};
+
+impl Connection {
+    /// The next segment to send, if any. Call until it returns `None`.
+    pub fn poll_transmit(&mut self, now: Instant) -> Option<Transmit<'_>> {
+        if let Some(rst) = self.pending_rst.take() {
+            self.stats.segs_out += 1;
+            let (ack, flags) = match rst.ack {
+                Some(a) => (a.0, TcpFlags::RST | TcpFlags::ACK),
+                None => (0, TcpFlags::RST),
+            };
+            return Some(Transmit {
+                local: self.local,
+                remote: rst.remote,
+                header: TcpRepr {
+                    src_port: self.local.port(),
+                    dst_port: rst.remote.port(),
+                    seq: rst.seq.0,
+                    ack,
+                    flags,
+                    window: 0,
+                    urgent: 0,
+                    options: TcpOptions::default(),
+                    payload: &[],
+                },
+                payload: [&[], &[]],
+                kind: SegmentKind::Rst,
+            });
+        }
+        match self.state {
+            State::Closed | State::Listen => None,
+            State::SynSent | State::SynReceived => self.transmit_syn(now),
+            _ => self.transmit_synchronized(now),
+        }
+    }
+
+    /// The options of a segment in a synchronized state: timestamps on
+    /// every one (RFC 7323 §3.2), SACK blocks while there is something to
+    /// report (RFC 2018 §4).
+    fn segment_options(&self, now: Instant) -> TcpOptions {
+        let mut o = TcpOptions::default();
+        if self.opts.ts {
+            o.timestamps = Some((self.ts_now(now), self.rcv.ts_recent.unwrap_or(0)));
+        }
+        if self.opts.sack {
+            for (l, r) in self.rcv.ack.blocks() {
+                o.push_sack_block(SackBlock {
+                    left: l.0,
+                    right: r.0,
+                });
+            }
+        }
+        o.truncated_to_fit()
+    }
+
+    fn transmit_synchronized(&mut self, now: Instant) -> Option<Transmit<'_>> {
+        let options = self.segment_options(now);
+        // Room for payload: the MSS counts from a bare 20-byte header.
+        let opt_len = options.encoded_len() as u32;
+        let max_payload = u32::from(self.snd.mss).saturating_sub(opt_len).max(1);
+        let can_fin = matches!(
+            self.state,
+            State::FinWait1 | State::Closing | State::LastAck
+        );
+        let plan = if self.state == State::TimeWait {
+            None
+        } else {
+            self.snd
+                .next_segment(now, max_payload, can_fin, &mut self.timers)
+        };
+        let (seq, kind, mut flags, plan) = match plan {
+            Some(p) => {
+                let mut flags = TcpFlags::ACK;
+                if p.fin {
+                    flags |= TcpFlags::FIN;
+                }
+                // PSH on the segment that empties what the application queued.
+                if p.len > 0 && self.snd.unsent() == 0 {
+                    flags |= TcpFlags::PSH;
+                }
+                (p.seq, SegmentKind::Data(p.kind), flags, Some(p))
+            }
+            None if self.rcv.ack.due() => (self.snd.nxt, SegmentKind::Ack, TcpFlags::ACK, None),
+            None if self.keepalive_due => {
+                // RFC 9293 §3.8.4 / Linux: SEG.SEQ = SND.NXT − 1 with no data
+                // draws an ACK from a live peer.
+                self.keepalive_due = false;
+                (
+                    self.snd.nxt - 1,
+                    SegmentKind::Keepalive,
+                    TcpFlags::ACK,
+                    None,
+                )
+            }
+            None => return None,
+        };
+        if plan.is_some_and(|p| p.fin && p.len == 0) {
+            flags.remove(TcpFlags::PSH);
+        }
+        let window = self.rcv.window_field();
+        if self.rcv.ack.on_sent() == AckTimer::Disarm {
+            self.timers.clear(TimerKind::DelayedAck);
+        }
+        self.stats.segs_out += 1;
+        let (a, b) = match plan {
+            Some(Plan { seq, len, .. }) if len > 0 => self.snd.payload(seq, len),
+            _ => (&[][..], &[][..]),
+        };
+        Some(Transmit {
+            local: self.local,
+            remote: self.remote,
+            header: TcpRepr {
+                src_port: self.local.port(),
+                dst_port: self.remote.port(),
+                seq: seq.0,
+                ack: self.rcv.nxt.0,
+                flags,
+                window,
+                urgent: 0,
+                options,
+                payload: &[],
+            },
+            payload: [a, b],
+            kind,
+        })
+    }
+}
