@@ -202,6 +202,10 @@ impl Connection {
         if let (true, Some((tsval, _))) = (self.opts.ts, peer.timestamps) {
             self.rcv.set_ts_recent(tsval, now);
         }
+        // A full-sized segment from the peer carries our MSS less the
+        // options it puts on every segment (timestamps).
+        let ts = if self.opts.ts { TS_OPTION_LEN } else { 0 };
+        self.rcv.mss = u32::from(self.config.mss.saturating_sub(ts).max(1));
     }
 
     /// The options of our SYN (SYN-SENT) or SYN-ACK (SYN-RECEIVED).

@@ -340,7 +340,7 @@ impl Connection {
                     }
                 }
             },
-            TimerKind::Tlp => self.snd.on_tlp_timeout(now),
+            TimerKind::Tlp => self.snd.on_tlp_timeout(now, &mut self.timers),
             TimerKind::Reorder => self.snd.on_reorder_timeout(now, &mut self.timers),
             TimerKind::Persist => {
                 if !self.snd.on_persist_timeout(now, &mut self.timers) {

@@ -10,10 +10,11 @@ use crate::time::Instant;
 /// The timers a connection can have armed.
 #[derive(Copy, Clone, Debug, PartialEq, Eq, Hash)]
 pub enum TimerKind {
+    /// RFC 8985 §7: a tail loss probe. Before the RTO: when both are due
+    /// together (the PTO is clamped to the RTO), the probe goes first.
+    Tlp = 0,
     /// RFC 6298: retransmit the oldest unacknowledged segment (or the SYN).
-    Rto = 0,
-    /// RFC 8985 §7: a tail loss probe.
-    Tlp = 1,
+    Rto = 1,
     /// RFC 8985 §6.3: RACK's reordering window ran out for a segment.
     Reorder = 2,
     /// RFC 9293 §3.8.6.1: probe a zero window.
@@ -33,8 +34,8 @@ const COUNT: usize = 8;
 impl TimerKind {
     /// Every timer, in the order `handle_timeout` fires them.
     pub const ALL: [TimerKind; COUNT] = [
-        TimerKind::Rto,
         TimerKind::Tlp,
+        TimerKind::Rto,
         TimerKind::Reorder,
         TimerKind::Persist,
         TimerKind::DelayedAck,

@@ -74,8 +74,12 @@ pub struct Receiver {
     adv: SeqNum,
     /// The largest window we offer (the configured buffer size).
     offer: u32,
-    /// A full-sized segment from the peer, for SWS and delayed ACKs.
+    /// A full-sized segment from the peer, for SWS and delayed ACKs: our
+    /// MSS less the peer's per-segment options, or the largest segment
+    /// seen if that is smaller (the peer's own MSS may be).
     pub mss: u32,
+    /// The largest payload seen in one segment.
+    largest_seen: u32,
     buf: Ring,
     reasm: Reassembly,
     pub ack: AckPolicy,
@@ -105,6 +109,7 @@ impl Receiver {
             adv: SeqNum(0),
             offer,
             mss: u32::from(config.mss),
+            largest_seen: 0,
             buf: Ring::new(offer as usize),
             reasm: Reassembly::new(config.max_ooo_ranges),
             ack: AckPolicy::new(config.delayed_ack),
@@ -210,11 +215,15 @@ impl Receiver {
         field as u16
     }
 
-    /// After the application read: is the window now worth announcing?
-    /// (It opens by at least the SWS step beyond what was advertised.)
+    /// After the application read: is a window update worth a segment of
+    /// its own? Only when the peer may be held back — the window
+    /// advertised has fallen to half the buffer or less — and the new one
+    /// is at least twice as large (and passes the SWS rule). Otherwise the
+    /// next ACK carries the new window anyway.
     pub fn window_update_due(&self) -> bool {
         let cur = self.accept_window();
-        self.sws_window() > cur && self.offerable() >= cur + (self.offer / 2).min(self.mss).max(1)
+        let new = self.sws_window();
+        cur.saturating_mul(2) <= self.offer && new > cur && new >= cur.saturating_mul(2)
     }
 
     /// Steps seven and eight (RFC 9293 §3.10.7.4) for the text and FIN of
@@ -224,6 +233,7 @@ impl Receiver {
         let mut out = TextOutcome::default();
         let len = payload.len() as u32;
         let end = seq + len;
+        self.largest_seen = self.largest_seen.max(len);
         // What we already have: report it (RFC 2883) and cut it off.
         let (mut seq, mut payload) = (seq, payload);
         if seq.before(self.nxt) {
@@ -266,7 +276,8 @@ impl Receiver {
                     self.ack.owe_now();
                     self.ack.on_sack_change(None, self.reasm.ranges());
                 } else {
-                    out.timer = Some(self.ack.on_in_order(n, self.mss));
+                    let full = self.mss.min(self.largest_seen.max(1));
+                    out.timer = Some(self.ack.on_in_order(n, full));
                 }
             } else {
                 self.stats.ooo_segments += 1;

@@ -147,8 +147,10 @@ pub struct Sender {
     max_rto: Duration,
     /// Consecutive retransmission timeouts without progress.
     pub retries: u32,
-    /// Window probes sent since the last ACK.
+    /// Window probes sent since the last ACK (the give-up count).
     pub probes: u32,
+    /// Window probes since the window was last open (the backoff).
+    persist_backoff: u32,
     probe: Option<Probe>,
     /// When data was last sent (RFC 5681 §4.1 restart after idle).
     last_send: Option<Instant>,
@@ -196,6 +198,7 @@ impl Sender {
             max_rto: config.max_rto,
             retries: 0,
             probes: 0,
+            persist_backoff: 0,
             probe: None,
             last_send: None,
             round_end: iss,
@@ -392,12 +395,14 @@ impl Sender {
                 .on_delivered(now, t, end, xmits, self.rtt.min_rtt());
         }
 
-        // RFC 5681 §2: a duplicate ACK.
+        // RFC 5681 §2: a duplicate ACK. Not while the window is zero: the
+        // answers to zero-window probes repeat themselves by design.
         let dupack = !out.advanced
             && a.ack == prior_una
             && a.pure
             && !self.record.is_empty()
-            && a.window == prior_wnd;
+            && a.window == prior_wnd
+            && prior_wnd > 0;
         if out.advanced {
             self.recovery.dupacks = 0;
             self.recovery.reno_sacked = self.recovery.reno_sacked.saturating_sub(delivered.bytes);
@@ -610,6 +615,9 @@ impl Sender {
 
     /// Called whenever SND.WND may have changed: start or stop probing.
     fn after_window_change(&mut self, now: Instant, timers: &mut Timers) {
+        if self.wnd > 0 {
+            self.persist_backoff = 0;
+        }
         if self.wnd > 0 && timers.is_armed(TimerKind::Persist) {
             // RFC 9293 §3.8.6.1: the window opened; probing ends. A probe
             // byte the peer did not take is simply lost.
@@ -666,13 +674,15 @@ impl Sender {
         TimeoutVerdict::Retransmit
     }
 
-    /// RFC 8985 §7.3: the probe timeout fired.
-    pub fn on_tlp_timeout(&mut self, _now: Instant) {
+    /// RFC 8985 §7.3: the probe timeout fired. The RTO restarts from the
+    /// probe (it may have been due at this very instant).
+    pub fn on_tlp_timeout(&mut self, now: Instant, timers: &mut Timers) {
         if self.recovery.phase == Phase::Open
             && !self.record.is_empty()
             && self.recovery.tlp.end_seq.is_none()
         {
             self.probe = Some(Probe::Tail);
+            timers.set(TimerKind::Rto, now + self.rtt.rto());
         }
     }
 
@@ -683,12 +693,17 @@ impl Sender {
             return false;
         }
         self.probe = Some(Probe::Window);
-        // The next probe backs off once more (it is counted when sent).
-        let shift = (self.probes + 1).min(16);
-        let wait = self.rtt.rto().saturating_mul(1 << shift).min(self.max_rto);
-        timers.set(TimerKind::Persist, now + wait);
+        // Each probe doubles the wait for the next, answered or not (as
+        // Linux does); only an open window resets it.
+        self.persist_backoff = self.persist_backoff.saturating_add(1);
+        timers.set(TimerKind::Persist, now + self.persist_wait());
         timers.clear(TimerKind::Rto);
         true
+    }
+
+    fn persist_wait(&self) -> Duration {
+        let shift = self.persist_backoff.min(16);
+        self.rtt.rto().saturating_mul(1 << shift).min(self.max_rto)
     }
 
     /// RFC 8985 §7.2: (re)arm the probe timeout when a tail loss could go
@@ -716,10 +731,7 @@ impl Sender {
         if timers.is_armed(TimerKind::Persist) {
             return;
         }
-        // Backs off like the RTO, doubling for each unanswered probe.
-        let shift = self.probes.min(16);
-        let wait = self.rtt.rto().saturating_mul(1 << shift).min(self.max_rto);
-        timers.set(TimerKind::Persist, now + wait);
+        timers.set(TimerKind::Persist, now + self.persist_wait());
         timers.clear(TimerKind::Rto);
         timers.clear(TimerKind::Tlp);
     }
@@ -922,7 +934,9 @@ impl Sender {
         timers: &mut Timers,
     ) -> Option<Plan> {
         self.probes += 1;
-        self.stats.zero_window_probes += 1;
+        if self.wnd == 0 {
+            self.stats.zero_window_probes += 1;
+        }
         let plan = if !self.record.is_empty() {
             Some(self.resend(0, 1, SendKind::WindowProbe, now, timers))
         } else {

@@ -293,6 +293,9 @@ pub struct Path {
     /// Decides for each segment (sender, segment, index in the log) whether
     /// the path loses it.
     pub lose: Box<dyn FnMut(char, &Out, usize) -> bool>,
+    /// Wake the caller of `run_until` at least this often (an application
+    /// that acts on its own clock), even when the path is idle.
+    pub wake: Option<Duration>,
 }
 
 impl Path {
@@ -308,6 +311,7 @@ impl Path {
             order: 0,
             log: Vec::new(),
             lose: Box::new(|_, _, _| false),
+            wake: None,
         }
     }
 
@@ -359,7 +363,11 @@ impl Path {
     /// The next moment something happens.
     pub fn next_event(&self) -> Option<Instant> {
         let arrival = self.queue.peek().map(|Reverse((t, _, _))| *t);
-        [arrival, self.a.poll_timeout(), self.b.poll_timeout()]
+        let wake = self.wake.map(|w| {
+            let w = w.as_micros().max(1) as u64;
+            Instant::from_micros((self.now.as_micros() / w + 1) * w)
+        });
+        [arrival, self.a.poll_timeout(), self.b.poll_timeout(), wake]
             .into_iter()
             .flatten()
             .min()
