@@ -7,10 +7,10 @@ use clap::{Args, CommandFactory, Parser, Subcommand};
 use std::fmt::Write as _;
 use std::process::ExitCode;
 use std::time::Instant as WallClock;
+use synack_sim::ladder::{self, LadderOptions};
+use synack_sim::scenarios::{self, DemoOptions, SCENARIOS};
+use synack_sim::trace::side_name;
 use synack_tcp::Duration;
-use synack_testkit::ladder::{self, LadderOptions};
-use synack_testkit::scenarios::{self, DemoOptions, SCENARIOS};
-use synack_testkit::trace::side_name;
 
 #[derive(Parser, Debug)]
 #[command(
@@ -35,6 +35,33 @@ enum Command {
         #[command(subcommand)]
         what: BenchCommand,
     },
+    /// Sweep seeds of random chaos: data both ways over impaired links, every byte checked
+    #[command(
+        long_about = "For each seed, two simulated hosts send data to each other at the same time over a \
+                      link that loses (0-10%), duplicates (0-2%), reorders (0-5%) and corrupts (0-2%) \
+                      packets, with jitter, a bandwidth limit and a queue, and with TCP settings (SACK, \
+                      timestamps, delayed ACK, Nagle, CUBIC or NewReno, buffer sizes) drawn from the seed. \
+                      Every byte must arrive exactly once and in order, both sides must close cleanly, and \
+                      the transfer must end within a bound computed from the path. A failing seed is \
+                      printed; `synack chaos --from SEED --seeds 1` replays it."
+    )]
+    Chaos(ChaosArgs),
+}
+
+#[derive(Args, Debug)]
+struct ChaosArgs {
+    /// How many seeds to run
+    #[arg(long, value_name = "N", default_value_t = 500, value_parser = clap::value_parser!(u64).range(1..=10_000_000))]
+    seeds: u64,
+    /// First seed
+    #[arg(long, value_name = "SEED", default_value_t = 0)]
+    from: u64,
+    /// Bytes each side sends per seed
+    #[arg(long, value_name = "BYTES", default_value_t = 1 << 20, value_parser = clap::value_parser!(u64).range(1..=(1 << 30)))]
+    size: u64,
+    /// Threads to run seeds on (default: the number of CPUs)
+    #[arg(long, value_name = "J", value_parser = clap::value_parser!(u64).range(1..=256))]
+    jobs: Option<u64>,
 }
 
 #[derive(Args, Debug)]
@@ -70,6 +97,20 @@ struct DemoArgs {
 
 #[derive(Subcommand, Debug)]
 enum BenchCommand {
+    /// Goodput of NewReno and CUBIC on simulated paths with loss and delay (virtual time)
+    #[command(
+        long_about = "One-way transfers over simulated paths: no loss at 50 ms RTT and 100 Mbit/s, \
+                      1% loss at 20 ms and 100 Mbit/s, 0.1% loss at 100 ms and 1 Gbit/s; a bottleneck \
+                      queue of one bandwidth-delay product; socket buffers of four. Goodput is what the \
+                      receiving application reads in the second half of a 30-60 s run, after slow start, \
+                      measured in virtual time (so it depends on the algorithms, not on this machine), \
+                      and is compared with the link rate or with the Mathis bound MSS/RTT·1.22/√p."
+    )]
+    Goodput {
+        /// Only this congestion controller (newreno or cubic)
+        #[arg(long, value_name = "ALGO")]
+        cc: Option<synack_tcp::Algorithm>,
+    },
     /// Move data between two synack engines over an ideal in-memory link
     Bulk {
         /// MiB to transfer
@@ -113,7 +154,8 @@ fn main() -> ExitCode {
             let first = first.trim_start_matches("error: ");
             eprintln!(
                 "synack: {first}; valid: synack demo [NAME] [--list] [--pcap FILE] [--seed N] [--loss P] \
-                 [--delay MS] [--json] [--absolute] [--full] | synack bench bulk [--size MIB] (see --help)"
+                 [--delay MS] [--json] [--absolute] [--full] | synack bench bulk [--size MIB] | \
+                 synack chaos [--seeds N] [--from SEED] (see --help)"
             );
             return ExitCode::from(2);
         }
@@ -123,6 +165,75 @@ fn main() -> ExitCode {
         Command::Bench {
             what: BenchCommand::Bulk { size },
         } => bench_bulk(size),
+        Command::Bench {
+            what: BenchCommand::Goodput { cc },
+        } => bench_goodput(cc),
+        Command::Chaos(args) => chaos(args),
+    }
+}
+
+fn chaos(args: ChaosArgs) -> ExitCode {
+    use synack_sim::chaos;
+    let jobs = args.jobs.map(|j| j as usize).unwrap_or_else(|| {
+        std::thread::available_parallelism()
+            .map(|n| n.get())
+            .unwrap_or(1)
+    });
+    let size = args.size as usize;
+    let end = args.from.saturating_add(args.seeds);
+    let start = WallClock::now();
+    let summary = chaos::sweep(args.from..end, size, jobs);
+    let secs = start.elapsed().as_secs_f64();
+    let mut o = String::new();
+    let _ = writeln!(
+        o,
+        "synack chaos: seeds {}..{} ({} runs), {} bytes each way per seed, {} threads, {:.1} s",
+        args.from, end, summary.runs, size, jobs, secs
+    );
+    let ok = summary.outcomes.len();
+    let (lost, dup, reord, corrupt, retx, rtos) = summary.totals();
+    let _ = writeln!(o, "  passed         {ok}");
+    let _ = writeln!(o, "  failed         {}", summary.failures.len());
+    if ok > 0 {
+        let _ = writeln!(
+            o,
+            "  transfer time  median {:.3} s, p99 {:.3} s, max {:.3} s (virtual)",
+            summary.percentile(50.0).as_secs_f64(),
+            summary.percentile(99.0).as_secs_f64(),
+            summary.percentile(100.0).as_secs_f64()
+        );
+        let _ = writeln!(
+            o,
+            "  link           lost {lost}, duplicated {dup}, reordered {reord}, corrupted {corrupt} packets"
+        );
+        let _ = writeln!(
+            o,
+            "  TCP            {retx} segments retransmitted, {rtos} retransmission timeouts"
+        );
+        if let Some(w) = summary.worst(1).first() {
+            let case = chaos::ChaosCase::from_seed(w.seed, size);
+            let _ = writeln!(
+                o,
+                "  closest to its bound: {:.3} s of {:.3} s — {}",
+                w.transfer.as_secs_f64(),
+                w.bound.as_secs_f64(),
+                case.describe()
+            );
+        }
+    }
+    for (seed, e) in &summary.failures {
+        let _ = writeln!(o, "  FAILED seed {seed}: {e}");
+    }
+    emit(&o);
+    if summary.failures.is_empty() {
+        ExitCode::SUCCESS
+    } else {
+        eprintln!(
+            "synack: {} of {} seeds failed; replay one with: synack chaos --from SEED --seeds 1",
+            summary.failures.len(),
+            summary.runs
+        );
+        ExitCode::FAILURE
     }
 }
 
@@ -241,10 +352,56 @@ fn demo(args: DemoArgs) -> ExitCode {
     }
 }
 
+fn bench_goodput(cc: Option<synack_tcp::Algorithm>) -> ExitCode {
+    use synack_sim::goodput;
+    use synack_tcp::Algorithm;
+    let algos = match cc {
+        Some(a) => vec![a],
+        None => vec![Algorithm::NewReno, Algorithm::Cubic],
+    };
+    let start = WallClock::now();
+    let rows = match goodput::table(&algos) {
+        Ok(r) => r,
+        Err(e) => {
+            eprintln!("synack: goodput run failed: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    let mut o = String::new();
+    let _ = writeln!(
+        o,
+        "synack bench goodput: one-way transfers in the simulator; goodput over the second half of \
+         each run (virtual time)\n"
+    );
+    let _ = writeln!(
+        o,
+        "| path | cc | runs | goodput | compared with | ratio | retransmits/run | RTOs/run |"
+    );
+    let _ = writeln!(o, "|---|---|---|---|---|---|---|---|");
+    for r in &rows {
+        let _ = writeln!(
+            o,
+            "| {} | {} | {} | {:.1} Mbit/s | {} {:.1} Mbit/s | {:.2}× | {} | {} |",
+            r.path.name,
+            r.algo.name(),
+            r.path.runs,
+            r.goodput_bps / 1e6,
+            r.reference,
+            r.reference_bps / 1e6,
+            r.ratio(),
+            r.retransmits,
+            r.rto_expirations
+        );
+    }
+    let _ = writeln!(o, "\n({:.1} s of wall time)", start.elapsed().as_secs_f64());
+    emit(&o);
+    ExitCode::SUCCESS
+}
+
 fn bench_bulk(mib: u64) -> ExitCode {
     let bytes = mib << 20;
     let start = WallClock::now();
-    let result = synack_testkit::bench::bulk_transfer(bytes, 1);
+    let result = synack_sim::bench::bulk_transfer(bytes, 1);
     let secs = start.elapsed().as_secs_f64();
     match result {
         Ok(r) => {

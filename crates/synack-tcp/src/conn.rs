@@ -228,6 +228,8 @@ pub struct Connection {
     pub(crate) pending_rst: Option<PendingRst>,
     /// RFC 5961 §7: challenge ACKs sent in the current one-second slot.
     pub(crate) challenge_slot: (Instant, u32),
+    /// When an out-of-window segment without text was last answered.
+    pub(crate) last_oow_ack: Option<Instant>,
     /// Keep-alive: when a segment last arrived, and probes unanswered.
     pub(crate) last_recv: Instant,
     pub(crate) keepalive_probes: u32,
@@ -263,6 +265,7 @@ impl Connection {
             app_closed: false,
             pending_rst: None,
             challenge_slot: (Instant::ZERO, 0),
+            last_oow_ack: None,
             last_recv: Instant::ZERO,
             keepalive_probes: 0,
             keepalive_due: false,

@@ -139,9 +139,19 @@ impl Connection {
         if rcv_wnd == 0 && seg.payload.is_empty() {
             test_len = u32::from(seg.flags.syn());
         }
-        if !segment_acceptable(seq, test_len, self.rcv.nxt, rcv_wnd) {
+        // A segment with no text exactly at the right edge is taken too,
+        // as Linux and the BSDs do: a peer that filled our window sends its
+        // pure ACKs there, and refusing them (with the window edge's own
+        // ACKs refused in turn) deadlocks both directions.
+        let at_edge = test_len == 0 && rcv_wnd > 0 && seq == self.rcv.nxt + rcv_wnd;
+        if !at_edge && !segment_acceptable(seq, test_len, self.rcv.nxt, rcv_wnd) {
             self.stats.unacceptable += 1;
-            if !seg.flags.rst() {
+            // An unacceptable segment without text is answered at most
+            // every 500 ms: two peers that each find the other's ACKs out of
+            // window would otherwise trade ACKs forever (an ACK loop).
+            let pure = seg.payload.is_empty() && !seg.flags.syn() && !seg.flags.fin();
+            let quiet = pure && !self.oow_ack_allowed(now);
+            if !seg.flags.rst() && !quiet {
                 // RFC 9293 §3.10.7.4 (TIME-WAIT, eighth step): a retransmitted
                 // FIN is acknowledged again and restarts the 2×MSL timer.
                 if self.state == State::TimeWait && seg.flags.fin() {
@@ -297,6 +307,19 @@ impl Connection {
         }
         if out.fin {
             self.on_fin(now);
+        }
+    }
+
+    /// At most one ACK every 500 ms in answer to out-of-window segments
+    /// without text (Linux's tcp_invalid_ratelimit).
+    fn oow_ack_allowed(&mut self, now: Instant) -> bool {
+        const GAP: crate::time::Duration = crate::time::Duration::from_millis(500);
+        match self.last_oow_ack {
+            Some(t) if now.saturating_since(t) < GAP => false,
+            _ => {
+                self.last_oow_ack = Some(now);
+                true
+            }
         }
     }
 

@@ -119,11 +119,18 @@ fn a_fin_in_time_wait_restarts_the_2msl_timer() {
     let now = p.now;
     let info = p.a.info();
     // The peer's FIN again (its ACK was lost): at RCV.NXT − 1.
-    feed(&mut p.a, now, &seg(info.rcv_nxt.0 - 1, info.snd_nxt.0, FIN | ACK, b""));
+    feed(
+        &mut p.a,
+        now,
+        &seg(info.rcv_nxt.0 - 1, info.snd_nxt.0, FIN | ACK, b""),
+    );
     let out = drain(&mut p.a, now);
     assert_eq!(out.len(), 1, "re-ACKed");
     assert_eq!(out[0].ack, info.rcv_nxt.0);
-    assert_eq!(p.a.poll_timeout().unwrap() - first, Duration::from_millis(700));
+    assert_eq!(
+        p.a.poll_timeout().unwrap() - first,
+        Duration::from_millis(700)
+    );
 }
 
 // ---- 4. SYN,ACK with data in ESTABLISHED ---------------------------------
@@ -144,7 +151,11 @@ fn a_syn_in_a_synchronized_state_gets_a_challenge_ack_and_its_data_is_dropped() 
     assert_eq!(out.len(), 1);
     assert!(out[0].is_pure_ack(), "a challenge ACK");
     assert_eq!(out[0].ack, info.rcv_nxt.0);
-    assert_eq!(p.a.recv_queue(), 0, "the data never reaches the application");
+    assert_eq!(
+        p.a.recv_queue(),
+        0,
+        "the data never reaches the application"
+    );
     assert_eq!(p.a.state(), State::Established);
     assert_eq!(p.a.stats().challenge_acks, 1);
 }
@@ -233,7 +244,10 @@ fn the_advertised_right_edge_never_moves_left() {
         }
         let e = SeqNum(l.seg.ack) + (u32::from(l.seg.window) << shift);
         if let Some(prev) = edge {
-            assert!(!e.before(prev), "the right edge moved left: {prev:?} → {e:?}");
+            assert!(
+                !e.before(prev),
+                "the right edge moved left: {prev:?} → {e:?}"
+            );
         }
         edge = Some(e);
         checked += 1;
@@ -270,7 +284,10 @@ fn zero_window_probes_give_up_when_the_peer_vanishes() {
                 probe_times.push((p.now - start).as_millis());
             }
         }
-        assert!(p.now - start < Duration::from_secs(3600), "probed for an hour");
+        assert!(
+            p.now - start < Duration::from_secs(3600),
+            "probed for an hour"
+        );
     }
     assert_eq!(p.a.close_reason(), Some(CloseReason::TimedOut));
     assert_eq!(probe_times.len(), 5, "{probe_times:?}");
@@ -394,7 +411,11 @@ fn an_ack_older_than_the_largest_window_is_challenged_and_its_data_dropped() {
     let now = p.now;
     let info = p.a.info();
     let stale = info.snd_una.0.wrapping_sub(70_000);
-    feed(&mut p.a, now, &seg(info.rcv_nxt.0, stale, ACK, b"blind data"));
+    feed(
+        &mut p.a,
+        now,
+        &seg(info.rcv_nxt.0, stale, ACK, b"blind data"),
+    );
     let out = drain(&mut p.a, now);
     assert_eq!(out.len(), 1);
     assert!(out[0].is_pure_ack());
@@ -427,7 +448,12 @@ fn the_urgent_pointer_counts_from_the_segments_own_sequence_number() {
     let r = info.rcv_nxt.0;
     // Overlapping: 4 bytes we have, 4 new; urgent pointer 6 from SEG.SEQ.
     feed(&mut p.a, now, &seg(r, info.snd_una.0, ACK, b"abcd"));
-    let mut s = seg(r, info.snd_una.0, ACK | synack_wire::TcpFlags::URG, b"abcdefgh");
+    let mut s = seg(
+        r,
+        info.snd_una.0,
+        ACK | synack_wire::TcpFlags::URG,
+        b"abcdefgh",
+    );
     s.urgent = 6;
     feed(&mut p.a, now, &s);
     assert_eq!(p.a.urgent_pointer(), Some(SeqNum(r + 6)));
@@ -446,7 +472,11 @@ fn a_bare_fin_at_rcv_nxt_is_accepted_in_a_zero_window() {
     let now = p.now;
     p.b.shutdown(now);
     p.exchange(|_, _| false);
-    assert_eq!(p.a.state(), State::CloseWait, "the FIN needs no buffer space");
+    assert_eq!(
+        p.a.state(),
+        State::CloseWait,
+        "the FIN needs no buffer space"
+    );
     let mut buf = [0u8; 2000];
     assert_eq!(p.a.recv(&mut buf).unwrap(), 1000);
     assert_eq!(p.a.recv(&mut buf).unwrap(), 0);
@@ -514,12 +544,19 @@ fn rto_is_not_left_backed_off_after_a_lost_syn() {
     assert_eq!(p.a.info().rto, Duration::from_secs(3));
     assert_eq!(p.a.info().srtt, None);
     // The first data segment is lost: retransmitted 3 s later.
-    p.lose = Box::new(|from, s, _| from == 'a' && s.len() > 0 && s.kind.is_some_and(|k| !k.is_retransmission()));
+    p.lose = Box::new(|from, s, _| {
+        from == 'a' && s.len() > 0 && s.kind.is_some_and(|k| !k.is_retransmission())
+    });
     p.a.send(b"data").unwrap();
     p.flush();
     let t0 = p.now;
     p.run_until(|p| p.a.stats().send.retransmits > 3);
-    let retx = p.sent_by('a').filter(|l| l.seg.len() > 0).nth(1).unwrap().sent;
+    let retx = p
+        .sent_by('a')
+        .filter(|l| l.seg.len() > 0)
+        .nth(1)
+        .unwrap()
+        .sent;
     assert_eq!(retx - t0, Duration::from_secs(3));
 }
 
@@ -555,4 +592,3 @@ fn nothing_allocates_a_buffer_until_data_moves() {
     assert_eq!(p.a.buffer_memory(), plain().send_buffer);
     let _ = Instant::ZERO;
 }
-

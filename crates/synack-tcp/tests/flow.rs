@@ -55,12 +55,39 @@ fn nagle_coalesces_small_writes_while_data_is_unacknowledged() {
 #[test]
 fn delayed_ack_timing() {
     let mut p = path(modern(), modern(), 10);
+    // The first segments of a connection are ACKed one by one (quick-ACK
+    // mode, so slow start is not held back).
     let mark = p.log.len();
-    // One small segment: its ACK waits the delayed-ACK time, 40 ms.
+    p.a.send(b"first").unwrap();
+    p.run_until(|p| p.a.info().snd_una == p.a.info().snd_nxt);
+    let data = p.log[mark..]
+        .iter()
+        .find(|l| l.from == 'a')
+        .unwrap()
+        .clone();
+    let ack = p.log[mark..]
+        .iter()
+        .find(|l| l.from == 'b')
+        .unwrap()
+        .clone();
+    assert_eq!(ack.sent, data.arrives.unwrap());
+    assert_eq!(p.b.recv(&mut [0; 16]), Ok(5));
+    assert_eq!(transfer(&mut p, &pattern(100_000)).len(), 100_000);
+    p.run_for(Duration::from_secs(1));
+    let mark = p.log.len();
+    // Later, one small segment: its ACK waits the delayed-ACK time, 40 ms.
     p.a.send(b"ping").unwrap();
     p.run_until(|p| p.a.info().snd_una == p.a.info().snd_nxt);
-    let data = p.log[mark..].iter().find(|l| l.from == 'a').unwrap().clone();
-    let ack = p.log[mark..].iter().find(|l| l.from == 'b').unwrap().clone();
+    let data = p.log[mark..]
+        .iter()
+        .find(|l| l.from == 'a')
+        .unwrap()
+        .clone();
+    let ack = p.log[mark..]
+        .iter()
+        .find(|l| l.from == 'b')
+        .unwrap()
+        .clone();
     assert_eq!(ack.sent - data.arrives.unwrap(), Duration::from_millis(40));
 
     // Two full segments: the ACK goes out as the second arrives.
@@ -74,7 +101,11 @@ fn delayed_ack_timing() {
         .nth(1)
         .unwrap()
         .clone();
-    let ack = p.log[mark..].iter().find(|l| l.from == 'b').unwrap().clone();
+    let ack = p.log[mark..]
+        .iter()
+        .find(|l| l.from == 'b')
+        .unwrap()
+        .clone();
     assert_eq!(ack.sent, second.arrives.unwrap());
 
     // An out-of-order segment is acknowledged at once (a duplicate ACK).
@@ -94,10 +125,18 @@ fn delayed_ack_timing() {
         .nth(1)
         .unwrap()
         .clone();
-    let dup = p.log[mark..].iter().find(|l| l.from == 'b').unwrap().clone();
+    let dup = p.log[mark..]
+        .iter()
+        .find(|l| l.from == 'b')
+        .unwrap()
+        .clone();
     assert_eq!(dup.sent, ooo.arrives.unwrap());
     assert_eq!(dup.seg.ack, seq, "a duplicate ACK");
-    assert_eq!(dup.seg.sack().len(), 1, "with the SACK block of what arrived");
+    assert_eq!(
+        dup.seg.sack().len(),
+        1,
+        "with the SACK block of what arrived"
+    );
 }
 
 #[test]
@@ -123,8 +162,16 @@ fn zero_window_probing_backs_off_resumes_and_gives_up() {
         .collect();
     assert!(probes.len() >= 4, "{probes:?}");
     let gaps: Vec<Duration> = probes.windows(2).map(|w| w[1] - w[0]).collect();
-    assert!(gaps.windows(2).all(|g| g[1] >= g[0] * 2 || g[1] >= Duration::from_secs(120)), "{gaps:?}");
-    assert_eq!(p.a.state(), State::Established, "answered probes keep it alive");
+    assert!(
+        gaps.windows(2)
+            .all(|g| g[1] >= g[0] * 2 || g[1] >= Duration::from_secs(120)),
+        "{gaps:?}"
+    );
+    assert_eq!(
+        p.a.state(),
+        State::Established,
+        "answered probes keep it alive"
+    );
 
     // The reader wakes: the window reopens and the transfer resumes.
     let mut got = 0;
@@ -198,8 +245,8 @@ fn paws_drops_a_segment_with_an_old_timestamp() {
     p.a.send(b"x").unwrap();
     let out = drain(&mut p.a, now);
     let (_, recent) = out[0].options.timestamps.unwrap();
-    let old = seg(info.rcv_nxt.0, info.snd_una.0, ACK, b"stale")
-        .with_ts(recent.wrapping_sub(1000), 0);
+    let old =
+        seg(info.rcv_nxt.0, info.snd_una.0, ACK, b"stale").with_ts(recent.wrapping_sub(1000), 0);
     feed(&mut p.a, now, &old);
     assert_eq!(p.a.recv_queue(), 0, "dropped");
     assert_eq!(p.a.stats().paws_rejected, 1);
@@ -222,7 +269,10 @@ fn every_segment_carries_timestamps_and_rtt_comes_from_them() {
         }
     }
     let srtt = p.a.info().srtt.unwrap();
-    assert!(srtt >= Duration::from_millis(30) && srtt < Duration::from_millis(75), "{srtt:?}");
+    assert!(
+        srtt >= Duration::from_millis(30) && srtt < Duration::from_millis(75),
+        "{srtt:?}"
+    );
 }
 
 #[test]
@@ -240,7 +290,11 @@ fn sack_blocks_report_the_most_recent_range_first() {
     let blocks = acks[2].sack();
     assert_eq!(
         blocks,
-        [(r + 2000, r + 2100), (r + 3000, r + 3100), (r + 1000, r + 1100)]
+        [
+            (r + 2000, r + 2100),
+            (r + 3000, r + 3100),
+            (r + 1000, r + 1100)
+        ]
     );
     // A duplicate of received data is reported as a D-SACK first block.
     feed(&mut p.b, now, &seg(r + 1000, a, ACK, &[1; 100]));

@@ -5,7 +5,7 @@
 mod common;
 
 use common::*;
-use synack_tcp::{Algorithm, Config, Duration, Instant, Phase, SendKind, SegmentKind, State};
+use synack_tcp::{Algorithm, Config, Duration, Instant, Phase, SegmentKind, SendKind, State};
 
 const MSS: usize = 1460;
 
@@ -51,7 +51,10 @@ fn fast_retransmit_on_the_third_duplicate_ack_at_its_arrival() {
     let retx: Vec<&Logged> = p.sent_by('a').filter(|l| is_retransmit(l)).collect();
     assert_eq!(retx.len(), 1, "one retransmission, no RTO");
     assert_eq!(retx[0].seg.seq, lost_seq);
-    assert_eq!(retx[0].sent, third_dup, "sent the moment the third duplicate arrived");
+    assert_eq!(
+        retx[0].sent, third_dup,
+        "sent the moment the third duplicate arrived"
+    );
     assert_eq!(p.a.stats().send.rto_expirations, 0);
     assert_eq!(p.a.stats().send.fast_recoveries, 1);
 }
@@ -257,7 +260,10 @@ fn the_rto_backs_off_and_never_resends_sacked_data() {
     assert_eq!(transfer(&mut p, &data), data);
     let resent: Vec<(Instant, u32)> = p
         .sent_by('a')
-        .filter(|l| l.seg.kind.is_some_and(|k| k.is_retransmission()) || l.seg.kind == Some(SegmentKind::Data(SendKind::TailLossProbe)))
+        .filter(|l| {
+            l.seg.kind.is_some_and(|k| k.is_retransmission())
+                || l.seg.kind == Some(SegmentKind::Data(SendKind::TailLossProbe))
+        })
         .map(|l| (l.sent, l.seg.seq))
         .collect();
     assert!(
@@ -310,7 +316,10 @@ fn a_four_mib_window_is_filled_over_a_100_ms_path() {
     let steady = secs - slow_start;
     let rate = f64::from(48u32 << 20) / steady;
     let ideal = f64::from(window) / 0.1;
-    assert!(rate > 0.9 * ideal, "48 MiB in {steady} s: {rate} B/s of {ideal}");
+    assert!(
+        rate > 0.9 * ideal,
+        "48 MiB in {steady} s: {rate} B/s of {ideal}"
+    );
     assert_eq!(p.a.info().recovery, Phase::Open);
     assert_eq!(p.a.stats().send.retransmits, 0);
 }

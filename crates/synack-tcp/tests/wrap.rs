@@ -16,7 +16,11 @@ const PERIOD: usize = 1_000_003;
 fn cyclic() -> Vec<u8> {
     let base = pattern(PERIOD);
     // Room to read 1 MiB from any offset in the period.
-    base.iter().cycle().take(PERIOD + (1 << 20)).copied().collect()
+    base.iter()
+        .cycle()
+        .take(PERIOD + (1 << 20))
+        .copied()
+        .collect()
 }
 
 /// Moves `total` bytes a → b, checking each byte against the pattern at

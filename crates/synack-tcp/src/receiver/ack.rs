@@ -18,6 +18,10 @@ use crate::time::Duration;
 /// Most immediate ACKs owed at once; beyond it they coalesce.
 const MAX_OWED: u16 = 64;
 
+/// Segments acknowledged one by one in quick-ACK mode (Linux's
+/// TCP_MAX_QUICKACKS).
+pub const QUICK_ACKS: u16 = 16;
+
 /// RFC 2018 §3: at most four SACK blocks fit (three with timestamps).
 pub const MAX_BLOCKS: usize = 4;
 
@@ -37,6 +41,10 @@ pub struct AckPolicy {
     nblocks: usize,
     /// A D-SACK block to report once.
     dsack: Option<(SeqNum, SeqNum)>,
+    /// Segments still to be acknowledged one by one (quick-ACK mode).
+    quick: u16,
+    /// Data has arrived before (the first data starts quick-ACK mode).
+    started: bool,
 }
 
 /// What the connection must do about the delayed-ACK timer.
@@ -60,7 +68,17 @@ impl AckPolicy {
             blocks: [(SeqNum(0), SeqNum(0)); MAX_BLOCKS],
             nblocks: 0,
             dsack: None,
+            quick: 0,
+            started: false,
         }
+    }
+
+    /// Acknowledge the next `n` in-order segments at once (Linux's
+    /// quick-ACK mode): at the start of a connection, while the sender is
+    /// in slow start, and after a loss, while its window regrows, a delayed
+    /// ACK would hold its ACK clock back.
+    pub fn quick_ack(&mut self, n: u16) {
+        self.quick = self.quick.max(n);
     }
 
     /// An ACK must go out now.
@@ -91,6 +109,15 @@ impl AckPolicy {
     /// `len` bytes arrived in order; `mss` is the full segment size.
     pub fn on_in_order(&mut self, len: u32, mss: u32) -> AckTimer {
         self.unacked = self.unacked.saturating_add(len);
+        if !self.started {
+            self.started = true;
+            self.quick_ack(QUICK_ACKS);
+        }
+        if self.quick > 0 {
+            self.quick -= 1;
+            self.owe_now();
+            return AckTimer::Keep;
+        }
         // At least every second full-sized segment (RFC 5681 §4.2).
         if self.delay.is_zero() || self.unacked >= 2 * mss.max(1) {
             self.owe_now();
@@ -178,8 +205,25 @@ mod tests {
     }
 
     #[test]
+    fn the_first_segments_are_acked_one_by_one() {
+        let mut a = AckPolicy::new(Duration::from_millis(40));
+        for _ in 0..QUICK_ACKS {
+            assert_eq!(a.on_in_order(10, 1000), AckTimer::Keep);
+            assert!(a.due());
+            a.on_sent();
+        }
+        assert_eq!(a.on_in_order(10, 1000), AckTimer::Arm);
+        assert!(!a.due());
+        // After a loss, quick-ACK mode again.
+        a.on_sent();
+        a.quick_ack(2);
+        assert_eq!(a.on_in_order(10, 1000), AckTimer::Keep);
+    }
+
+    #[test]
     fn every_second_full_segment_or_the_timer() {
         let mut a = AckPolicy::new(Duration::from_millis(40));
+        a.started = true;
         assert_eq!(a.on_in_order(1000, 1000), AckTimer::Arm);
         assert!(!a.due() && a.pending());
         assert_eq!(a.on_in_order(1000, 1000), AckTimer::Keep);

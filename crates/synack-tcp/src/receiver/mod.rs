@@ -74,6 +74,9 @@ pub struct Receiver {
     adv: SeqNum,
     /// The largest window we offer (the configured buffer size).
     offer: u32,
+    /// Room the ring keeps beyond `offer` for rounding up (see the module
+    /// documentation); fixed when the window scale is agreed.
+    spare: u32,
     /// A full-sized segment from the peer, for SWS and delayed ACKs: our
     /// MSS less the peer's per-segment options, or the largest segment
     /// seen if that is smaller (the peer's own MSS may be).
@@ -108,6 +111,7 @@ impl Receiver {
             wscale: 0,
             adv: SeqNum(0),
             offer,
+            spare: 0,
             mss: u32::from(config.mss),
             largest_seen: 0,
             buf: Ring::new(offer as usize),
@@ -135,7 +139,8 @@ impl Receiver {
     /// Window scaling was agreed (or not): the ring gets its spare room.
     pub fn set_wscale(&mut self, shift: u8) {
         self.wscale = shift;
-        self.buf = Ring::new((self.offer + self.spare()) as usize);
+        self.spare = self.spare_for(shift);
+        self.buf = Ring::new((self.offer + self.spare) as usize);
     }
 
     fn unit(&self) -> u32 {
@@ -144,10 +149,14 @@ impl Receiver {
 
     /// Room the ring keeps beyond the window offered, for rounding up.
     fn spare(&self) -> u32 {
-        if self.wscale == 0 {
+        self.spare
+    }
+
+    fn spare_for(&self, shift: u8) -> u32 {
+        if shift == 0 {
             return 0;
         }
-        let unit = u64::from(self.unit());
+        let unit = 1u64 << shift;
         let per_segments = u64::from(self.offer) * unit / u64::from(self.mss.max(1));
         (per_segments.min(u64::from(self.offer)) + unit) as u32
     }
@@ -272,8 +281,11 @@ impl Receiver {
                 let filled = self.deliver_reassembled();
                 out.delivered += filled;
                 if had_gap {
-                    // RFC 5681 §4.2: data that fills a gap is ACKed at once.
+                    // RFC 5681 §4.2: data that fills a gap is ACKed at once,
+                    // and the sender's window regrowing after the loss gets
+                    // one ACK per segment for a while.
                     self.ack.owe_now();
+                    self.ack.quick_ack(ack::QUICK_ACKS);
                     self.ack.on_sack_change(None, self.reasm.ranges());
                 } else {
                     let full = self.mss.min(self.largest_seen.max(1));

@@ -15,8 +15,8 @@ use std::time::{SystemTime, UNIX_EPOCH};
 
 use synack_device::pcap::read_pcap;
 use synack_device::Side;
-use synack_testkit::scenarios::{self, demo_config, DemoOptions, Scenario, SCENARIOS};
-use synack_testkit::world::World;
+use synack_sim::scenarios::{self, demo_config, DemoOptions, Scenario, SCENARIOS};
+use synack_sim::world::World;
 
 /// Whether `tshark` can be run; if not, either skip (returns false) or, when
 /// `SYNACK_REQUIRE_TOOLS=1`, fail.

@@ -1,8 +1,10 @@
-//! synack-testkit: a two-host world on a virtual clock, traces of what
+//! synack-sim: a two-host world on a virtual clock, traces of what
 //! happened, ladder diagrams, the demo scenarios, and seed sweeps.
 #![forbid(unsafe_code)]
 
 pub mod bench;
+pub mod chaos;
+pub mod goodput;
 pub mod ladder;
 pub mod scenarios;
 pub mod trace;

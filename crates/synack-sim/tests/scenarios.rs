@@ -2,10 +2,10 @@
 //! exactly the states the seeds' diagrams draw.
 
 use synack_device::Side;
+use synack_sim::scenarios::{self, DemoOptions};
 use synack_tcp::State::{self, *};
-use synack_testkit::scenarios::{self, DemoOptions};
 
-fn run(name: &str) -> synack_testkit::scenarios::Report {
+fn run(name: &str) -> synack_sim::scenarios::Report {
     let scenario = scenarios::find(name).expect("scenario exists");
     let report = scenario
         .run(
@@ -202,7 +202,7 @@ fn lost_final_ack() {
         .events
         .iter()
         .find_map(|e| match e {
-            synack_testkit::TraceEvent::State {
+            synack_sim::TraceEvent::State {
                 side: Side::A,
                 transition,
                 ..
