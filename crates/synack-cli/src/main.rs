@@ -305,7 +305,8 @@ fn demo(args: DemoArgs) -> ExitCode {
         );
         let lopts = LadderOptions {
             absolute: args.absolute,
-            full: args.full,
+            full: args.full || scenario.full,
+            cwnd: scenario.show_cwnd,
             ..LadderOptions::default()
         };
         let client = w.client.addr().to_string();

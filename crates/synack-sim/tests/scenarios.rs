@@ -3,7 +3,10 @@
 
 use synack_device::Side;
 use synack_sim::scenarios::{self, DemoOptions};
+use synack_sim::TraceEvent;
+use synack_tcp::RecoveryEvent;
 use synack_tcp::State::{self, *};
+use synack_wire::TcpFlags;
 
 fn run(name: &str) -> synack_sim::scenarios::Report {
     let scenario = scenarios::find(name).expect("scenario exists");
@@ -323,7 +326,173 @@ fn every_scenario_is_tested_here() {
             "closed-port",
             "connect-timeout",
             "stale-syn",
-            "lossy-transfer"
+            "lossy-transfer",
+            "slow-start",
+            "fast-retransmit",
+            "sack-recovery",
+            "tail-loss-probe",
+            "rto-backoff",
+            "zero-window",
+            "nagle",
+            "delayed-ack",
+            "keepalive-dead-peer",
+            "paws"
         ]
     );
+}
+
+/// The recovery events on `side`, as (time, event).
+fn recovery(r: &synack_sim::scenarios::Report, side: Side) -> Vec<RecoveryEvent> {
+    r.world
+        .trace
+        .events
+        .iter()
+        .filter_map(|e| match e {
+            TraceEvent::Recovery { side: s, event, .. } if *s == side => Some(*event),
+            _ => None,
+        })
+        .collect()
+}
+
+/// Payload lengths of the client's data segments, in order.
+fn client_lengths(r: &synack_sim::scenarios::Report) -> Vec<usize> {
+    r.world
+        .trace
+        .segments(Side::A)
+        .filter(|(_, s, _)| s.len > 0)
+        .map(|(_, s, _)| s.len)
+        .collect()
+}
+
+/// A line of the summary containing `needle`.
+fn summary_has(r: &synack_sim::scenarios::Report, needle: &str) -> bool {
+    r.summary.iter().any(|l| l.contains(needle))
+}
+
+#[test]
+fn slow_start() {
+    let r = run("slow-start");
+    assert!(summary_has(&r, "10 → 20 → 30"), "{:?}", r.summary);
+    // cwnd grew: the sender's state on its last data segment.
+    let last_cwnd = r
+        .world
+        .trace
+        .events
+        .iter()
+        .filter_map(|e| match e {
+            TraceEvent::Segment {
+                from: Side::A,
+                sender: Some(s),
+                seg,
+                ..
+            } if seg.len > 0 => Some(s.cwnd),
+            _ => None,
+        })
+        .last()
+        .unwrap();
+    assert!(last_cwnd >= 30 * 1448, "{last_cwnd}");
+}
+
+#[test]
+fn fast_retransmit() {
+    let r = run("fast-retransmit");
+    assert_eq!(
+        recovery(&r, Side::A),
+        [
+            RecoveryEvent::FastRetransmit { dupacks: 3 },
+            RecoveryEvent::Done
+        ]
+    );
+    let lens = client_lengths(&r);
+    assert_eq!(lens.len(), 15, "14 segments and one retransmission");
+}
+
+#[test]
+fn sack_recovery() {
+    let r = run("sack-recovery");
+    let ev = recovery(&r, Side::A);
+    assert!(ev.contains(&RecoveryEvent::Done), "{ev:?}");
+    assert!(!ev
+        .iter()
+        .any(|e| matches!(e, RecoveryEvent::Timeout { .. })));
+    assert_eq!(
+        client_lengths(&r).len(),
+        14,
+        "12 segments, 2 retransmissions"
+    );
+    assert!(summary_has(&r, "resent 2 segment(s)"));
+}
+
+#[test]
+fn tail_loss_probe() {
+    let r = run("tail-loss-probe");
+    let ev = recovery(&r, Side::A);
+    assert_eq!(ev.first(), Some(&RecoveryEvent::TailLossProbe), "{ev:?}");
+    assert!(!ev
+        .iter()
+        .any(|e| matches!(e, RecoveryEvent::Timeout { .. })));
+    assert!(summary_has(&r, "2 × SRTT"));
+}
+
+#[test]
+fn rto_backoff() {
+    let r = run("rto-backoff");
+    let backoffs: Vec<u32> = recovery(&r, Side::A)
+        .iter()
+        .filter_map(|e| match e {
+            RecoveryEvent::Timeout { backoff } => Some(*backoff),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(&backoffs[..3], &[1, 2, 3], "{backoffs:?}");
+}
+
+#[test]
+fn zero_window() {
+    let r = run("zero-window");
+    let probes = client_lengths(&r).iter().filter(|&&n| n == 1).count();
+    assert!(probes >= 3, "{probes}");
+    assert!(r
+        .world
+        .trace
+        .segments(Side::B)
+        .any(|(_, s, _)| s.window == 0));
+}
+
+#[test]
+fn nagle() {
+    let r = run("nagle");
+    let lens = client_lengths(&r);
+    assert_eq!(lens, [20, 80, 20, 20, 20, 20, 20]);
+}
+
+#[test]
+fn delayed_ack() {
+    let r = run("delayed-ack");
+    assert!(
+        summary_has(&r, "ACKed 40 ms after it arrived"),
+        "{:?}",
+        r.summary
+    );
+    assert!(summary_has(&r, "ACKed 0 ms after they arrived"));
+}
+
+#[test]
+fn keepalive_dead_peer() {
+    let r = run("keepalive-dead-peer");
+    let (client, _) = (r.world.trace.states(Side::A), ());
+    assert_eq!(client, [Closed, SynSent, Established, Closed]);
+    let probes = r
+        .world
+        .trace
+        .segments(Side::A)
+        .filter(|(_, s, _)| s.len == 0 && s.flags == TcpFlags::ACK)
+        .count();
+    assert!(probes >= 4);
+}
+
+#[test]
+fn paws() {
+    let r = run("paws");
+    assert!(summary_has(&r, "(1 rejected)"), "{:?}", r.summary);
 }

@@ -29,9 +29,8 @@ const REO_WND_PERSIST: u32 = 16;
 #[derive(Clone, Debug, Default)]
 pub struct Rack {
     /// RACK.xmit_ts and RACK.end_seq: the most recently sent segment known
-    /// to be delivered.
-    xmit_at: Option<Instant>,
-    end_seq: SeqNum,
+    /// to be delivered (its transmission order breaks ties in time).
+    latest: Option<Sent>,
     /// RACK.rtt: the RTT measured from that segment.
     rtt: Duration,
     /// RACK.fack: the highest sequence number delivered.
@@ -45,26 +44,13 @@ pub struct Rack {
     dsack_round: Option<SeqNum>,
 }
 
-/// Whether a segment sent at `t1` ending at `e1` went out after one sent at
-/// `t2` ending at `e2` (RFC 8985 §6.2, RACK_sent_after).
-fn sent_after(t1: Instant, e1: SeqNum, t2: Instant, e2: SeqNum) -> bool {
-    t1 > t2 || (t1 == t2 && e1.after(e2))
-}
-
 impl Rack {
-    /// §6.2 steps 1-3: a segment sent at `xmit_at` ending at `end` and sent
-    /// `xmits` times was delivered, as the ACK arriving `now` shows.
-    /// `min_rtt` filters out an ACK that must be for an earlier copy of a
-    /// retransmitted segment.
-    pub fn on_delivered(
-        &mut self,
-        now: Instant,
-        xmit_at: Instant,
-        end: SeqNum,
-        xmits: u8,
-        min_rtt: Option<Duration>,
-    ) {
-        let rtt = now.saturating_since(xmit_at);
+    /// §6.2 steps 1-3: segment `s` (as last sent) was delivered, as the
+    /// ACK arriving `now` shows. `min_rtt` filters out an ACK that must be
+    /// for an earlier copy of a retransmitted segment.
+    pub fn on_delivered(&mut self, now: Instant, s: &Sent, min_rtt: Option<Duration>) {
+        let (xmits, end) = (s.xmits, s.end());
+        let rtt = now.saturating_since(s.xmit_at);
         if xmits > 1 && min_rtt.is_some_and(|m| rtt < m) {
             // Step 2: faster than any RTT seen: it acknowledges the original
             // transmission, not this retransmission. Ignore it.
@@ -78,13 +64,9 @@ impl Rack {
         if end.after(self.fack) {
             self.fack = end;
         }
-        let newer = self
-            .xmit_at
-            .is_none_or(|t| sent_after(xmit_at, end, t, self.end_seq));
-        if newer {
+        if self.latest.is_none_or(|l| s.sent_after(&l)) {
             self.rtt = rtt;
-            self.xmit_at = Some(xmit_at);
-            self.end_seq = end;
+            self.latest = Some(*s);
         }
     }
 
@@ -133,7 +115,7 @@ impl Rack {
         reo_wnd: Duration,
         record: &mut Record,
     ) -> (u32, Option<Instant>) {
-        let Some(rack_at) = self.xmit_at else {
+        let Some(latest) = self.latest else {
             return (0, None);
         };
         let mut marked = 0;
@@ -142,7 +124,7 @@ impl Rack {
         while let Some(j) = record.next_unsacked(i) {
             let s: Sent = *record.get(j).expect("index from next_unsacked");
             i = j + 1;
-            if !sent_after(rack_at, self.end_seq, s.xmit_at, s.end()) {
+            if !latest.sent_after(&s) {
                 // Sent at or after RACK's segment. Entries never
                 // retransmitted are in send order, so none after this one
                 // can qualify except retransmissions, which were sent later
@@ -171,7 +153,7 @@ impl Rack {
 
     /// Forget the delivery history (after an RTO: everything is resent).
     pub fn reset_after_rto(&mut self) {
-        self.xmit_at = None;
+        self.latest = None;
     }
 }
 
@@ -216,7 +198,8 @@ mod tests {
         // The segment sent at 2 ms is SACKed at 52 ms: RTT 50 ms.
         r.sack(SeqNum(200), SeqNum(300));
         let mut rack = Rack::default();
-        rack.on_delivered(t(52), t(2), SeqNum(300), 1, None);
+        let sacked = *r.get(2).unwrap();
+        rack.on_delivered(t(52), &sacked, None);
         let reo = Duration::from_millis(5);
         // Segments 0 and 1 were sent before it; due at 55 and 56 ms.
         let (marked, due) = rack.detect_loss(t(52), reo, &mut r);
@@ -235,8 +218,12 @@ mod tests {
         let ms = Duration::from_millis;
         assert_eq!(rack.reo_wnd(true, Some(ms(40)), ms(50)), Duration::ZERO);
         assert_eq!(rack.reo_wnd(false, Some(ms(40)), ms(50)), ms(10));
-        rack.on_delivered(t(100), t(50), SeqNum(500), 1, None);
-        rack.on_delivered(t(101), t(40), SeqNum(400), 1, None);
+        let mut r = Record::default();
+        r.push(SeqNum(300), 100, false, t(40));
+        r.push(SeqNum(400), 100, false, t(50));
+        let (early, late) = (*r.get(0).unwrap(), *r.get(1).unwrap());
+        rack.on_delivered(t(100), &late, None);
+        rack.on_delivered(t(101), &early, None);
         assert!(rack.reordering_seen);
         assert_eq!(rack.reo_wnd(true, Some(ms(40)), ms(50)), ms(10));
         rack.on_dsack(SeqNum(0), SeqNum(1000));

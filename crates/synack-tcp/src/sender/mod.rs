@@ -377,7 +377,7 @@ impl Sender {
             // RFC 6298 with Karn's rule: time only a segment sent once; with
             // timestamps (RFC 7323 §4) the echo times any segment.
             let sample = match delivered.newest {
-                Some((t, _, 1)) => Some(now.saturating_since(t)),
+                Some(n) if n.xmits == 1 => Some(now.saturating_since(n.xmit_at)),
                 _ => a
                     .tsecr
                     .filter(|&e| e != 0 && a.ts_now.wrapping_sub(e) < (1 << 30))
@@ -389,10 +389,8 @@ impl Sender {
             self.rtt.reset_backoff();
             self.retries = 0;
         }
-        if let Some((t, end, xmits)) = delivered.newest {
-            self.recovery
-                .rack
-                .on_delivered(now, t, end, xmits, self.rtt.min_rtt());
+        if let Some(n) = delivered.newest {
+            self.recovery.rack.on_delivered(now, &n, self.rtt.min_rtt());
         }
 
         // RFC 5681 §2: a duplicate ACK. Not while the window is zero: the
@@ -623,7 +621,11 @@ impl Sender {
             // byte the peer did not take is simply lost.
             timers.clear(TimerKind::Persist);
             self.probe = None;
-            if let Some(first) = self.record.first() {
+            if self.record.unsend_probe() {
+                // Nobody took the probe byte: it goes out again with the
+                // data after it, in a full segment.
+                self.nxt = self.nxt - 1;
+            } else if let Some(first) = self.record.first() {
                 if !first.sacked() && !first.lost() {
                     self.record.mark_lost(0);
                 }
@@ -1022,13 +1024,9 @@ fn merge(into: &mut Delivered, d: &Delivered) {
     into.payload += d.payload;
     into.fin |= d.fin;
     into.any_retransmitted |= d.any_retransmitted;
-    if let Some((t, end, x)) = d.newest {
-        let newer = match into.newest {
-            None => true,
-            Some((t0, e0, _)) => t > t0 || (t == t0 && end.after(e0)),
-        };
-        if newer {
-            into.newest = Some((t, end, x));
+    if let Some(n) = d.newest {
+        if into.newest.is_none_or(|o| n.sent_after(&o)) {
+            into.newest = Some(n);
         }
     }
 }

@@ -39,12 +39,23 @@ pub struct Sent {
     pub len: u32,
     /// When it was last (re)transmitted.
     pub xmit_at: Instant,
+    /// The connection's transmission counter at that time: orders
+    /// transmissions made at the same instant (RACK needs to know which
+    /// went out last; a sequence number cannot tell a retransmission sent
+    /// after new data from new data sent after it).
+    pub order: u32,
     /// Transmissions so far (1 = never retransmitted), saturating.
     pub xmits: u8,
     flags: u8,
 }
 
 impl Sent {
+    /// This transmission went out after `other`'s (RFC 8985's
+    /// RACK_sent_after, with the transmission counter as tie-breaker).
+    pub fn sent_after(&self, other: &Sent) -> bool {
+        (self.xmit_at, self.order) > (other.xmit_at, other.order)
+    }
+
     pub fn end(&self) -> SeqNum {
         self.start + self.len
     }
@@ -78,9 +89,8 @@ pub struct Delivered {
     pub bytes: u32,
     /// Payload bytes of the above (without the FIN).
     pub payload: u32,
-    /// The most recently sent of the delivered segments: (send time, end,
-    /// transmissions), for RTT and RACK.
-    pub newest: Option<(Instant, SeqNum, u8)>,
+    /// The most recently sent of the delivered segments, for RTT and RACK.
+    pub newest: Option<Sent>,
     /// A delivered segment had been sent more than once.
     pub any_retransmitted: bool,
     /// The FIN was among the delivered.
@@ -93,12 +103,8 @@ impl Delivered {
         self.payload += bytes - u32::from(s.fin() && bytes == s.len);
         self.fin |= s.fin();
         self.any_retransmitted |= s.xmits > 1;
-        let newer = match self.newest {
-            None => true,
-            Some((t, end, _)) => s.xmit_at > t || (s.xmit_at == t && s.end().after(end)),
-        };
-        if newer {
-            self.newest = Some((s.xmit_at, s.end(), s.xmits));
+        if self.newest.is_none_or(|n| s.sent_after(&n)) {
+            self.newest = Some(*s);
         }
     }
 }
@@ -118,6 +124,8 @@ pub struct Record {
     retx_hint: usize,
     /// The end of the highest SACKed entry still in the record.
     highest_sacked: Option<SeqNum>,
+    /// Transmissions so far (the `order` of the next one).
+    transmissions: u32,
 }
 
 impl Record {
@@ -160,14 +168,34 @@ impl Record {
     /// A new segment went out for the first time.
     pub fn push(&mut self, start: SeqNum, len: u32, fin: bool, now: Instant) {
         debug_assert!(self.segs.back().is_none_or(|s| s.end() == start));
+        let order = self.next_order();
         self.segs.push_back(Sent {
             start,
             len,
             xmit_at: now,
+            order,
             xmits: 1,
             flags: if fin { FIN } else { 0 },
         });
         self.outstanding += len;
+    }
+
+    fn next_order(&mut self) -> u32 {
+        self.transmissions = self.transmissions.wrapping_add(1);
+        self.transmissions
+    }
+
+    /// Takes back the last entry if it is a probe byte nobody accepted
+    /// (the only thing in flight): it goes out again inside a full segment.
+    pub fn unsend_probe(&mut self) -> bool {
+        if self.segs.len() != 1 || self.segs[0].len != 1 || self.segs[0].sacked() {
+            return false;
+        }
+        let s = self.segs.pop_back().expect("one entry");
+        self.unmark(&s);
+        self.outstanding -= s.len;
+        self.retx_hint = 0;
+        true
     }
 
     fn unmark(&mut self, s: &Sent) {
@@ -467,8 +495,10 @@ impl Record {
         if flags & LOST != 0 {
             self.set_flags(i, LOST | RETRANS);
         }
+        let order = self.next_order();
         let seg = &mut self.segs[i];
         seg.xmit_at = now;
+        seg.order = order;
         seg.xmits = seg.xmits.saturating_add(1);
         *seg
     }
@@ -537,7 +567,7 @@ mod tests {
         let mut r = ten();
         let d = r.ack(SeqNum(1250));
         assert_eq!(d.bytes, 250);
-        assert_eq!(d.newest.map(|n| n.0), Some(t(2)));
+        assert_eq!(d.newest.map(|n| n.xmit_at), Some(t(2)));
         assert_eq!(r.first().unwrap().start, SeqNum(1250));
         assert_eq!(r.first().unwrap().len, 50);
         assert_eq!(r.outstanding(), 750);

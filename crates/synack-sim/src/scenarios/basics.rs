@@ -1,0 +1,314 @@
+//! The opening and closing drawings of the seeds: handshake and four-way
+//! close, simultaneous open and close, half-close, a lost final ACK, a
+//! closed port, a connect timeout, an old duplicate SYN, and a transfer
+//! under loss.
+
+use super::*;
+
+pub(super) const REQUEST: &[u8] = b"GET / HTTP/1.1\r\nHost: synack\r\n\r\n";
+pub(super) const RESPONSE: &[u8] = b"HTTP/1.1 200 OK\r\nContent-Length: 6\r\n\r\nhello\n";
+
+pub(super) fn handshake_close(w: &mut World, out: &mut Vec<String>) -> Result<(), String> {
+    let (mut client, mut server) = open(w)?;
+    client.write(REQUEST);
+    client.pump(w);
+    pump_until(w, &mut server, |a| a.read.len() == REQUEST.len())?;
+    server.write(RESPONSE);
+    server.pump(w);
+    pump_until(w, &mut client, |a| a.read.len() == RESPONSE.len())?;
+    // The client closes first (active close); the server closes on EOF.
+    client_closes_first(w, &mut client, &mut server)?;
+    summarize_states(w, out);
+    Ok(())
+}
+
+pub(super) fn simultaneous_open(w: &mut World, out: &mut Vec<String>) -> Result<(), String> {
+    // Both sides actively open towards each other's fixed port at t = 0.
+    let (a, b) = (w.client_addr(5000), w.server_addr(6000));
+    w.note(Side::A, format!("connect({b}) from :5000"));
+    w.note(Side::B, format!("connect({a}) from :6000"));
+    let now = w.now;
+    let c = w.client.connect_from(now, a, b);
+    let s = w.server.connect_from(now, b, a);
+    established(w, Side::A, c)?;
+    established(w, Side::B, s)?;
+    w.run_until(|w| w.conn(Side::B, s).state() == State::Established)
+        .map_err(werr)?;
+    let mut client = App::new(Side::A, c);
+    let mut server = App::new(Side::B, s);
+    client_closes_first(w, &mut client, &mut server)?;
+    summarize_states(w, out);
+    Ok(())
+}
+
+pub(super) fn simultaneous_close(w: &mut World, out: &mut Vec<String>) -> Result<(), String> {
+    let (mut client, mut server) = open(w)?;
+    let (c, s) = (client.h, server.h);
+    // Let the last ACK of the handshake settle, then both close at once.
+    w.run_until(|w| w.link.in_flight() == 0).map_err(werr)?;
+    client.close_when_written = true;
+    server.close_when_written = true;
+    client.pump(w);
+    server.pump(w);
+    w.run_until_idle().map_err(werr)?;
+    expect_closed(w, Side::A, c, CloseReason::Normal)?;
+    expect_closed(w, Side::B, s, CloseReason::Normal)?;
+    summarize_states(w, out);
+    Ok(())
+}
+
+pub(super) fn half_close(w: &mut World, out: &mut Vec<String>) -> Result<(), String> {
+    let (mut client, mut server) = open(w)?;
+    let (c, s) = (client.h, server.h);
+    // The client sends its whole request and shuts down its sending side.
+    client.write(b"upload: 3 lines\n");
+    client.shutdown(w);
+    pump_until(w, &mut server, |a| a.eof)?;
+    // In CLOSE-WAIT the server may still send, and the client still reads.
+    // Each line goes out at once (no Nagle: see the `nagle` scenario).
+    let state = server.state(w);
+    w.note(
+        Side::B,
+        format!("still sending in {state}; setsockopt(TCP_NODELAY)"),
+    );
+    w.conn(Side::B, s).set_nodelay(true);
+    for line in [
+        &b"line 1 received\n"[..],
+        b"line 2 received\n",
+        b"line 3 received\n",
+    ] {
+        server.write(line);
+        server.pump(w);
+        w.run_for(Duration::from_millis(5)).map_err(werr)?;
+    }
+    pump_until(w, &mut client, |a| a.read.len() == 48)?;
+    server.close(w);
+    pump_until(w, &mut client, |a| a.eof)?;
+    w.run_until_idle().map_err(werr)?;
+    if client.read.len() != 48 {
+        return Err(format!(
+            "client read {} bytes after its shutdown, expected 48",
+            client.read.len()
+        ));
+    }
+    expect_closed(w, Side::A, c, CloseReason::Normal)?;
+    expect_closed(w, Side::B, s, CloseReason::Normal)?;
+    out.push(format!(
+        "client read {} bytes after shutdown(write)",
+        client.read.len()
+    ));
+    summarize_states(w, out);
+    Ok(())
+}
+
+pub(super) fn lost_final_ack(w: &mut World, out: &mut Vec<String>) -> Result<(), String> {
+    let (mut client, mut server) = open(w)?;
+    let (c, s) = (client.h, server.h);
+    client.close(w);
+    pump_until(w, &mut server, |a| a.eof)?;
+    // Lose the client's first ACK of the server's FIN.
+    let mut dropped = false;
+    w.set_filter(move |side, seg| {
+        if side == Side::A && !dropped && seg.flags == TcpFlags::ACK && seg.len == 0 {
+            dropped = true;
+            Verdict::Drop
+        } else {
+            Verdict::Pass
+        }
+    });
+    server.close(w);
+    w.run_until(|w| w.conn(Side::A, c).state() == State::TimeWait)
+        .map_err(werr)?;
+    let first_deadline = w.conn(Side::A, c).poll_timeout();
+    let mut restarted = None;
+    w.run_until(|w| {
+        let now = w.conn(Side::A, c).poll_timeout();
+        if now != first_deadline && restarted.is_none() {
+            restarted = now;
+            let t = w.now;
+            w.note(
+                Side::A,
+                format!("FIN again in TIME-WAIT: re-ACK, 2MSL timer restarted at {t}"),
+            );
+        }
+        w.conn(Side::B, s).state() == State::Closed
+    })
+    .map_err(werr)?;
+    w.run_until_idle().map_err(werr)?;
+    if restarted.is_none() {
+        return Err("the TIME-WAIT timer was never restarted".into());
+    }
+    expect_closed(w, Side::A, c, CloseReason::Normal)?;
+    expect_closed(w, Side::B, s, CloseReason::Normal)?;
+    let fins = w
+        .trace
+        .segments(Side::B)
+        .filter(|(_, seg, _)| seg.flags.fin())
+        .count();
+    out.push(format!(
+        "server sent its FIN {fins} times; the client re-ACKed it from TIME-WAIT"
+    ));
+    summarize_states(w, out);
+    Ok(())
+}
+
+pub(super) fn closed_port(w: &mut World, out: &mut Vec<String>) -> Result<(), String> {
+    let c = connect(w, 81)?;
+    w.run_until(|w| w.conn(Side::A, c).state() == State::Closed)
+        .map_err(werr)?;
+    let err = w.conn(Side::A, c).send(b"x").err();
+    if err != Some(Error::Closed(CloseReason::Refused)) {
+        return Err(format!("connect did not fail with refused: {err:?}"));
+    }
+    w.note(Side::A, "connect() failed: connection refused");
+    w.run_until_idle().map_err(werr)?;
+    out.push("connect() → connection refused (the peer answered RST,ACK)".into());
+    summarize_states(w, out);
+    Ok(())
+}
+
+pub(super) fn connect_timeout(w: &mut World, out: &mut Vec<String>) -> Result<(), String> {
+    // Everything the client sends disappears.
+    w.set_filter(|side, _| {
+        if side == Side::A {
+            Verdict::Drop
+        } else {
+            Verdict::Pass
+        }
+    });
+    w.note(
+        Side::A,
+        "(network) everything the client sends is lost: a black hole",
+    );
+    let c = connect(w, SERVER_PORT)?;
+    w.run_until(|w| w.conn(Side::A, c).state() == State::Closed)
+        .map_err(werr)?;
+    expect_closed(w, Side::A, c, CloseReason::TimedOut)?;
+    let t = w.now;
+    w.note(Side::A, "connect() failed: connection timed out");
+    let times: Vec<String> = w
+        .trace
+        .segments(Side::A)
+        .map(|(at, _, _)| at.to_string())
+        .collect();
+    out.push(format!(
+        "{} SYNs sent at {}; gave up at {t}",
+        times.len(),
+        times.join(", ")
+    ));
+    summarize_states(w, out);
+    Ok(())
+}
+
+pub(super) fn stale_syn(w: &mut World, out: &mut Vec<String>) -> Result<(), String> {
+    let l = listen(w)?;
+    // The client's real SYN is slow; an old duplicate SYN of an earlier
+    // incarnation of the same connection overtakes it.
+    let mut first = true;
+    w.set_filter(move |side, seg| {
+        if side == Side::A && seg.flags == TcpFlags::SYN && first {
+            first = false;
+            Verdict::Delay(Duration::from_millis(30))
+        } else {
+            Verdict::Pass
+        }
+    });
+    let c = connect(w, SERVER_PORT)?;
+    w.note(Side::A, "(network) this SYN is held back 30 ms");
+    w.flush();
+    let info = w.conn(Side::A, c).info();
+    let mut options = TcpOptions::default();
+    options.mss = Some(1460);
+    let old = TcpRepr {
+        src_port: info.local.port(),
+        dst_port: SERVER_PORT,
+        seq: info.iss.0.wrapping_sub(10),
+        ack: 0,
+        flags: TcpFlags::SYN,
+        window: 65535,
+        urgent: 0,
+        options,
+        payload: &[],
+    };
+    let mut pkt = [0u8; 128];
+    let n = write_packet(&mut pkt, info.local.ip(), info.remote.ip(), &old)
+        .ok_or("packet buffer too small")?;
+    w.note(
+        Side::A,
+        "(network) an old duplicate SYN, seq = ISN-10, is still in flight",
+    );
+    w.inject(Side::A, &pkt[..n]);
+    let s = accept(w, l)?;
+    established(w, Side::A, c)?;
+    let mut client = App::new(Side::A, c);
+    let mut server = App::new(Side::B, s);
+    client_closes_first(w, &mut client, &mut server)?;
+    let rsts = w
+        .trace
+        .segments(Side::A)
+        .filter(|(_, seg, _)| seg.flags.rst())
+        .count();
+    out.push(format!(
+        "client sent {rsts} RST for the bogus SYN,ACK; the server went back to LISTEN"
+    ));
+    summarize_states(w, out);
+    Ok(())
+}
+
+/// The deterministic 1 MiB payload of `lossy-transfer`.
+pub fn transfer_payload(seed: u64, len: usize) -> Vec<u8> {
+    let mut data = vec![0u8; len];
+    Rng::new(seed ^ 0x5eed).fill(&mut data);
+    data
+}
+
+pub(super) fn lossy_transfer(w: &mut World, out: &mut Vec<String>) -> Result<(), String> {
+    const LEN: usize = 1 << 20;
+    let data = transfer_payload(w.seed(), LEN);
+    let sent_hash = Sha256::digest(&data);
+    let (mut client, mut server) = open(w)?;
+    let (c, s) = (client.h, server.h);
+    client.chatty = false;
+    server.chatty = false;
+    w.note(Side::A, format!("write {LEN} bytes, then close()"));
+    client.write(&data);
+    client.close_when_written = true;
+    let start = w.now;
+    w.run_until(|w| {
+        client.pump(w);
+        server.pump(w);
+        server.eof
+    })
+    .map_err(werr)?;
+    let elapsed = w.now - start;
+    server.close(w);
+    w.run_until_idle().map_err(werr)?;
+    let got_hash = Sha256::digest(&server.read);
+    let stats = w.conn(Side::A, c).stats();
+    let link = w.link.stats(Side::A);
+    out.push(format!(
+        "{} bytes in {:.3} s of virtual time; {} segments sent, {} retransmitted, {} lost on the link",
+        server.read.len(),
+        elapsed.as_secs_f64(),
+        stats.segs_out,
+        stats.send.retransmits,
+        link.lost + w.link.stats(Side::B).lost
+    ));
+    let mut hex = String::new();
+    for b in got_hash.iter().take(8) {
+        let _ = write!(hex, "{b:02x}");
+    }
+    if got_hash != sent_hash || server.read.len() != LEN {
+        return Err(format!(
+            "data corrupted: received {} bytes, SHA-256 {hex}… does not match",
+            server.read.len()
+        ));
+    }
+    out.push(format!(
+        "SHA-256 of what arrived matches what was sent: {hex}…"
+    ));
+    expect_closed(w, Side::A, c, CloseReason::Normal)?;
+    expect_closed(w, Side::B, s, CloseReason::Normal)?;
+    summarize_states(w, out);
+    Ok(())
+}
