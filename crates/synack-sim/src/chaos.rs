@@ -48,7 +48,7 @@ impl ChaosCase {
         let bandwidth = (1 + rng.below(100)) * 1_000_000;
         let a_to_b = impaired(&mut rng, delay, bandwidth);
         let b_to_a = impaired(&mut rng, delay, bandwidth);
-        let buffer = 64 * 1024 << rng.below(5);
+        let buffer = (64 * 1024) << rng.below(5);
         let tcp = Config {
             send_buffer: buffer,
             recv_buffer: buffer,

@@ -6,7 +6,7 @@ use sha2::{Digest, Sha256};
 use std::cell::RefCell;
 use std::io::Write;
 use std::rc::Rc;
-use synack_device::{LinkConfig, Rng, Side};
+use synack_device::{LinkConfig, Side};
 use synack_sim::scenarios::{self, DemoOptions};
 use synack_sim::{chaos, sweep, World, WorldConfig};
 use synack_tcp::{Duration, IsnSecret, State};

@@ -379,6 +379,7 @@ fn slow_start() {
         .trace
         .events
         .iter()
+        .rev()
         .filter_map(|e| match e {
             TraceEvent::Segment {
                 from: Side::A,
@@ -388,7 +389,7 @@ fn slow_start() {
             } if seg.len > 0 => Some(s.cwnd),
             _ => None,
         })
-        .last()
+        .next()
         .unwrap();
     assert!(last_cwnd >= 30 * 1448, "{last_cwnd}");
 }

@@ -240,7 +240,7 @@ impl Connection {
     /// Sends (or sends again) our SYN in SYN-SENT, or SYN,ACK in SYN-RECEIVED.
     pub(crate) fn transmit_syn(&mut self, now: Instant) -> Option<Transmit<'static>> {
         let synrcvd = self.state == State::SynReceived;
-        if !self.syn_due && !(synrcvd && self.rcv.ack.due()) {
+        if !(self.syn_due || synrcvd && self.rcv.ack.due()) {
             return None;
         }
         let iss = self.snd.iss;

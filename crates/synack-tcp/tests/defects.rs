@@ -6,7 +6,7 @@ mod common;
 
 use common::*;
 use synack_tcp::{Cause, CloseReason, Config, Duration, Event, Instant, SeqNum, State};
-use synack_wire::{TcpOptions, TcpRepr};
+use synack_wire::TcpRepr;
 
 /// An established pair on a zero-delay wire.
 fn established(ca: Config, cb: Config) -> Pair {
@@ -341,27 +341,19 @@ fn a_malformed_option_is_skipped_and_the_segment_processed() {
     let now = p.now;
     let info = p.a.info();
     // A data segment whose window-scale option has length 4 (it is 3).
-    let mut bytes = vec![0u8; 24 + 5];
-    let hdr = TcpRepr {
-        src_port: 80,
-        dst_port: 40000,
-        seq: info.rcv_nxt.0,
-        ack: info.snd_nxt.0,
-        flags: ACK | PSH,
-        window: 1000,
-        urgent: 0,
-        options: TcpOptions::default(),
-        payload: b"hello",
-    };
     let src = addr(SERVER).ip();
     let dst = addr(CLIENT).ip();
-    hdr.emit(&mut bytes[4..], src, dst);
-    // Rebuild with 4 option bytes: header 24 bytes.
-    let mut raw = bytes[4..24].to_vec();
-    raw[12] = 6 << 4;
-    raw.extend_from_slice(&[3, 4, 7, 0]);
-    raw.extend_from_slice(b"hello");
+    let mut raw = [0u8; 24 + 5];
     let mut pkt = synack_wire::TcpPacket::new_unchecked(&mut raw[..]);
+    pkt.set_src_port(80);
+    pkt.set_dst_port(40000);
+    pkt.set_seq_number(info.rcv_nxt.0);
+    pkt.set_ack_number(info.snd_nxt.0);
+    pkt.set_header_len(24);
+    pkt.set_flags(ACK | PSH);
+    pkt.set_window_len(1000);
+    pkt.options_mut().copy_from_slice(&[3, 4, 7, 0]);
+    pkt.payload_mut().copy_from_slice(b"hello");
     pkt.fill_checksum(src, dst);
     let parsed = TcpRepr::parse(&raw, src, dst, true).unwrap();
     assert_eq!(parsed.options.malformed, 1);

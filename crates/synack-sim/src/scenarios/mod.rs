@@ -31,6 +31,7 @@ mod basics;
 mod flow;
 mod recovery;
 
+pub use basics::transfer_payload;
 use basics::*;
 use flow::*;
 use recovery::*;

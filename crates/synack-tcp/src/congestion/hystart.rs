@@ -115,8 +115,10 @@ mod tests {
 
     #[test]
     fn an_rtt_below_the_baseline_resumes_slow_start() {
-        let mut h = HyStart::default();
-        h.last_round_min = Some(ms(20));
+        let mut h = HyStart {
+            last_round_min: Some(ms(20)),
+            ..HyStart::default()
+        };
         for _ in 0..8 {
             h.on_rtt(ms(30));
         }

@@ -112,7 +112,7 @@ impl Prr {
     /// ssthresh and the MSS. Uses the slow-start reduction bound (PRR-SSRB).
     pub fn sndcnt(&mut self, delivered: u32, pipe: u32, ssthresh: u32, mss: u32) -> u32 {
         self.delivered = self.delivered.saturating_add(delivered);
-        let sndcnt = if pipe > ssthresh {
+        if pipe > ssthresh {
             // Proportional part: send ssthresh/RecoverFS of what was delivered.
             let target = (u64::from(self.delivered) * u64::from(ssthresh))
                 .div_ceil(u64::from(self.recover_fs));
@@ -126,8 +126,7 @@ impl Prr {
                 .max(delivered)
                 .saturating_add(mss);
             (ssthresh - pipe).min(limit)
-        };
-        sndcnt
+        }
     }
 }
 

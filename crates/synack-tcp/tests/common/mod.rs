@@ -266,6 +266,10 @@ impl Pair {
     }
 }
 
+/// Decides for each segment (sender, segment, index in the log) whether
+/// the path loses it.
+pub type LoseFn = Box<dyn FnMut(char, &Out, usize) -> bool>;
+
 /// One segment on a timed path.
 #[derive(Clone, Debug)]
 pub struct Logged {
@@ -290,9 +294,7 @@ pub struct Path {
     queue: BinaryHeap<Reverse<(Instant, u64, usize)>>,
     order: u64,
     pub log: Vec<Logged>,
-    /// Decides for each segment (sender, segment, index in the log) whether
-    /// the path loses it.
-    pub lose: Box<dyn FnMut(char, &Out, usize) -> bool>,
+    pub lose: LoseFn,
     /// Wake the caller of `run_until` at least this often (an application
     /// that acts on its own clock), even when the path is idle.
     pub wake: Option<Duration>,
