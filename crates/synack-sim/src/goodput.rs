@@ -180,17 +180,25 @@ pub struct Row {
     pub path: PathSpec,
     pub algo: Algorithm,
     pub goodput_bps: f64,
-    /// What the goodput is compared with: the Mathis bound under random
-    /// loss, the link rate otherwise.
-    pub reference_bps: f64,
-    pub reference: &'static str,
+    /// The Mathis bound under random loss.
+    pub mathis_bps: Option<f64>,
+    /// Payload bytes per segment (for the payload share of the link).
+    pub payload_mss: u32,
     pub retransmits: u64,
     pub rto_expirations: u64,
 }
 
 impl Row {
-    pub fn ratio(&self) -> f64 {
-        self.goodput_bps / self.reference_bps
+    /// Goodput as a fraction of the link rate.
+    pub fn of_link(&self) -> f64 {
+        self.goodput_bps / self.path.rate_bps as f64
+    }
+
+    /// The most goodput a full link carries: the payload's share of each
+    /// packet (payload + 20 IP + 20 TCP + options).
+    pub fn payload_capacity_bps(&self) -> f64 {
+        let packet = f64::from(self.payload_mss) + 40.0 + 12.0;
+        self.path.rate_bps as f64 * f64::from(self.payload_mss) / packet
     }
 }
 
@@ -209,19 +217,12 @@ pub fn table(algos: &[Algorithm]) -> Result<Vec<Row>, String> {
                 rto += m.rto_expirations;
                 mss = m.payload_mss;
             }
-            let goodput = sum / path.runs as f64;
-            // Under random loss the Mathis bound is the reference, except
-            // on the long fat path, where the question is the link's share.
-            let (reference_bps, reference) = match path.mathis_bps(mss) {
-                Some(m) if path.rate_bps <= 100_000_000 => (m, "Mathis bound"),
-                _ => (path.rate_bps as f64, "link rate"),
-            };
             rows.push(Row {
                 path,
                 algo,
-                goodput_bps: goodput,
-                reference_bps,
-                reference,
+                goodput_bps: sum / path.runs as f64,
+                mathis_bps: path.mathis_bps(mss),
+                payload_mss: mss,
                 retransmits: retx / path.runs,
                 rto_expirations: rto / path.runs,
             });

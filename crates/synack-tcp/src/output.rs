@@ -56,15 +56,18 @@ impl Connection {
         if self.opts.ts {
             o.timestamps = Some((self.ts_now(now), self.rcv.ts_recent.unwrap_or(0)));
         }
-        if self.opts.sack {
-            for (l, r) in self.rcv.ack.blocks() {
+        if self.opts.sack && self.rcv.ack.has_blocks() {
+            // As many blocks as the option space holds: 4, or 3 beside
+            // timestamps (RFC 2018 §3).
+            let room = if self.opts.ts { 3 } else { 4 };
+            for (l, r) in self.rcv.ack.blocks().take(room) {
                 o.push_sack_block(SackBlock {
                     left: l.0,
                     right: r.0,
                 });
             }
         }
-        o.truncated_to_fit()
+        o
     }
 
     fn transmit_synchronized(&mut self, now: Instant) -> Option<Transmit<'_>> {
