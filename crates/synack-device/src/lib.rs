@@ -10,7 +10,7 @@
 //!   and [`pcap::read_pcap`], a small reader used in tests.
 //!
 //! Nothing here reads a clock: all times are
-//! [`synack_tcp::time::Instant`]s supplied by the caller.
+//! [`synack_time::Instant`]s supplied by the caller.
 
 pub mod pcap;
 pub mod rng;

@@ -17,7 +17,7 @@
 use std::fmt;
 use std::io::{self, Write};
 
-use synack_tcp::time::Instant;
+use synack_time::Instant;
 
 /// Link type of raw IP packets (IPv4 or IPv6, told apart by the version
 /// nibble).

@@ -42,7 +42,7 @@
 use std::cmp::Ordering;
 use std::collections::{BinaryHeap, VecDeque};
 
-use synack_tcp::time::{Duration, Instant};
+use synack_time::{Duration, Instant};
 
 use crate::rng::Rng;
 

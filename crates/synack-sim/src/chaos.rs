@@ -297,8 +297,8 @@ fn play(case: &ChaosCase, w: &mut World) -> Result<ChaosOutcome, String> {
         duplicated: la.duplicated + lb.duplicated,
         reordered: la.reordered + lb.reordered,
         corrupted: la.corrupted + lb.corrupted,
-        retransmits: sc.send.retransmits + ss.send.retransmits,
-        rto_expirations: sc.send.rto_expirations + ss.send.rto_expirations,
+        retransmits: u64::from(sc.send.retransmits) + u64::from(ss.send.retransmits),
+        rto_expirations: u64::from(sc.send.rto_expirations) + u64::from(ss.send.rto_expirations),
     })
 }
 

@@ -168,8 +168,8 @@ pub fn run_with(
     Ok(Measured {
         goodput_bps: (got - g_half) as f64 * 8.0 / secs,
         payload_mss: u32::from(info.mss) - if info.timestamps { 12 } else { 0 },
-        retransmits: info.stats.send.retransmits,
-        rto_expirations: info.stats.send.rto_expirations,
+        retransmits: info.stats.send.retransmits.into(),
+        rto_expirations: info.stats.send.rto_expirations.into(),
         stats: info.stats,
     })
 }

@@ -7,28 +7,41 @@
 //! once into the ring (from the application or from the device buffer) and
 //! once out of it.
 
-/// A circular byte buffer of fixed capacity, allocated on first write.
+/// A circular byte buffer of fixed capacity (below 4 GiB), allocated on
+/// first write. Positions are `u32`: the ring is 32 bytes of the
+/// connection, not 40.
 #[derive(Clone, Debug)]
 pub struct Ring {
     data: Box<[u8]>,
-    capacity: usize,
-    head: usize,
-    len: usize,
+    cap: u32,
+    at: u32,
+    used: u32,
 }
+
+/// The largest capacity a ring takes (larger requests are cut to it).
+pub const MAX_CAPACITY: usize = u32::MAX as usize;
 
 impl Ring {
     /// A ring that will hold up to `capacity` bytes. Nothing is allocated yet.
     pub fn new(capacity: usize) -> Ring {
         Ring {
             data: Box::default(),
-            capacity,
-            head: 0,
-            len: 0,
+            cap: capacity.min(MAX_CAPACITY) as u32,
+            at: 0,
+            used: 0,
         }
     }
 
     pub fn capacity(&self) -> usize {
-        self.capacity
+        self.cap as usize
+    }
+
+    fn head(&self) -> usize {
+        self.at as usize
+    }
+
+    fn used(&self) -> usize {
+        self.used as usize
     }
 
     /// Bytes of memory this ring holds now (0 until the first write).
@@ -38,27 +51,27 @@ impl Ring {
 
     /// Bytes stored, counted from the head.
     pub fn len(&self) -> usize {
-        self.len
+        self.used()
     }
 
     pub fn is_empty(&self) -> bool {
-        self.len == 0
+        self.used == 0
     }
 
     pub fn free(&self) -> usize {
-        self.capacity - self.len
+        self.capacity() - self.used()
     }
 
     fn storage(&mut self) -> &mut [u8] {
-        if self.data.len() != self.capacity {
-            self.data = vec![0; self.capacity].into_boxed_slice();
+        if self.data.len() != self.capacity() {
+            self.data = vec![0; self.capacity()].into_boxed_slice();
         }
         &mut self.data
     }
 
     fn wrap(&self, i: usize) -> usize {
-        if i >= self.capacity {
-            i - self.capacity
+        if i >= self.capacity() {
+            i - self.capacity()
         } else {
             i
         }
@@ -67,8 +80,8 @@ impl Ring {
     /// Appends as much of `src` as fits; returns the count appended.
     pub fn push(&mut self, src: &[u8]) -> usize {
         let n = src.len().min(self.free());
-        self.write_at(self.len, &src[..n]);
-        self.len += n;
+        self.write_at(self.used(), &src[..n]);
+        self.used += n as u32;
         n
     }
 
@@ -76,12 +89,12 @@ impl Ring {
     /// length (used to place out-of-order data). Bytes past the capacity are
     /// ignored; returns the count written.
     pub fn write_at(&mut self, offset: usize, src: &[u8]) -> usize {
-        let cap = self.capacity;
+        let cap = self.capacity();
         if offset >= cap || src.is_empty() {
             return 0;
         }
         let n = src.len().min(cap - offset);
-        let start = self.wrap(self.head + offset);
+        let start = self.wrap(self.head() + offset);
         let first = n.min(cap - start);
         let data = self.storage();
         data[start..start + first].copy_from_slice(&src[..first]);
@@ -91,28 +104,28 @@ impl Ring {
 
     /// Marks `n` bytes past the current end as stored (after `write_at`).
     pub fn extend(&mut self, n: usize) {
-        self.len = (self.len + n).min(self.capacity);
+        self.used = (self.used() + n).min(self.capacity()) as u32;
     }
 
     /// The stored bytes from `offset` past the head, at most `max` of them,
     /// as two slices: the second is non-empty only where the ring wraps.
     pub fn slices_at(&self, offset: usize, max: usize) -> (&[u8], &[u8]) {
-        if offset >= self.len || self.data.is_empty() {
+        if offset >= self.used() || self.data.is_empty() {
             return (&[], &[]);
         }
-        let n = max.min(self.len - offset);
-        let start = self.wrap(self.head + offset);
-        let first = n.min(self.capacity - start);
+        let n = max.min(self.used() - offset);
+        let start = self.wrap(self.head() + offset);
+        let first = n.min(self.capacity() - start);
         (&self.data[start..start + first], &self.data[..n - first])
     }
 
     /// Drops `n` bytes from the head.
     pub fn consume(&mut self, n: usize) {
-        let n = n.min(self.len);
-        self.head = self.wrap(self.head + n);
+        let n = n.min(self.used());
+        self.at = self.wrap(self.head() + n) as u32;
         // The head is never rewound when the ring empties: out-of-order
         // data may already sit past the end, placed relative to the head.
-        self.len -= n;
+        self.used -= n as u32;
     }
 
     /// Copies bytes from the head into `dst` and drops them; returns the count.

@@ -78,7 +78,6 @@ impl Connection {
             // <SEQ=SND.NXT><CTL=RST>: SND.NXT is never rewound, so this is
             // the highest sequence number sent, inside the peer's window.
             self.pending_rst = Some(PendingRst {
-                remote: self.remote,
                 seq: self.snd.nxt,
                 ack: None,
             });
@@ -117,7 +116,6 @@ impl Connection {
     /// behaviour; the data can never be read).
     pub(crate) fn reset_orphan(&mut self, now: Instant) {
         self.pending_rst = Some(PendingRst {
-            remote: self.remote,
             seq: self.snd.nxt,
             ack: None,
         });

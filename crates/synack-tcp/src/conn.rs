@@ -31,7 +31,7 @@
 //! steps for a segment in a synchronized state), `output.rs` (building
 //! segments), `close.rs` (FIN and the closing states) and `timer.rs`.
 
-use crate::config::{Config, Keepalive};
+use crate::config::{CompactKeepalive, Config, Keepalive};
 use crate::error::{CloseReason, Error};
 use crate::isn::IsnSecret;
 use crate::receiver::{Receiver, RecvStats};
@@ -43,6 +43,7 @@ use crate::time::{Duration, Instant};
 use crate::timer::{TimerKind, Timers};
 use std::collections::VecDeque;
 use std::net::{IpAddr, Ipv4Addr, SocketAddr};
+use std::sync::Arc;
 use synack_wire::TcpRepr;
 
 /// Most events kept for the driver; older ones are dropped (and counted).
@@ -133,10 +134,10 @@ impl Transmit<'_> {
     }
 }
 
-/// A RST (or RST+ACK) waiting to be sent, computed by RFC 9293's reset rules.
+/// A RST (or RST+ACK) waiting to be sent to the peer, computed by RFC
+/// 9293's reset rules.
 #[derive(Copy, Clone, Debug)]
 pub(crate) struct PendingRst {
-    pub remote: SocketAddr,
     pub seq: SeqNum,
     pub ack: Option<SeqNum>,
 }
@@ -155,6 +156,20 @@ pub struct ConnStats {
     pub keepalive_probes: u64,
     pub send: SendStats,
     pub recv: RecvStats,
+}
+
+/// The connection's own counters (the sender and receiver keep theirs).
+#[derive(Copy, Clone, Debug, Default)]
+pub(crate) struct Counters {
+    pub segs_in: u64,
+    pub segs_out: u64,
+    // Rare events: 32 bits each (saturating).
+    pub unacceptable: u32,
+    pub challenge_acks: u32,
+    pub paws_rejected: u32,
+    pub bad_options: u32,
+    pub events_dropped: u32,
+    pub keepalive_probes: u32,
 }
 
 /// A snapshot of a connection for tables (`ss -tin`-like) and tests.
@@ -206,7 +221,10 @@ pub(crate) struct Negotiated {
 /// A TCP connection endpoint (one transmission control block).
 #[derive(Clone, Debug)]
 pub struct Connection {
-    pub(crate) config: Config,
+    /// Shared by every connection a stack makes with the same settings.
+    pub(crate) config: Arc<Config>,
+    /// Keep-alive settings (set per connection, see `set_keepalive`).
+    pub(crate) keepalive: Option<CompactKeepalive>,
     pub(crate) state: State,
     /// Opened by `listen`: a RST in SYN-RECEIVED returns it to LISTEN.
     pub(crate) passive: bool,
@@ -227,29 +245,32 @@ pub struct Connection {
     pub(crate) app_closed: bool,
     pub(crate) pending_rst: Option<PendingRst>,
     /// RFC 5961 §7: challenge ACKs sent in the current one-second slot.
-    pub(crate) challenge_slot: (Instant, u32),
+    /// (When the slot began in ms, wrapping; challenge ACKs in it.)
+    pub(crate) challenge_slot: (u32, u32),
     /// When an out-of-window segment without text was last answered.
-    pub(crate) last_oow_ack: Option<Instant>,
+    /// (µs; `u64::MAX` before the first.)
+    pub(crate) last_oow_ack: u64,
     /// Keep-alive: when a segment last arrived, and probes unanswered.
     pub(crate) last_recv: Instant,
     pub(crate) keepalive_probes: u32,
     pub(crate) keepalive_due: bool,
     pub(crate) close_reason: Option<CloseReason>,
     pub(crate) events: VecDeque<Event>,
-    pub(crate) stats: ConnStats,
+    pub(crate) stats: Counters,
 }
 
 pub(crate) const UNSPECIFIED: SocketAddr = SocketAddr::new(IpAddr::V4(Ipv4Addr::UNSPECIFIED), 0);
 
 impl Connection {
     pub(crate) fn blank(
-        config: Config,
+        config: Arc<Config>,
         local: SocketAddr,
         remote: SocketAddr,
         secret: IsnSecret,
         iss: SeqNum,
     ) -> Self {
         Connection {
+            keepalive: config.keepalive.map(CompactKeepalive::from),
             snd: Sender::new(&config, iss),
             rcv: Receiver::new(&config),
             state: State::Closed,
@@ -264,14 +285,14 @@ impl Connection {
             syn_sent_at: Instant::ZERO,
             app_closed: false,
             pending_rst: None,
-            challenge_slot: (Instant::ZERO, 0),
-            last_oow_ack: None,
+            challenge_slot: (0, 0),
+            last_oow_ack: u64::MAX,
             last_recv: Instant::ZERO,
             keepalive_probes: 0,
             keepalive_due: false,
             close_reason: None,
             events: VecDeque::new(),
-            stats: ConnStats::default(),
+            stats: Counters::default(),
             config,
         }
     }
@@ -280,12 +301,13 @@ impl Connection {
     /// the next `poll_transmit`. The ISN comes from `secret` and `now`
     /// (RFC 6528).
     pub fn connect(
-        config: Config,
+        config: impl Into<Arc<Config>>,
         now: Instant,
         local: SocketAddr,
         remote: SocketAddr,
         secret: IsnSecret,
     ) -> Connection {
+        let config = config.into();
         let iss = SeqNum(secret.isn(now, local, remote));
         let mut c = Connection::blank(config, local, remote, secret, iss);
         c.opts.ts_offset = secret.ts_offset(local, remote);
@@ -299,11 +321,12 @@ impl Connection {
     /// first SYN turns this connection into that connection (the RFC's
     /// model); a stack that serves many clients keeps its own listener.
     pub fn listen(
-        config: Config,
+        config: impl Into<Arc<Config>>,
         now: Instant,
         local: SocketAddr,
         secret: IsnSecret,
     ) -> Connection {
+        let config = config.into();
         let mut c = Connection::blank(config, local, UNSPECIFIED, secret, SeqNum(0));
         c.passive = true;
         c.set_state(now, State::Listen, Cause::AppListen);
@@ -361,7 +384,7 @@ impl Connection {
     pub(crate) fn push_event(&mut self, ev: Event) {
         if self.events.len() == MAX_EVENTS {
             self.events.pop_front();
-            self.stats.events_dropped += 1;
+            self.stats.events_dropped = self.stats.events_dropped.saturating_add(1);
         }
         self.events.push_back(ev);
     }
@@ -458,12 +481,11 @@ impl Connection {
     /// Turns Nagle's algorithm off (`true`) or on, like TCP_NODELAY.
     pub fn set_nodelay(&mut self, nodelay: bool) {
         self.snd.nodelay = nodelay;
-        self.config.nodelay = nodelay;
     }
 
     /// Turns keep-alive on with these settings, or off.
     pub fn set_keepalive(&mut self, now: Instant, keepalive: Option<Keepalive>) {
-        self.config.keepalive = keepalive;
+        self.keepalive = keepalive.map(CompactKeepalive::from);
         self.keepalive_probes = 0;
         if keepalive.is_none() {
             self.timers.clear(TimerKind::Keepalive);
@@ -536,11 +558,21 @@ impl Connection {
     }
 
     pub fn stats(&self) -> ConnStats {
-        let mut s = self.stats;
-        s.send = self.snd.stats;
-        s.recv = self.rcv.stats;
-        s.recv.ooo_dropped += self.rcv.evicted_ranges();
-        s
+        let c = self.stats;
+        let mut recv = self.rcv.stats;
+        recv.ooo_dropped = recv.ooo_dropped.saturating_add(self.rcv.evicted_ranges());
+        ConnStats {
+            segs_in: c.segs_in,
+            segs_out: c.segs_out,
+            unacceptable: c.unacceptable.into(),
+            challenge_acks: c.challenge_acks.into(),
+            paws_rejected: c.paws_rejected.into(),
+            bad_options: c.bad_options.into(),
+            events_dropped: c.events_dropped.into(),
+            keepalive_probes: c.keepalive_probes.into(),
+            send: self.snd.stats,
+            recv,
+        }
     }
 
     pub fn config(&self) -> &Config {
@@ -574,7 +606,7 @@ impl Connection {
             min_rtt: self.snd.rtt.min_rtt(),
             send_queue: self.snd.buffered(),
             recv_queue: self.rcv.queued(),
-            retransmits: self.snd.stats.retransmits,
+            retransmits: self.snd.stats.retransmits.into(),
             stats: self.stats(),
         }
     }
@@ -611,12 +643,13 @@ impl Connection {
     /// RFC 5961 §7: at most `CHALLENGE_ACK_LIMIT` challenge ACKs per second.
     pub(crate) fn challenge_ack(&mut self, now: Instant) {
         const CHALLENGE_ACK_LIMIT: u32 = 10;
-        if now.saturating_since(self.challenge_slot.0) >= Duration::from_secs(1) {
-            self.challenge_slot = (now, 0);
+        let now_ms = now.as_millis() as u32;
+        if now_ms.wrapping_sub(self.challenge_slot.0) >= 1000 {
+            self.challenge_slot = (now_ms, 0);
         }
         if self.challenge_slot.1 < CHALLENGE_ACK_LIMIT {
             self.challenge_slot.1 += 1;
-            self.stats.challenge_acks += 1;
+            self.stats.challenge_acks = self.stats.challenge_acks.saturating_add(1);
             self.rcv.ack.owe_now();
         }
     }
@@ -628,8 +661,8 @@ impl Connection {
     }
 
     pub(crate) fn arm_keepalive(&mut self, now: Instant) {
-        if let Some(k) = self.config.keepalive {
-            self.timers.set(TimerKind::Keepalive, now + k.idle);
+        if let Some(k) = self.keepalive {
+            self.timers.set(TimerKind::Keepalive, now + k.idle());
         }
     }
 }

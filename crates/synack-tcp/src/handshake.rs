@@ -29,10 +29,11 @@ impl Connection {
         if seg.flags.rst() {
             return;
         }
-        // Second: any ACK is bad in LISTEN; answer <SEQ=SEG.ACK><CTL=RST>.
+        // Second: any ACK is bad in LISTEN; answer <SEQ=SEG.ACK><CTL=RST>
+        // (to the segment's sender: the listener holds it until then).
         if seg.flags.ack() {
+            self.remote = peer;
             self.pending_rst = Some(PendingRst {
-                remote: peer,
                 seq: SeqNum(seg.ack),
                 ack: None,
             });
@@ -76,7 +77,6 @@ impl Connection {
             if ack.before_eq(iss) || ack.after(self.snd.nxt) {
                 if !seg.flags.rst() {
                     self.pending_rst = Some(PendingRst {
-                        remote: self.remote,
                         seq: ack,
                         ack: None,
                     });
@@ -258,7 +258,7 @@ impl Connection {
         if !retransmission {
             self.syn_sent_at = now;
         } else {
-            self.snd.stats.retransmits += 1;
+            crate::sender::bump(&mut self.snd.stats.retransmits);
         }
         self.syn_xmits = self.syn_xmits.saturating_add(1);
         self.syn_due = false;
@@ -294,7 +294,7 @@ impl Connection {
         } else {
             self.config.synack_retries
         };
-        self.snd.stats.rto_expirations += 1;
+        crate::sender::bump(&mut self.snd.stats.rto_expirations);
         if self.snd.retries >= limit {
             self.terminate(now, CloseReason::TimedOut, Cause::RetransmitLimit);
             return;

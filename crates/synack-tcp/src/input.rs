@@ -86,7 +86,10 @@ impl Connection {
     /// learns its peer from them).
     pub fn handle_segment(&mut self, now: Instant, src: IpAddr, dst: IpAddr, seg: &TcpRepr<'_>) {
         self.stats.segs_in += 1;
-        self.stats.bad_options += u64::from(seg.options.malformed);
+        self.stats.bad_options = self
+            .stats
+            .bad_options
+            .saturating_add(u32::from(seg.options.malformed));
         match self.state {
             // RFC 9293 §3.10.7.1: a CLOSED connection has no TCB; the stack
             // answers for it.
@@ -126,7 +129,7 @@ impl Connection {
         // acknowledged, unless it is a RST.
         if let Some((tsval, _)) = ts {
             if !seg.flags.rst() && self.rcv.paws_rejects(tsval, now) {
-                self.stats.paws_rejected += 1;
+                self.stats.paws_rejected = self.stats.paws_rejected.saturating_add(1);
                 self.rcv.ack.owe_now();
                 return;
             }
@@ -145,7 +148,7 @@ impl Connection {
         // ACKs refused in turn) deadlocks both directions.
         let at_edge = test_len == 0 && rcv_wnd > 0 && seq == self.rcv.nxt + rcv_wnd;
         if !at_edge && !segment_acceptable(seq, test_len, self.rcv.nxt, rcv_wnd) {
-            self.stats.unacceptable += 1;
+            self.stats.unacceptable = self.stats.unacceptable.saturating_add(1);
             // An unacceptable segment without text is answered at most
             // every 500 ms: two peers that each find the other's ACKs out of
             // window would otherwise trade ACKs forever (an ACK loop).
@@ -228,7 +231,6 @@ impl Connection {
             } else {
                 // <SEQ=SEG.ACK><CTL=RST>
                 self.pending_rst = Some(PendingRst {
-                    remote: self.remote,
                     seq: ack,
                     ack: None,
                 });
@@ -300,7 +302,7 @@ impl Connection {
         let out = self.rcv.on_text(seq, seg.payload, seg.flags.fin());
         if out.timer == Some(AckTimer::Arm) {
             self.timers
-                .set_earliest(TimerKind::DelayedAck, now + self.rcv.ack.delay);
+                .set_earliest(TimerKind::DelayedAck, now + self.rcv.ack.delay());
         }
         if out.delivered > 0 && was_empty {
             self.push_event(Event::Readable);
@@ -314,13 +316,12 @@ impl Connection {
     /// without text (Linux's tcp_invalid_ratelimit).
     fn oow_ack_allowed(&mut self, now: Instant) -> bool {
         const GAP: crate::time::Duration = crate::time::Duration::from_millis(500);
-        match self.last_oow_ack {
-            Some(t) if now.saturating_since(t) < GAP => false,
-            _ => {
-                self.last_oow_ack = Some(now);
-                true
-            }
+        let last = self.last_oow_ack;
+        if last != u64::MAX && now.saturating_since(Instant::from_micros(last)) < GAP {
+            return false;
         }
+        self.last_oow_ack = now.as_micros();
+        true
     }
 
     /// An acceptable RST arrived (RFC 9293 §3.10.7.4, second step).
@@ -384,13 +385,13 @@ impl Connection {
     /// RFC 9293 §3.8.4: after `idle` with nothing heard, probe; after
     /// `count` unanswered probes, give up.
     fn on_keepalive_timeout(&mut self, now: Instant) {
-        let Some(k) = self.config.keepalive else {
+        let Some(k) = self.keepalive else {
             return;
         };
         if !self.state.is_synchronized() || self.state == State::TimeWait {
             return;
         }
-        let quiet_until = self.last_recv + k.idle;
+        let quiet_until = self.last_recv + k.idle();
         if self.keepalive_probes == 0 && now < quiet_until {
             // Something arrived since the timer was armed.
             self.timers.set(TimerKind::Keepalive, quiet_until);
@@ -399,16 +400,16 @@ impl Connection {
         if self.snd.flight() > 0 || self.snd.unsent() > 0 {
             // Data is outstanding: the retransmission timer watches the peer.
             self.keepalive_probes = 0;
-            self.timers.set(TimerKind::Keepalive, now + k.idle);
+            self.timers.set(TimerKind::Keepalive, now + k.idle());
             return;
         }
-        if self.keepalive_probes >= k.count {
+        if self.keepalive_probes >= k.count() {
             self.terminate(now, CloseReason::TimedOut, Cause::KeepaliveLimit);
             return;
         }
         self.keepalive_probes += 1;
         self.keepalive_due = true;
-        self.stats.keepalive_probes += 1;
-        self.timers.set(TimerKind::Keepalive, now + k.interval);
+        self.stats.keepalive_probes = self.stats.keepalive_probes.saturating_add(1);
+        self.timers.set(TimerKind::Keepalive, now + k.interval());
     }
 }

@@ -19,16 +19,21 @@ impl Connection {
     pub fn poll_transmit(&mut self, now: Instant) -> Option<Transmit<'_>> {
         if let Some(rst) = self.pending_rst.take() {
             self.stats.segs_out += 1;
+            let remote = self.remote;
+            if self.state == State::Listen {
+                // A listener answers a stray ACK and forgets the peer.
+                self.remote = crate::conn::UNSPECIFIED;
+            }
             let (ack, flags) = match rst.ack {
                 Some(a) => (a.0, TcpFlags::RST | TcpFlags::ACK),
                 None => (0, TcpFlags::RST),
             };
             return Some(Transmit {
                 local: self.local,
-                remote: rst.remote,
+                remote,
                 header: TcpRepr {
                     src_port: self.local.port(),
-                    dst_port: rst.remote.port(),
+                    dst_port: remote.port(),
                     seq: rst.seq.0,
                     ack,
                     flags,

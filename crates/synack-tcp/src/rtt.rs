@@ -3,59 +3,83 @@
 use crate::time::Duration;
 
 /// SRTT / RTTVAR / RTO as RFC 6298 §2 computes them, with exponential backoff.
+///
+/// Kept in microseconds as `u32` (up to 71 minutes, far beyond any RTO),
+/// so the estimator takes 32 bytes of the connection, not 120.
 #[derive(Clone, Debug)]
 pub struct RttEstimator {
-    srtt: Option<Duration>,
-    rttvar: Duration,
-    rto: Duration,
-    min_rto: Duration,
-    max_rto: Duration,
-    backoff: u32,
-    /// The smallest RTT measured (RFC 8985's RACK.min_RTT).
-    min_rtt: Option<Duration>,
-    /// The most recent measurement.
-    latest: Option<Duration>,
+    /// SRTT, or `NONE` before the first measurement.
+    srtt: u32,
+    rttvar: u32,
+    /// The RTO before backoff.
+    rto: u32,
+    min_rto: u32,
+    max_rto: u32,
+    /// The smallest RTT measured (RFC 8985's RACK.min_RTT), or `NONE`.
+    min_rtt: u32,
+    /// The most recent measurement, or `NONE`.
+    latest: u32,
+    backoff: u8,
 }
 
-/// RFC 6298 §2: clock granularity G; we count in microseconds.
-const GRANULARITY: Duration = Duration::from_millis(1);
+const NONE: u32 = u32::MAX;
+
+/// RFC 6298 §2: clock granularity G, 1 ms; we count in microseconds.
+const GRANULARITY: u32 = 1000;
+
+fn us(d: Duration) -> u32 {
+    u32::try_from(d.as_micros())
+        .unwrap_or(NONE - 1)
+        .min(NONE - 1)
+}
+
+fn dur(us: u32) -> Duration {
+    Duration::from_micros(u64::from(us))
+}
+
+fn opt(us: u32) -> Option<Duration> {
+    (us != NONE).then(|| dur(us))
+}
 
 impl RttEstimator {
     pub fn new(initial_rto: Duration, min_rto: Duration, max_rto: Duration) -> Self {
+        let (min_rto, max_rto) = (us(min_rto), us(max_rto));
         RttEstimator {
-            srtt: None,
-            rttvar: Duration::ZERO,
-            rto: initial_rto.clamp(min_rto, max_rto),
+            srtt: NONE,
+            rttvar: 0,
+            rto: us(initial_rto).clamp(min_rto, max_rto.max(min_rto)),
             min_rto,
             max_rto,
+            min_rtt: NONE,
+            latest: NONE,
             backoff: 0,
-            min_rtt: None,
-            latest: None,
         }
     }
 
     /// Feeds one RTT measurement (never from a retransmitted segment: Karn's
     /// rule is the caller's job) and resets the backoff.
     pub fn sample(&mut self, r: Duration) {
-        self.latest = Some(r);
-        self.min_rtt = Some(self.min_rtt.map_or(r, |m| m.min(r)));
-        match self.srtt {
+        let r = us(r);
+        self.latest = r;
+        self.min_rtt = self.min_rtt.min(r);
+        if self.srtt == NONE {
             // RFC 6298 §2.2: the first measurement.
-            None => {
-                self.srtt = Some(r);
-                self.rttvar = r / 2;
-            }
-            // RFC 6298 §2.3: alpha = 1/8, beta = 1/4.
-            Some(srtt) => {
-                let diff = srtt.abs_diff(r);
-                self.rttvar = (self.rttvar * 3 + diff) / 4;
-                self.srtt = Some((srtt * 7 + r) / 8);
-            }
+            self.srtt = r;
+            self.rttvar = r / 2;
+        } else {
+            // RFC 6298 §2.3: alpha = 1/8, beta = 1/4 (in u64: no overflow).
+            let (srtt, var) = (u64::from(self.srtt), u64::from(self.rttvar));
+            let diff = srtt.abs_diff(u64::from(r));
+            self.rttvar = ((var * 3 + diff) / 4) as u32;
+            self.srtt = ((srtt * 7 + u64::from(r)) / 8) as u32;
         }
-        let srtt = self.srtt.unwrap_or(r);
-        let rto = srtt + (self.rttvar * 4).max(GRANULARITY);
+        let rto =
+            u64::from(self.srtt) + u64::from((self.rttvar.saturating_mul(4)).max(GRANULARITY));
         // RFC 6298 §2.4-2.5: a lower bound (configurable) and an upper bound.
-        self.rto = rto.clamp(self.min_rto, self.max_rto);
+        self.rto = rto.clamp(
+            u64::from(self.min_rto),
+            u64::from(self.max_rto.max(self.min_rto)),
+        ) as u32;
         self.backoff = 0;
     }
 
@@ -73,40 +97,46 @@ impl RttEstimator {
     /// RFC 6298 §5.7: when the SYN (or SYN-ACK) timed out and no RTT has
     /// been measured, data transfer starts with an RTO of at least 3 s.
     pub fn handshake_timed_out(&mut self) {
-        if self.srtt.is_none() {
-            self.rto = self.rto.max(Duration::from_secs(3)).min(self.max_rto);
+        if self.srtt == NONE {
+            self.rto = self.rto.max(3_000_000).min(self.max_rto.max(self.min_rto));
         }
     }
 
     /// The timeout to arm now, including backoff.
     pub fn rto(&self) -> Duration {
-        let shift = self.backoff.min(16);
-        self.rto.saturating_mul(1 << shift).min(self.max_rto)
+        let shift = u32::from(self.backoff.min(16));
+        let rto = u64::from(self.rto) << shift;
+        dur(rto.min(u64::from(self.max_rto.max(self.min_rto))) as u32)
     }
 
     pub fn srtt(&self) -> Option<Duration> {
-        self.srtt
+        opt(self.srtt)
     }
 
     pub fn rttvar(&self) -> Duration {
-        self.rttvar
+        dur(self.rttvar)
     }
 
     pub fn backoffs(&self) -> u32 {
-        self.backoff
+        u32::from(self.backoff)
     }
 
     pub fn min_rtt(&self) -> Option<Duration> {
-        self.min_rtt
+        opt(self.min_rtt)
     }
 
     pub fn latest(&self) -> Option<Duration> {
-        self.latest
+        opt(self.latest)
+    }
+
+    /// The largest RTO allowed.
+    pub fn max_rto(&self) -> Duration {
+        dur(self.max_rto.max(self.min_rto))
     }
 
     /// SRTT if measured, else the RTO before backoff (a conservative guess).
     pub fn srtt_or_rto(&self) -> Duration {
-        self.srtt.unwrap_or(self.rto)
+        opt(self.srtt).unwrap_or(dur(self.rto))
     }
 }
 

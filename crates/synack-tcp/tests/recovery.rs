@@ -127,7 +127,7 @@ fn sack_recovery_retransmits_only_what_was_lost() {
         let data = pattern(2 << 20);
         assert_eq!(transfer(&mut p, &data), data, "seed {seed}");
         let st = p.a.stats().send;
-        let bound = lost.get() + MSS as u64 * (st.rto_expirations + st.tail_loss_probes);
+        let bound = lost.get() + MSS as u64 * u64::from(st.rto_expirations + st.tail_loss_probes);
         assert!(
             st.bytes_retransmitted <= bound,
             "seed {seed}: resent {} bytes, lost {} (+{} RTOs, {} TLPs)",

@@ -16,18 +16,34 @@ const C: f64 = 0.4;
 const BETA: f64 = 0.7;
 
 /// CUBIC's state between congestion events.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug)]
 pub struct Cubic {
     /// W_max: the window (segments) before the last reduction.
     w_max: f64,
     /// K: seconds from the epoch start until the curve reaches W_max.
     k: f64,
-    /// When the current congestion-avoidance epoch began.
-    epoch_start: Option<Instant>,
+    /// When the current congestion-avoidance epoch began (µs);
+    /// `u64::MAX` when no epoch is running.
+    epoch_start: u64,
     /// W_est: the window NewReno would have now (RFC 9438 §4.3).
     w_est: f64,
     /// Growth not yet applied, in bytes (below one byte).
     frac: f64,
+}
+
+/// No epoch running.
+const NO_EPOCH: u64 = u64::MAX;
+
+impl Default for Cubic {
+    fn default() -> Self {
+        Cubic {
+            w_max: 0.0,
+            k: 0.0,
+            epoch_start: NO_EPOCH,
+            w_est: 0.0,
+            frac: 0.0,
+        }
+    }
 }
 
 impl Cubic {
@@ -37,10 +53,9 @@ impl Cubic {
         let mss_f = f64::from(mss);
         let cwnd_seg = f64::from(cwnd) / mss_f;
         let epoch = match self.epoch_start {
-            Some(t) => t,
-            None => {
+            NO_EPOCH => {
                 // A new epoch: the curve starts at the current window.
-                self.epoch_start = Some(s.now);
+                self.epoch_start = s.now.as_micros();
                 self.w_est = cwnd_seg;
                 self.frac = 0.0;
                 if self.w_max <= cwnd_seg {
@@ -51,6 +66,7 @@ impl Cubic {
                 }
                 s.now
             }
+            t => Instant::from_micros(t),
         };
         // §4.2: the target is the curve one RTT ahead.
         let t = s.now.saturating_since(epoch).as_secs_f64() + s.srtt.as_secs_f64();
@@ -87,7 +103,7 @@ impl Cubic {
         } else {
             cwnd_seg
         };
-        self.epoch_start = None;
+        self.epoch_start = NO_EPOCH;
         ((f64::from(cwnd) * BETA) as u32).max(2 * mss)
     }
 
@@ -98,11 +114,11 @@ impl Cubic {
         if self.w_max < cwnd_seg {
             self.w_max = cwnd_seg;
         }
-        self.epoch_start = None;
+        self.epoch_start = NO_EPOCH;
     }
 
     /// After idle, the epoch restarts so the curve does not jump ahead.
     pub(super) fn reset_epoch(&mut self) {
-        self.epoch_start = None;
+        self.epoch_start = NO_EPOCH;
     }
 }

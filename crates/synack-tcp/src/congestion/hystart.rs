@@ -16,31 +16,53 @@ const N_RTT_SAMPLE: u32 = 8;
 pub(super) const CSS_GROWTH_DIVISOR: u32 = 4;
 const CSS_ROUNDS: u32 = 5;
 
-/// The HyStart++ state of one connection.
-#[derive(Clone, Debug, Default)]
+/// "No value" for the RTT fields below (µs).
+const NONE: u32 = u32::MAX;
+
+/// The HyStart++ state of one connection (RTTs in µs, `NONE` when unset).
+#[derive(Clone, Debug)]
 pub struct HyStart {
-    last_round_min: Option<Duration>,
-    current_round_min: Option<Duration>,
+    last_round_min: u32,
+    current_round_min: u32,
     samples: u32,
-    /// The round's minimum RTT when CSS began; `Some` while in CSS.
-    css_baseline: Option<Duration>,
+    /// The round's minimum RTT when CSS began; set while in CSS.
+    css_baseline: u32,
     css_rounds: u32,
+}
+
+impl Default for HyStart {
+    fn default() -> Self {
+        HyStart {
+            last_round_min: NONE,
+            current_round_min: NONE,
+            samples: 0,
+            css_baseline: NONE,
+            css_rounds: 0,
+        }
+    }
+}
+
+fn us(d: Duration) -> u32 {
+    u32::try_from(d.as_micros())
+        .unwrap_or(NONE - 1)
+        .min(NONE - 1)
 }
 
 impl HyStart {
     pub fn in_css(&self) -> bool {
-        self.css_baseline.is_some()
+        self.css_baseline != NONE
     }
 
     /// A round trip ended. Returns true when CSS has run its rounds and
     /// slow start must end.
     pub fn on_round_end(&mut self) -> bool {
-        self.last_round_min = self.current_round_min.take();
+        self.last_round_min = self.current_round_min;
+        self.current_round_min = NONE;
         self.samples = 0;
-        if self.css_baseline.is_some() {
+        if self.in_css() {
             self.css_rounds += 1;
             if self.css_rounds >= CSS_ROUNDS {
-                self.css_baseline = None;
+                self.css_baseline = NONE;
                 self.css_rounds = 0;
                 return true;
             }
@@ -50,25 +72,24 @@ impl HyStart {
 
     /// An RTT sample in slow start.
     pub fn on_rtt(&mut self, rtt: Duration) {
-        let cur = self.current_round_min.map_or(rtt, |m| m.min(rtt));
-        self.current_round_min = Some(cur);
+        let cur = self.current_round_min.min(us(rtt));
+        self.current_round_min = cur;
         self.samples += 1;
         if self.samples < N_RTT_SAMPLE {
             return;
         }
-        match self.css_baseline {
-            None => {
-                if let Some(last) = self.last_round_min {
-                    let eta = (last / MIN_RTT_DIVISOR).clamp(MIN_RTT_THRESH, MAX_RTT_THRESH);
-                    if cur >= last + eta {
-                        self.css_baseline = Some(cur);
-                        self.css_rounds = 0;
-                    }
+        if !self.in_css() {
+            let last = self.last_round_min;
+            if last != NONE {
+                let eta = (last / MIN_RTT_DIVISOR).clamp(us(MIN_RTT_THRESH), us(MAX_RTT_THRESH));
+                if cur >= last.saturating_add(eta) {
+                    self.css_baseline = cur;
+                    self.css_rounds = 0;
                 }
             }
+        } else if cur < self.css_baseline {
             // §4.2: the RTT fell back below the baseline: a spurious exit.
-            Some(base) if cur < base => self.css_baseline = None,
-            Some(_) => {}
+            self.css_baseline = NONE;
         }
     }
 
@@ -116,7 +137,7 @@ mod tests {
     #[test]
     fn an_rtt_below_the_baseline_resumes_slow_start() {
         let mut h = HyStart {
-            last_round_min: Some(ms(20)),
+            last_round_min: us(ms(20)),
             ..HyStart::default()
         };
         for _ in 0..8 {

@@ -34,11 +34,11 @@ pub struct AckPolicy {
     unacked: u32,
     /// An ACK is owed but may wait for the delayed-ACK timer.
     delayed: bool,
-    /// Longest an ACK may wait (zero: never wait).
-    pub delay: Duration,
+    /// Longest an ACK may wait in µs (zero: never wait).
+    delay_us: u32,
     /// SACK blocks, most recent first.
     blocks: [(SeqNum, SeqNum); MAX_BLOCKS],
-    nblocks: usize,
+    nblocks: u8,
     /// A D-SACK block to report once.
     dsack: Option<(SeqNum, SeqNum)>,
     /// Segments still to be acknowledged one by one (quick-ACK mode).
@@ -64,7 +64,7 @@ impl AckPolicy {
             owed: 0,
             unacked: 0,
             delayed: false,
-            delay,
+            delay_us: u32::try_from(delay.as_micros()).unwrap_or(u32::MAX),
             blocks: [(SeqNum(0), SeqNum(0)); MAX_BLOCKS],
             nblocks: 0,
             dsack: None,
@@ -96,6 +96,11 @@ impl AckPolicy {
         self.owed > 0 || self.delayed
     }
 
+    /// Longest an ACK may wait (zero: never wait).
+    pub fn delay(&self) -> Duration {
+        Duration::from_micros(u64::from(self.delay_us))
+    }
+
     /// Owe one more immediate ACK (an out-of-order or duplicate segment).
     pub fn owe_one_more(&mut self) {
         self.owed = (self.owed + 1).min(MAX_OWED);
@@ -119,7 +124,7 @@ impl AckPolicy {
             return AckTimer::Keep;
         }
         // At least every second full-sized segment (RFC 5681 §4.2).
-        if self.delay.is_zero() || self.unacked >= 2 * mss.max(1) {
+        if self.delay_us == 0 || self.unacked >= 2 * mss.max(1) {
             self.owe_now();
             return AckTimer::Keep;
         }
@@ -171,14 +176,14 @@ impl AckPolicy {
         if let Some(f) = first {
             push(f, &mut out, &mut n);
         }
-        for &(s, _) in &self.blocks[..self.nblocks] {
+        for &(s, _) in &self.blocks[..usize::from(self.nblocks)] {
             // The range now holding this block's start, if it is still held.
             if let Some(&r) = ranges.iter().find(|r| r.0.before_eq(s) && s.before(r.1)) {
                 push(r, &mut out, &mut n);
             }
         }
         self.blocks = out;
-        self.nblocks = n;
+        self.nblocks = n as u8;
     }
 
     /// The blocks to send in the next ACK: the D-SACK first, then the
@@ -186,7 +191,7 @@ impl AckPolicy {
     pub fn blocks(&self) -> impl Iterator<Item = (SeqNum, SeqNum)> + '_ {
         self.dsack
             .into_iter()
-            .chain(self.blocks[..self.nblocks].iter().copied())
+            .chain(self.blocks[..usize::from(self.nblocks)].iter().copied())
             .take(MAX_BLOCKS)
     }
 

@@ -25,6 +25,7 @@ pub mod reassembly;
 
 use crate::buffer::Ring;
 use crate::config::Config;
+use crate::sender::bump;
 use crate::seq::SeqNum;
 use crate::time::{Duration, Instant};
 use ack::{AckPolicy, AckTimer};
@@ -39,14 +40,14 @@ pub struct RecvStats {
     /// Payload bytes delivered in order (each byte once).
     pub bytes_received: u64,
     /// Segments that arrived out of order.
-    pub ooo_segments: u64,
+    pub ooo_segments: u32,
     /// Out-of-order data dropped because the reassembly list was full.
-    pub ooo_dropped: u64,
+    pub ooo_dropped: u32,
     /// Segments (or parts) that carried only data we already had.
-    pub duplicate_segments: u64,
+    pub duplicate_segments: u32,
     /// Times rounding forced the right edge left (only when the
     /// application stops reading and the spare unit is used up).
-    pub window_retractions: u64,
+    pub window_retractions: u32,
 }
 
 /// What `on_text` did with a segment's text and FIN.
@@ -207,7 +208,7 @@ impl Receiver {
         if edge.after(self.adv) {
             self.adv = edge;
         } else if edge.before(self.adv) {
-            self.stats.window_retractions += 1;
+            bump(&mut self.stats.window_retractions);
         }
         self.last_ack_sent = self.nxt;
         field as u16
@@ -248,7 +249,7 @@ impl Receiver {
         if seq.before(self.nxt) {
             let dup = self.nxt.since(seq).min(len);
             if dup > 0 {
-                self.stats.duplicate_segments += 1;
+                bump(&mut self.stats.duplicate_segments);
                 self.ack.report_dsack(seq, seq + dup);
                 self.ack.owe_now();
             }
@@ -292,7 +293,7 @@ impl Receiver {
                     out.timer = Some(self.ack.on_in_order(n, full));
                 }
             } else {
-                self.stats.ooo_segments += 1;
+                bump(&mut self.stats.ooo_segments);
                 let start = seq;
                 let stop = seq + payload.len() as u32;
                 match self.reasm.insert(self.nxt, start, stop) {
@@ -302,10 +303,10 @@ impl Receiver {
                         self.ack.on_sack_change(Some((a, b)), self.reasm.ranges());
                     }
                     Inserted::Duplicate => {
-                        self.stats.duplicate_segments += 1;
+                        bump(&mut self.stats.duplicate_segments);
                         self.ack.report_dsack(start, stop);
                     }
-                    Inserted::Dropped => self.stats.ooo_dropped += 1,
+                    Inserted::Dropped => bump(&mut self.stats.ooo_dropped),
                 }
                 // Every out-of-order segment is acknowledged on its own.
                 self.ack.owe_one_more();
@@ -416,7 +417,7 @@ impl Receiver {
         self.reasm.ranges()
     }
 
-    pub fn evicted_ranges(&self) -> u64 {
+    pub fn evicted_ranges(&self) -> u32 {
         self.reasm.evicted
     }
 

@@ -24,16 +24,16 @@ pub enum Inserted {
 #[derive(Clone, Debug)]
 pub struct Reassembly {
     ranges: Vec<(SeqNum, SeqNum)>,
-    max: usize,
+    max: u32,
     /// Ranges given up to make room for nearer ones.
-    pub evicted: u64,
+    pub evicted: u32,
 }
 
 impl Reassembly {
     pub fn new(max: usize) -> Self {
         Reassembly {
             ranges: Vec::new(),
-            max: max.max(1),
+            max: max.clamp(1, u32::MAX as usize) as u32,
             evicted: 0,
         }
     }
@@ -76,7 +76,7 @@ impl Reassembly {
             end = end.max(self.ranges[j].1);
             j += 1;
         }
-        if i == j && self.ranges.len() >= self.max {
+        if i == j && self.ranges.len() >= self.max as usize {
             // Full: keep the ranges nearest RCV.NXT.
             if i == self.ranges.len() {
                 return Inserted::Dropped;

@@ -26,13 +26,15 @@ pub const WC_DEL_ACK: Duration = Duration::from_millis(200);
 const REO_WND_PERSIST: u32 = 16;
 
 /// RACK's state (RFC 8985 §6.1).
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug)]
 pub struct Rack {
-    /// RACK.xmit_ts and RACK.end_seq: the most recently sent segment known
-    /// to be delivered (its transmission order breaks ties in time).
-    latest: Option<Sent>,
-    /// RACK.rtt: the RTT measured from that segment.
-    rtt: Duration,
+    /// RACK.xmit_ts and RACK.end_seq: when the most recently sent segment
+    /// known to be delivered went out (µs, `u64::MAX` for none) and its
+    /// transmission order (which breaks ties in time).
+    latest_at: u64,
+    latest_order: u32,
+    /// RACK.rtt: the RTT measured from that segment, in µs.
+    rtt_us: u32,
     /// RACK.fack: the highest sequence number delivered.
     fack: SeqNum,
     /// RACK.reordering_seen.
@@ -44,7 +46,27 @@ pub struct Rack {
     dsack_round: Option<SeqNum>,
 }
 
+impl Default for Rack {
+    fn default() -> Self {
+        Rack {
+            latest_at: u64::MAX,
+            latest_order: 0,
+            rtt_us: 0,
+            fack: SeqNum(0),
+            reordering_seen: false,
+            reo_wnd_mult: 0,
+            reo_wnd_persist: 0,
+            dsack_round: None,
+        }
+    }
+}
+
 impl Rack {
+    /// The latest delivered transmission, as (time µs, order).
+    fn latest(&self) -> Option<(u64, u32)> {
+        (self.latest_at != u64::MAX).then_some((self.latest_at, self.latest_order))
+    }
+
     /// §6.2 steps 1-3: segment `s` (as last sent) was delivered, as the
     /// ACK arriving `now` shows. `min_rtt` filters out an ACK that must be
     /// for an earlier copy of a retransmitted segment.
@@ -64,9 +86,9 @@ impl Rack {
         if end.after(self.fack) {
             self.fack = end;
         }
-        if self.latest.is_none_or(|l| s.sent_after(&l)) {
-            self.rtt = rtt;
-            self.latest = Some(*s);
+        if self.latest().is_none_or(|l| stamp(s) > l) {
+            self.rtt_us = u32::try_from(rtt.as_micros()).unwrap_or(u32::MAX);
+            (self.latest_at, self.latest_order) = stamp(s);
         }
     }
 
@@ -115,7 +137,7 @@ impl Rack {
         reo_wnd: Duration,
         record: &mut Record,
     ) -> (u32, Option<Instant>) {
-        let Some(latest) = self.latest else {
+        let Some(latest) = self.latest() else {
             return (0, None);
         };
         let mut marked = 0;
@@ -124,7 +146,7 @@ impl Rack {
         while let Some(j) = record.next_unsacked(i) {
             let s: Sent = *record.get(j).expect("index from next_unsacked");
             i = j + 1;
-            if !latest.sent_after(&s) {
+            if latest <= stamp(&s) {
                 // Sent at or after RACK's segment. Entries never
                 // retransmitted are in send order, so none after this one
                 // can qualify except retransmissions, which were sent later
@@ -137,7 +159,8 @@ impl Rack {
             if s.lost() && !s.retransmitted() {
                 continue; // already waiting for retransmission
             }
-            let deadline = s.xmit_at + self.rtt + reo_wnd;
+            let rtt = Duration::from_micros(u64::from(self.rtt_us));
+            let deadline = s.xmit_at + rtt + reo_wnd;
             if deadline <= now {
                 if record.mark_lost(j) {
                     marked += s.len;
@@ -153,8 +176,13 @@ impl Rack {
 
     /// Forget the delivery history (after an RTO: everything is resent).
     pub fn reset_after_rto(&mut self) {
-        self.latest = None;
+        self.latest_at = u64::MAX;
     }
+}
+
+/// When a transmission went out, ordered: (time µs, transmission counter).
+fn stamp(s: &Sent) -> (u64, u32) {
+    (s.xmit_at.as_micros(), s.order)
 }
 
 /// TLP's state (RFC 8985 §7).

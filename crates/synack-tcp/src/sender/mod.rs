@@ -104,12 +104,17 @@ pub struct SendStats {
     /// Payload bytes sent again.
     pub bytes_retransmitted: u64,
     /// Segments sent again (RTO, fast retransmit, RACK, TLP, probes).
-    pub retransmits: u64,
-    pub rto_expirations: u64,
-    pub fast_recoveries: u64,
-    pub tail_loss_probes: u64,
-    pub zero_window_probes: u64,
-    pub dsacks_received: u64,
+    pub retransmits: u32,
+    pub rto_expirations: u32,
+    pub fast_recoveries: u32,
+    pub tail_loss_probes: u32,
+    pub zero_window_probes: u32,
+    pub dsacks_received: u32,
+}
+
+/// Adds one to a counter, stopping at its maximum.
+pub(crate) fn bump(c: &mut u32) {
+    *c = c.saturating_add(1);
 }
 
 /// The sending half of a connection.
@@ -144,7 +149,6 @@ pub struct Sender {
     rack_on: bool,
     pub nodelay: bool,
     max_retries: u32,
-    max_rto: Duration,
     /// Consecutive retransmission timeouts without progress.
     pub retries: u32,
     /// Window probes sent since the last ACK (the give-up count).
@@ -152,8 +156,9 @@ pub struct Sender {
     /// Window probes since the window was last open (the backoff).
     persist_backoff: u32,
     probe: Option<Probe>,
-    /// When data was last sent (RFC 5681 §4.1 restart after idle).
-    last_send: Option<Instant>,
+    /// When data was last sent, in µs (RFC 5681 §4.1 restart after idle);
+    /// `u64::MAX` before the first.
+    last_send: u64,
     /// Round-trip tracking: the round ends when this is acknowledged.
     round_end: SeqNum,
     /// The largest pipe seen this round, and whether cwnd held data back.
@@ -195,12 +200,11 @@ impl Sender {
             rack_on: config.rack,
             nodelay: config.nodelay,
             max_retries: config.max_retries,
-            max_rto: config.max_rto,
             retries: 0,
             probes: 0,
             persist_backoff: 0,
             probe: None,
-            last_send: None,
+            last_send: u64::MAX,
             round_end: iss,
             max_pipe: 0,
             cwnd_blocked: false,
@@ -356,7 +360,7 @@ impl Sender {
                     .get(1)
                     .is_some_and(|s| SeqNum(s.left).before_eq(l) && r.before_eq(SeqNum(s.right)));
                 if k == 0 && (r.before_eq(a.ack) || inside_second) {
-                    self.stats.dsacks_received += 1;
+                    bump(&mut self.stats.dsacks_received);
                     self.recovery.rack.on_dsack(self.una, self.nxt);
                     if self.recovery.tlp.end_seq.is_some() && self.recovery.tlp.is_retrans {
                         // RFC 8985 §7.4.1: the probe was a duplicate; no loss.
@@ -590,7 +594,7 @@ impl Sender {
         self.recovery.prr = Prr::start(flight);
         self.recovery.tlp.end_seq = None;
         self.cc.on_congestion_event(now, flight);
-        self.stats.fast_recoveries += 1;
+        bump(&mut self.stats.fast_recoveries);
         self.notes.push((now, trigger));
     }
 
@@ -641,7 +645,7 @@ impl Sender {
         if self.record.is_empty() {
             return TimeoutVerdict::Idle;
         }
-        self.stats.rto_expirations += 1;
+        bump(&mut self.stats.rto_expirations);
         if self.retries >= self.max_retries {
             return TimeoutVerdict::GiveUp;
         }
@@ -705,7 +709,10 @@ impl Sender {
 
     fn persist_wait(&self) -> Duration {
         let shift = self.persist_backoff.min(16);
-        self.rtt.rto().saturating_mul(1 << shift).min(self.max_rto)
+        self.rtt
+            .rto()
+            .saturating_mul(1 << shift)
+            .min(self.rtt.max_rto())
     }
 
     /// RFC 8985 §7.2: (re)arm the probe timeout when a tail loss could go
@@ -801,7 +808,7 @@ impl Sender {
         // A FIN-only tail split off by `max_payload` keeps the FIN.
         let fin = s.fin();
         let len = s.payload_len();
-        self.stats.retransmits += 1;
+        bump(&mut self.stats.retransmits);
         self.stats.bytes_retransmitted += u64::from(len);
         self.spent(s.len, now);
         if !timers.is_armed(TimerKind::Rto) && !timers.is_armed(TimerKind::Persist) {
@@ -822,7 +829,7 @@ impl Sender {
             self.recovery.prr_allow = self.recovery.prr_allow.saturating_sub(bytes);
         }
         self.max_pipe = self.max_pipe.max(self.pipe());
-        self.last_send = Some(now);
+        self.last_send = now.as_micros();
     }
 
     /// New data (and the FIN), within both windows, by Nagle's and the
@@ -843,7 +850,8 @@ impl Sender {
         // RFC 5681 §4.1: after an idle period longer than an RTO, cwnd
         // restarts from the initial window.
         if self.record.is_empty() {
-            if let Some(last) = self.last_send {
+            if self.last_send != u64::MAX {
+                let last = Instant::from_micros(self.last_send);
                 if now.saturating_since(last) > self.rtt.rto() {
                     self.cc.on_idle_restart();
                 }
@@ -937,7 +945,7 @@ impl Sender {
     ) -> Option<Plan> {
         self.probes += 1;
         if self.wnd == 0 {
-            self.stats.zero_window_probes += 1;
+            bump(&mut self.stats.zero_window_probes);
         }
         let plan = if !self.record.is_empty() {
             Some(self.resend(0, 1, SendKind::WindowProbe, now, timers))
@@ -991,7 +999,7 @@ impl Sender {
             self.resend(i, max_payload, SendKind::TailLossProbe, now, timers)
         };
         self.recovery.tlp.end_seq = Some(self.nxt);
-        self.stats.tail_loss_probes += 1;
+        bump(&mut self.stats.tail_loss_probes);
         self.notes.push((now, RecoveryEvent::TailLossProbe));
         // §7.3: after the probe, the RTO guards the flight.
         timers.set(TimerKind::Rto, now + self.rtt.rto());

@@ -121,7 +121,7 @@ pub struct Record {
     /// it is marked SACKED; not every SACKED byte need be in it).
     sack_cache: Vec<(SeqNum, SeqNum)>,
     /// No LOST-and-not-RETRANS entry sits before this index.
-    retx_hint: usize,
+    retx_hint: u32,
     /// The end of the highest SACKed entry still in the record.
     highest_sacked: Option<SeqNum>,
     /// Transmissions so far (the `order` of the next one).
@@ -447,7 +447,7 @@ impl Record {
             return false;
         }
         self.set_flags(i, LOST);
-        self.retx_hint = self.retx_hint.min(i);
+        self.retx_hint = self.retx_hint.min(i as u32);
         true
     }
 
@@ -471,15 +471,15 @@ impl Record {
         if self.lost == self.retrans {
             return None;
         }
-        let mut i = self.retx_hint;
+        let mut i = self.retx_hint as usize;
         while let Some(s) = self.segs.get(i) {
             if s.lost() && !s.retransmitted() {
-                self.retx_hint = i;
+                self.retx_hint = i as u32;
                 return Some(i);
             }
             i += 1;
         }
-        self.retx_hint = i;
+        self.retx_hint = i as u32;
         None
     }
 
