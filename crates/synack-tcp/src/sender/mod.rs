@@ -849,12 +849,10 @@ impl Sender {
         }
         // RFC 5681 §4.1: after an idle period longer than an RTO, cwnd
         // restarts from the initial window.
-        if self.record.is_empty() {
-            if self.last_send != u64::MAX {
-                let last = Instant::from_micros(self.last_send);
-                if now.saturating_since(last) > self.rtt.rto() {
-                    self.cc.on_idle_restart();
-                }
+        if self.record.is_empty() && self.last_send != u64::MAX {
+            let last = Instant::from_micros(self.last_send);
+            if now.saturating_since(last) > self.rtt.rto() {
+                self.cc.on_idle_restart();
             }
         }
         let edge = self.una + self.wnd;
