@@ -8,7 +8,7 @@ use std::fmt;
 use std::io::Write;
 use std::net::{IpAddr, Ipv4Addr, SocketAddr};
 use synack_device::{Fate, Link, LinkConfig, PcapWriter, SendOutcome, Side};
-use synack_stack::{Handle, Host, HostConfig};
+use synack_stack::{Handle, Host, HostConfig, HostEvent};
 use synack_tcp::{Config, Duration, Event, Instant, IsnSecret};
 
 /// Client address used by default (inside the simulation only).
@@ -93,6 +93,22 @@ pub enum Verdict {
 /// Decides the fate of chosen segments (to stage a lost ACK, a delayed SYN...).
 pub type Filter = Box<dyn FnMut(Side, &SegmentSummary) -> Verdict>;
 
+/// A host's entropy (its secrets: port choice, SYN cookies, challenge
+/// budget) from the world's seed, so that every run replays exactly.
+fn entropy(seed: u64, side: u64) -> [u8; 32] {
+    let mut x = seed ^ side.wrapping_mul(0xa076_1d64_78bd_642f);
+    let mut out = [0u8; 32];
+    for chunk in out.chunks_mut(8) {
+        // splitmix64
+        x = x.wrapping_add(0x9e37_79b9_7f4a_7c15);
+        let mut z = x;
+        z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
+        z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
+        chunk.copy_from_slice(&(z ^ (z >> 31)).to_le_bytes());
+    }
+    out
+}
+
 /// Two hosts, one link, one clock.
 pub struct World {
     pub now: Instant,
@@ -116,15 +132,15 @@ impl World {
     pub fn new(cfg: WorldConfig) -> World {
         let mut client = HostConfig::new(cfg.client_addr);
         client.tcp = cfg.client_tcp;
-        client.isn_secret = cfg.client_isn;
+        client.isn_secret = Some(cfg.client_isn);
         let mut server = HostConfig::new(cfg.server_addr);
         server.tcp = cfg.server_tcp;
-        server.isn_secret = cfg.server_isn;
+        server.isn_secret = Some(cfg.server_isn);
         World {
             now: Instant::ZERO,
             link: Link::new(cfg.a_to_b, cfg.b_to_a, cfg.seed),
-            client: Host::new(client),
-            server: Host::new(server),
+            client: Host::new(client, entropy(cfg.seed, 1)),
+            server: Host::new(server, entropy(cfg.seed, 2)),
             trace: Trace::default(),
             seed: cfg.seed,
             tracing: cfg.trace,
@@ -239,7 +255,8 @@ impl World {
                     Side::A => &mut self.client,
                     Side::B => &mut self.server,
                 };
-                let Some(n) = host.poll_transmit(now, &mut self.buf) else {
+                // The buffer is larger than any MTU, so this never fails.
+                let Ok(Some(n)) = host.poll_transmit(now, &mut self.buf) else {
                     break;
                 };
                 let sender = if self.tracing {
@@ -329,10 +346,17 @@ impl World {
             Side::A => &mut self.client,
             Side::B => &mut self.server,
         };
-        while let Some((_, ev)) = host.poll_event() {
+        while let Some(ev) = host.poll_event() {
             if !self.tracing {
                 continue;
             }
+            let ev = match ev {
+                HostEvent::Conn(_, ev) => ev,
+                // A listener's own transitions and its half-open
+                // connections' (which have no connection yet).
+                HostEvent::Listener { transition, .. } => Event::StateChanged(transition),
+                HostEvent::Incoming(_) => continue,
+            };
             match ev {
                 Event::StateChanged(transition) => self.trace.events.push(TraceEvent::State {
                     at: transition.at,

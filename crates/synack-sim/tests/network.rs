@@ -223,9 +223,9 @@ fn rst_to_half_open_child_leaves_listener_accepting() {
     let c = w.client.connect(now, to).unwrap();
     w.run_for(Duration::from_millis(15)).unwrap();
     assert_eq!(
-        w.server.handles().len(),
-        2,
-        "listener and one half-open child"
+        w.server.listener_queues(l),
+        Some((0, 1)),
+        "nothing to accept, one half-open connection in the SYN queue"
     );
     let ci = w.conn(Side::A, c).info();
     // A RST exactly at the child's RCV.NXT (client ISS + 1).
@@ -241,11 +241,11 @@ fn rst_to_half_open_child_leaves_listener_accepting() {
     w.inject(Side::A, &pkt[..n]);
     w.run_for(Duration::from_millis(15)).unwrap();
     assert_eq!(
-        w.server.handles(),
-        vec![l],
-        "the half-open child is gone, the listener stays"
+        w.server.listener_queues(l),
+        Some((0, 0)),
+        "the half-open connection is gone, the listener stays"
     );
-    assert_eq!(w.server.conn(l).unwrap().state(), State::Listen);
+    assert_eq!(w.server.handles(), vec![l]);
     let server_states = w.trace.states(Side::B);
     assert_eq!(
         server_states,

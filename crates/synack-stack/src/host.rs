@@ -1,30 +1,46 @@
-//! A host: one IP address, its TCP connections and listeners.
+//! A host: its interface, its connections and listeners, and the
+//! machinery that runs them — the demultiplexer, the timer heap, the
+//! ready queue and the event queue. Like the engine it is sans-IO: packets,
+//! time and application calls in; packets, deadlines and events out.
 //!
-//! The host parses IP packets, drops what is malformed or not for it (and
-//! counts it), demultiplexes TCP segments to connections by 4-tuple, spawns
-//! half-open connections from listeners, and answers segments that match no
-//! connection with a RST (RFC 9293 §3.10.7.1). Like the engine it is sans-IO:
-//! packets and time in, packets and deadlines out.
+//! Work per event is O(1) amortised whatever the number of connections
+//! (O(log n) for a timer): a segment goes to its connection by one hash
+//! lookup; a connection that may have something to send joins the ready
+//! queue, and `poll_transmit` only visits that queue; a timer sits in one
+//! heap; events are drained from the connections just touched. A host with
+//! nothing to do costs nothing.
+//!
+//! What lives where: `ip.rs` (addresses, routes, MSS, writing packets),
+//! `demux.rs` (the 4-tuple), `listener.rs` (SYN queue, accept queue, SYN
+//! cookies in `cookie.rs`), `timewait.rs` (the TIME-WAIT table), `icmp.rs`,
+//! `ports.rs` (ephemeral ports), `timers.rs`, `counters.rs`, `table.rs`.
 
+use crate::config::{HostConfig, Keys};
 use crate::counters::Counters;
+use crate::demux::Tuple;
+use crate::ip::{self, Interface};
+use crate::listener::Listener;
+use crate::ports::Ports;
+use crate::timers::{Target, TimerHeap, NEVER};
 use std::collections::{HashMap, VecDeque};
 use std::net::{IpAddr, SocketAddr};
-use synack_tcp::{Config, Connection, Event, Instant, IsnSecret, SeqNum, State};
+use std::sync::Arc;
+use synack_tcp::{
+    Cause, Config, Connection, Event, Instant, SegmentKind, SeqNum, State, Transition,
+};
 use synack_wire::{IpProtocol, IpRepr, TcpFlags, TcpOptions, TcpRepr, WireError};
 
-/// Most RSTs waiting to be sent by the host itself; more are dropped.
-const MAX_OUTBOX: usize = 64;
-/// Most events kept for the driver; older ones are dropped.
-const MAX_EVENTS: usize = 4096;
-/// Hop limit / TTL of packets we originate (Linux's default).
-const HOP_LIMIT: u8 = 64;
+/// Most host-built segments waiting (RSTs, SYN-ACKs, TIME-WAIT ACKs, ICMP).
+pub(crate) const MAX_OUTBOX: usize = 4096;
+/// Most events kept for the driver; older ones are dropped (and counted).
+const MAX_EVENTS: usize = 65536;
 
 /// Names a connection or listener on a host. Stale handles (of a removed
-/// connection) never reach a newer connection in the same slot.
+/// entry) never reach a newer one in the same slot.
 #[derive(Copy, Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub struct Handle {
-    index: u32,
-    generation: u32,
+    pub(crate) index: u32,
+    pub(crate) generation: u32,
 }
 
 impl Handle {
@@ -36,118 +52,226 @@ impl Handle {
 /// Why a host call failed.
 #[derive(Copy, Clone, Debug, PartialEq, Eq)]
 pub enum StackError {
-    /// The port already has a listener.
+    /// The port (or 4-tuple) is taken, by a listener, a connection or
+    /// TIME-WAIT (without the reuse option).
     AddrInUse,
-    /// No free ephemeral port for that destination.
-    NoPorts,
-    /// The address family of the peer differs from the host's.
-    WrongFamily,
+    /// No free ephemeral port, or no local address of the family.
+    AddrNotAvailable,
+    /// No route to the destination.
+    Unreachable,
+    /// The handle names nothing (any more), or not what the call needs.
+    BadHandle,
 }
 
 impl std::fmt::Display for StackError {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.write_str(match self {
             StackError::AddrInUse => "address already in use",
-            StackError::NoPorts => "no free ephemeral port",
-            StackError::WrongFamily => "address family mismatch",
+            StackError::AddrNotAvailable => "cannot assign requested address",
+            StackError::Unreachable => "network is unreachable",
+            StackError::BadHandle => "no such connection or listener",
         })
     }
 }
 
 impl std::error::Error for StackError {}
 
-/// Settings for a host.
-#[derive(Clone, Debug)]
-pub struct HostConfig {
-    pub addr: IpAddr,
-    pub tcp: Config,
-    /// The RFC 6528 ISN secret (draw it from real randomness outside tests).
-    pub isn_secret: IsnSecret,
-    /// Ephemeral port range for `connect` (RFC 6335: 49152–65535).
-    pub ephemeral_ports: (u16, u16),
+/// `poll_transmit` was given less room than a packet may need.
+#[derive(Copy, Clone, Debug, PartialEq, Eq)]
+pub struct BufferTooSmall {
+    /// The link MTU: a buffer this large always suffices.
+    pub need: usize,
 }
 
-impl HostConfig {
-    pub fn new(addr: IpAddr) -> Self {
-        HostConfig {
-            addr,
-            tcp: Config::default(),
-            isn_secret: IsnSecret::from_seed(0),
-            ephemeral_ports: (49152, 65535),
-        }
+impl std::fmt::Display for BufferTooSmall {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "transmit buffer too small: need {} bytes", self.need)
     }
 }
 
+impl std::error::Error for BufferTooSmall {}
+
+/// What happened, for the driver and the application.
+#[derive(Copy, Clone, Debug, PartialEq, Eq)]
+pub enum HostEvent {
+    /// An engine event of a connection.
+    Conn(Handle, Event),
+    /// A listener's own state change (CLOSED → LISTEN and back), or one of
+    /// its half-open connections' (LISTEN → SYN-RECEIVED, SYN-RECEIVED →
+    /// LISTEN or CLOSED), which have no connection of their own yet.
+    Listener {
+        listener: Handle,
+        remote: Option<SocketAddr>,
+        transition: Transition,
+    },
+    /// A connection is waiting in the listener's accept queue.
+    Incoming(Handle),
+}
+
+/// How to open a connection.
+#[derive(Clone, Debug, Default)]
+pub struct ConnectOptions {
+    /// Its own TCP settings (buffers, Nagle, ...); the host's otherwise.
+    pub config: Option<Config>,
+    /// A local address and port to use instead of an ephemeral one.
+    pub local: Option<SocketAddr>,
+    /// Take a 4-tuple (or port) that a TIME-WAIT entry still holds.
+    pub reuse_addr: bool,
+}
+
+/// A packet the host built itself.
+#[derive(Clone, Debug)]
+pub(crate) enum Outgoing {
+    Tcp {
+        src: IpAddr,
+        dst: IpAddr,
+        repr: TcpRepr<'static>,
+    },
+    /// An ICMP or ICMPv6 message, encoded (checksum included).
+    Icmp {
+        src: IpAddr,
+        dst: IpAddr,
+        msg: Vec<u8>,
+    },
+}
+
+/// One connection and what the host keeps about it.
 #[derive(Debug)]
-struct Slot {
-    generation: u32,
-    entry: Option<Entry>,
+pub(crate) struct ConnEntry {
+    pub conn: Connection,
+    pub tuple: Tuple,
+    /// The listener it came from, while it waits in its accept queue.
+    pub listener: Option<Handle>,
+    /// The application let go of its handle: the host finishes it alone.
+    pub released: bool,
+    pub in_ready: bool,
+    pub in_map: bool,
+    /// Borrowed by the application since the host last looked at it.
+    pub dirty: bool,
+    /// The deadline the timer heap was last given for it.
+    pub armed: u64,
 }
 
 #[derive(Debug)]
-struct Entry {
-    conn: Connection,
-    kind: Kind,
-    /// The (local, remote) key this entry is demultiplexed under, if any.
-    key: Option<(SocketAddr, SocketAddr)>,
+pub(crate) enum Entry {
+    Conn(Box<ConnEntry>),
+    Listener(Box<Listener>),
 }
 
 #[derive(Debug)]
-enum Kind {
-    Listener { accept_queue: VecDeque<Handle> },
-    Child { listener: Handle, queued: bool },
-    Active,
+pub(crate) struct Slot {
+    pub generation: u32,
+    pub entry: Option<Entry>,
 }
 
-/// A RST the host sends for a segment that matched no connection.
-#[derive(Copy, Clone, Debug)]
-struct Reply {
-    local: SocketAddr,
-    remote: SocketAddr,
-    seq: u32,
-    ack: u32,
-    flags: TcpFlags,
+/// RFC 5961 §7: a host-wide budget of challenge ACKs per second.
+#[derive(Debug, Default)]
+struct ChallengeBudget {
+    /// The second the budget is for (+1, so that 0 means "none yet").
+    second: u64,
+    used: u32,
+    budget: u32,
+}
+
+impl ChallengeBudget {
+    /// May a challenge ACK go out? The budget is drawn afresh each second
+    /// between half and 1.5 times `limit`, so that the count cannot serve
+    /// as a side channel (CVE-2016-5696), as Linux does.
+    fn allow(&mut self, now: Instant, limit: u32, keys: &mut Keys) -> bool {
+        let second = now.as_micros() / 1_000_000 + 1;
+        if self.second != second {
+            let limit = u64::from(limit.max(1));
+            let budget = limit / 2 + keys.next_random() % (limit + 1);
+            *self = ChallengeBudget {
+                second,
+                used: 0,
+                budget: budget as u32,
+            };
+        }
+        if self.used >= self.budget {
+            return false;
+        }
+        self.used += 1;
+        true
+    }
 }
 
 /// A host on some link.
 #[derive(Debug)]
 pub struct Host {
-    config: HostConfig,
-    secret: IsnSecret,
-    slots: Vec<Slot>,
+    pub(crate) config: HostConfig,
+    pub(crate) iface: Interface,
+    pub(crate) keys: Keys,
+    pub(crate) tcp4: Arc<Config>,
+    pub(crate) tcp6: Arc<Config>,
+    pub(crate) slots: Vec<Slot>,
     free: Vec<u32>,
-    by_tuple: HashMap<(SocketAddr, SocketAddr), Handle>,
-    listeners: HashMap<u16, Handle>,
-    outbox: VecDeque<Reply>,
-    events: VecDeque<(Handle, Event)>,
-    next_port: u16,
-    /// Round-robin position for `poll_transmit`.
-    cursor: usize,
-    /// The connection that produced the last packet `poll_transmit` wrote.
+    pub(crate) conns: HashMap<Tuple, Handle>,
+    pub(crate) listeners: HashMap<u16, Handle>,
+    pub(crate) tw: crate::timewait::TimeWaitTable,
+    pub(crate) timers: TimerHeap,
+    ready: VecDeque<Handle>,
+    /// Handles the application borrowed mutably: looked at on the next call.
+    dirty: Vec<Handle>,
+    pub(crate) outbox: VecDeque<Outgoing>,
+    events: VecDeque<HostEvent>,
+    orphans: VecDeque<Handle>,
+    orphan_count: usize,
+    pub(crate) ports: Ports,
+    challenge: ChallengeBudget,
+    pub(crate) counters: Counters,
+    /// Units of work done (slots and timer entries touched, lookups):
+    /// what the scale tests count instead of time.
+    pub(crate) work: u64,
     last_sender: Option<Handle>,
-    counters: Counters,
+}
+
+fn adapt(mut cfg: Config, iface: &Interface, v4: bool) -> Config {
+    cfg.mss = cfg.mss.min(iface.mss(v4));
+    cfg
 }
 
 impl Host {
-    pub fn new(config: HostConfig) -> Host {
+    /// A host with `config`, its secrets (ISN key, cookie key, port key)
+    /// drawn from `entropy`, which the driver takes from a real random
+    /// source (or, in a simulation, from its seed).
+    pub fn new(config: HostConfig, entropy: [u8; 32]) -> Host {
+        let iface = Interface {
+            addresses: config.addresses.clone(),
+            default_v4: config.default_route_v4,
+            default_v6: config.default_route_v6,
+            mtu: config.mtu,
+        };
+        let keys = Keys::new(&entropy, config.isn_secret);
         Host {
-            secret: config.isn_secret,
-            next_port: config.ephemeral_ports.0,
+            tcp4: Arc::new(adapt(config.tcp.clone(), &iface, true)),
+            tcp6: Arc::new(adapt(config.tcp.clone(), &iface, false)),
+            ports: Ports::new(config.ephemeral_ports, keys.ports),
+            keys,
+            iface,
             config,
             slots: Vec::new(),
             free: Vec::new(),
-            by_tuple: HashMap::new(),
+            conns: HashMap::new(),
             listeners: HashMap::new(),
+            tw: Default::default(),
+            timers: TimerHeap::default(),
+            ready: VecDeque::new(),
+            dirty: Vec::new(),
             outbox: VecDeque::new(),
             events: VecDeque::new(),
-            cursor: 0,
-            last_sender: None,
+            orphans: VecDeque::new(),
+            orphan_count: 0,
+            challenge: ChallengeBudget::default(),
             counters: Counters::default(),
+            work: 0,
+            last_sender: None,
         }
     }
 
+    /// The first address.
     pub fn addr(&self) -> IpAddr {
-        self.config.addr
+        self.config.addr()
     }
 
     pub fn config(&self) -> &HostConfig {
@@ -158,11 +282,38 @@ impl Host {
         &self.counters
     }
 
-    fn insert(&mut self, conn: Connection, kind: Kind) -> Handle {
-        let key = match kind {
-            Kind::Listener { .. } => None,
-            _ => Some((conn.local(), conn.remote())),
-        };
+    /// Units of work done so far (see the scale tests).
+    pub fn work(&self) -> u64 {
+        self.work
+    }
+
+    /// Entries in the TIME-WAIT table.
+    pub fn time_wait_len(&self) -> usize {
+        self.tw.len()
+    }
+
+    /// Connections let go of by their application and not yet finished.
+    pub fn orphans(&self) -> usize {
+        self.orphan_count
+    }
+
+    /// Timer entries in the heap (some may be stale).
+    pub fn timer_entries(&self) -> usize {
+        self.timers.len()
+    }
+
+    /// The TCP settings for a family (MSS from the MTU).
+    pub(crate) fn tcp_config(&self, v4: bool) -> Arc<Config> {
+        if v4 {
+            self.tcp4.clone()
+        } else {
+            self.tcp6.clone()
+        }
+    }
+
+    // ---- the slab ---------------------------------------------------------
+
+    pub(crate) fn insert(&mut self, entry: Entry) -> Handle {
         let index = match self.free.pop() {
             Some(i) => i,
             None => {
@@ -175,27 +326,14 @@ impl Host {
         };
         let slot = &mut self.slots[index as usize];
         slot.generation = slot.generation.wrapping_add(1);
-        slot.entry = Some(Entry { conn, kind, key });
-        let h = Handle {
+        slot.entry = Some(entry);
+        Handle {
             index,
             generation: slot.generation,
-        };
-        if let Some(key) = key {
-            self.by_tuple.insert(key, h);
         }
-        self.drain_events(h);
-        h
     }
 
-    fn entry(&self, h: Handle) -> Option<&Entry> {
-        let slot = self.slots.get(h.index as usize)?;
-        if slot.generation != h.generation {
-            return None;
-        }
-        slot.entry.as_ref()
-    }
-
-    fn entry_mut(&mut self, h: Handle) -> Option<&mut Entry> {
+    pub(crate) fn entry_mut(&mut self, h: Handle) -> Option<&mut Entry> {
         let slot = self.slots.get_mut(h.index as usize)?;
         if slot.generation != h.generation {
             return None;
@@ -203,16 +341,72 @@ impl Host {
         slot.entry.as_mut()
     }
 
-    /// The connection (or listener) behind a handle.
+    pub(crate) fn entry(&self, h: Handle) -> Option<&Entry> {
+        let slot = self.slots.get(h.index as usize)?;
+        if slot.generation != h.generation {
+            return None;
+        }
+        slot.entry.as_ref()
+    }
+
+    pub(crate) fn conn_entry_mut(&mut self, h: Handle) -> Option<&mut ConnEntry> {
+        match self.entry_mut(h)? {
+            Entry::Conn(c) => Some(c),
+            Entry::Listener(_) => None,
+        }
+    }
+
+    pub(crate) fn listener_mut(&mut self, h: Handle) -> Option<&mut Listener> {
+        match self.entry_mut(h)? {
+            Entry::Listener(l) => Some(l),
+            Entry::Conn(_) => None,
+        }
+    }
+
+    pub(crate) fn listener(&self, h: Handle) -> Option<&Listener> {
+        match self.entry(h)? {
+            Entry::Listener(l) => Some(l),
+            Entry::Conn(_) => None,
+        }
+    }
+
+    pub(crate) fn remove_slot(&mut self, h: Handle) -> Option<Entry> {
+        let slot = self.slots.get_mut(h.index as usize)?;
+        if slot.generation != h.generation {
+            return None;
+        }
+        let e = slot.entry.take()?;
+        self.free.push(h.index);
+        Some(e)
+    }
+
+    /// The connection behind a handle.
     pub fn conn(&self, h: Handle) -> Option<&Connection> {
-        self.entry(h).map(|e| &e.conn)
+        match self.entry(h)? {
+            Entry::Conn(c) => Some(&c.conn),
+            Entry::Listener(_) => None,
+        }
     }
 
+    /// The connection behind a handle, for application calls (`send`,
+    /// `recv`, `shutdown`, ...). The host looks at it again on its next
+    /// call: what the application did may need a segment or a timer.
     pub fn conn_mut(&mut self, h: Handle) -> Option<&mut Connection> {
-        self.entry_mut(h).map(|e| &mut e.conn)
+        let c = match self.slots.get_mut(h.index as usize) {
+            Some(Slot {
+                generation,
+                entry: Some(Entry::Conn(c)),
+            }) if *generation == h.generation => c,
+            _ => return None,
+        };
+        if !c.dirty {
+            c.dirty = true;
+            self.dirty.push(h);
+        }
+        Some(&mut c.conn)
     }
 
-    /// Every live handle, in slot order.
+    /// Every live handle (connections and listeners), in slot order.
     pub fn handles(&self) -> Vec<Handle> {
         self.slots
             .iter()
@@ -225,113 +419,301 @@ impl Host {
             .collect()
     }
 
-    /// Passive OPEN on `port`: a listener that spawns one connection per SYN.
-    pub fn listen(&mut self, now: Instant, port: u16) -> Result<Handle, StackError> {
-        if self.listeners.contains_key(&port) {
-            return Err(StackError::AddrInUse);
-        }
-        let local = SocketAddr::new(self.config.addr, port);
-        let conn = Connection::listen(self.config.tcp.clone(), now, local, self.secret);
-        let h = self.insert(
-            conn,
-            Kind::Listener {
-                accept_queue: VecDeque::new(),
-            },
-        );
-        self.listeners.insert(port, h);
-        Ok(h)
-    }
+    // ---- opening --------------------------------------------------------
 
     /// Active OPEN to `remote` from an ephemeral port.
     pub fn connect(&mut self, now: Instant, remote: SocketAddr) -> Result<Handle, StackError> {
-        if remote.is_ipv4() != self.config.addr.is_ipv4() {
-            return Err(StackError::WrongFamily);
+        self.connect_with(now, remote, ConnectOptions::default())
+    }
+
+    /// Active OPEN from a given local address (e.g. simultaneous open).
+    pub fn connect_from(
+        &mut self,
+        now: Instant,
+        local: SocketAddr,
+        remote: SocketAddr,
+    ) -> Result<Handle, StackError> {
+        self.connect_with(
+            now,
+            remote,
+            ConnectOptions {
+                local: Some(local),
+                ..ConnectOptions::default()
+            },
+        )
+    }
+
+    /// Active OPEN with options.
+    pub fn connect_with(
+        &mut self,
+        now: Instant,
+        remote: SocketAddr,
+        opts: ConnectOptions,
+    ) -> Result<Handle, StackError> {
+        self.flush_dirty();
+        let v4 = remote.is_ipv4();
+        let local = match opts.local {
+            Some(l) => {
+                if l.is_ipv4() != v4 || !self.iface.has(l.ip()) {
+                    return Err(StackError::AddrNotAvailable);
+                }
+                let t = Tuple { local: l, remote };
+                if self.conns.contains_key(&t) || self.listeners.contains_key(&l.port()) {
+                    return Err(StackError::AddrInUse);
+                }
+                if let Some(i) = self.tw.find(&t) {
+                    if !opts.reuse_addr {
+                        return Err(StackError::AddrInUse);
+                    }
+                    self.tw.remove(i);
+                    self.counters.tw_recycled += 1;
+                }
+                l
+            }
+            None => {
+                let src = self
+                    .iface
+                    .source_for(remote.ip())
+                    .ok_or(StackError::Unreachable)?;
+                let reuse = opts.reuse_addr;
+                let mut work = 0;
+                let port = {
+                    let (conns, tw, listeners) = (&self.conns, &self.tw, &self.listeners);
+                    self.ports.choose(src, remote, |p| {
+                        work += 1;
+                        let t = Tuple {
+                            local: SocketAddr::new(src, p),
+                            remote,
+                        };
+                        listeners.contains_key(&p)
+                            || conns.contains_key(&t)
+                            || (!reuse && tw.find(&t).is_some())
+                    })
+                };
+                self.work += work;
+                let port = port.ok_or(StackError::AddrNotAvailable)?;
+                let l = SocketAddr::new(src, port);
+                if let Some(i) = self.tw.find(&Tuple { local: l, remote }) {
+                    self.tw.remove(i);
+                    self.counters.tw_recycled += 1;
+                }
+                l
+            }
+        };
+        let config = match opts.config {
+            Some(c) => Arc::new(adapt(c, &self.iface, v4)),
+            None => self.tcp_config(v4),
+        };
+        let conn = Connection::connect(config, now, local, remote, self.keys.isn);
+        self.counters.tcp_active_opens += 1;
+        Ok(self.add_conn(conn, None))
+    }
+
+    /// Registers a new connection: slab, 4-tuple, ready queue, timers.
+    pub(crate) fn add_conn(&mut self, conn: Connection, listener: Option<Handle>) -> Handle {
+        let tuple = Tuple {
+            local: conn.local(),
+            remote: conn.remote(),
+        };
+        let h = self.insert(Entry::Conn(Box::new(ConnEntry {
+            conn,
+            tuple,
+            listener,
+            released: false,
+            in_ready: false,
+            in_map: true,
+            dirty: false,
+            armed: NEVER,
+        })));
+        self.conns.insert(tuple, h);
+        self.work += 1;
+        self.touch(h);
+        h
+    }
+
+    /// A connection waiting in `listener`'s accept queue, if any.
+    pub fn accept(&mut self, listener: Handle) -> Option<Handle> {
+        let l = self.listener_mut(listener)?;
+        let h = l.accept.pop_front()?;
+        if let Some(c) = self.conn_entry_mut(h) {
+            c.listener = None;
         }
-        let (lo, hi) = self.config.ephemeral_ports;
-        let span = u32::from(hi.saturating_sub(lo)) + 1;
-        for _ in 0..span {
-            let port = self.next_port;
-            self.next_port = if port >= hi { lo } else { port + 1 };
-            let local = SocketAddr::new(self.config.addr, port);
-            if self.by_tuple.contains_key(&(local, remote)) || self.listeners.contains_key(&port) {
+        Some(h)
+    }
+
+    // ---- closing --------------------------------------------------------
+
+    /// The application closes the connection and lets go of its handle
+    /// (a socket's `close`): the host finishes it alone.
+    pub fn close(&mut self, now: Instant, h: Handle) {
+        if let Some(c) = self.conn_entry_mut(h) {
+            c.conn.close(now);
+        }
+        self.release(now, h);
+    }
+
+    /// The application lets go of a handle without closing first (the
+    /// connection is closed for it). A listener handle closes the listener.
+    pub fn release(&mut self, now: Instant, h: Handle) {
+        if self.listener(h).is_some() {
+            self.close_listener(now, h);
+            return;
+        }
+        let Some(c) = self.conn_entry_mut(h) else {
+            return;
+        };
+        if !c.released {
+            c.released = true;
+            if !c.conn.is_orphan() {
+                c.conn.close(now);
+            }
+            if c.conn.state() != State::Closed {
+                self.orphan_count += 1;
+                self.orphans.push_back(h);
+            }
+        }
+        self.touch(h);
+        self.limit_orphans(now);
+    }
+
+    /// Resets the oldest orphans until there are at most `max_orphans`.
+    fn limit_orphans(&mut self, now: Instant) {
+        while self.orphan_count > self.config.max_orphans {
+            let Some(h) = self.orphans.pop_front() else {
+                break;
+            };
+            let Some(c) = self.conn_entry_mut(h) else {
+                continue;
+            };
+            if c.conn.state() == State::Closed {
                 continue;
             }
-            return Ok(self.connect_from(now, local, remote));
-        }
-        Err(StackError::NoPorts)
-    }
-
-    /// Active OPEN from a given local address (e.g. simultaneous open tests).
-    pub fn connect_from(&mut self, now: Instant, local: SocketAddr, remote: SocketAddr) -> Handle {
-        let conn = Connection::connect(self.config.tcp.clone(), now, local, remote, self.secret);
-        self.insert(conn, Kind::Active)
-    }
-
-    /// A connection established through `listener`, if one is waiting.
-    pub fn accept(&mut self, listener: Handle) -> Option<Handle> {
-        match &mut self.entry_mut(listener)?.kind {
-            Kind::Listener { accept_queue } => accept_queue.pop_front(),
-            _ => None,
+            c.conn.abort_because(now, Cause::OrphanLimit);
+            self.counters.orphans_reset += 1;
+            self.touch(h);
         }
     }
 
-    /// Forgets a connection (after it closed, or to drop a listener).
-    pub fn remove(&mut self, h: Handle) -> Option<Connection> {
-        let slot = self.slots.get_mut(h.index as usize)?;
-        if slot.generation != h.generation {
-            return None;
-        }
-        let entry = slot.entry.take()?;
-        self.free.push(h.index);
-        if let Some(key) = entry.key {
-            if self.by_tuple.get(&key) == Some(&h) {
-                self.by_tuple.remove(&key);
-            }
-        }
-        if self.listeners.get(&entry.conn.local().port()) == Some(&h) {
-            self.listeners.remove(&entry.conn.local().port());
-        }
-        Some(entry.conn)
-    }
+    // ---- the per-connection bookkeeping --------------------------------
 
-    /// The next event from any connection, oldest first.
-    pub fn poll_event(&mut self) -> Option<(Handle, Event)> {
-        if self.events.is_empty() {
-            // Application calls (connect, close, ...) change states too.
-            for i in 0..self.slots.len() {
-                let h = Handle {
-                    index: i as u32,
-                    generation: self.slots[i].generation,
-                };
-                self.drain_events(h);
-            }
-        }
-        self.events.pop_front()
-    }
-
-    fn drain_events(&mut self, h: Handle) {
-        let Some(slot) = self.slots.get_mut(h.index as usize) else {
+    /// Looks at a connection after anything happened to it: its events,
+    /// whether it may send, its timer, and whether it is done.
+    pub(crate) fn touch(&mut self, h: Handle) {
+        self.work += 1;
+        let Some(Entry::Conn(c)) = self.slots.get_mut(h.index as usize).and_then(|s| {
+            (s.generation == h.generation)
+                .then_some(())
+                .and(s.entry.as_mut())
+        }) else {
             return;
         };
-        let Some(entry) = slot.entry.as_mut() else {
-            return;
-        };
-        while let Some(ev) = entry.conn.poll_event() {
-            if self.events.len() == MAX_EVENTS {
+        let mut closed_cause = None;
+        while let Some(ev) = c.conn.poll_event() {
+            if let Event::StateChanged(t) = ev {
+                if t.to == State::Closed {
+                    closed_cause = Some((t.from, t.cause));
+                }
+            }
+            if self.events.len() >= MAX_EVENTS {
                 self.events.pop_front();
                 self.counters.events_dropped += 1;
             }
-            self.events.push_back((h, ev));
+            self.events.push_back(HostEvent::Conn(h, ev));
+        }
+        if !c.in_ready {
+            c.in_ready = true;
+            self.ready.push_back(h);
+        }
+        let target = Target::Conn {
+            index: h.index,
+            gen: h.generation,
+        };
+        let deadline = c.conn.poll_timeout();
+        self.timers.schedule(target, deadline, &mut c.armed);
+        let state = c.conn.state();
+        let released = c.released;
+        let finished = c.conn.is_finished();
+        if let Some((from, cause)) = closed_cause {
+            match (from, cause) {
+                (State::SynSent | State::SynReceived, _) => self.counters.tcp_attempt_fails += 1,
+                (State::Established | State::CloseWait, Cause::RecvRst) => {
+                    self.counters.tcp_estab_resets += 1
+                }
+                _ => {}
+            }
+        }
+        if state == State::Closed {
+            self.unmap(h);
+            if finished && (released || self.is_unclaimed(h)) {
+                self.forget(h);
+            }
+        } else if state == State::TimeWait && released {
+            // The application is gone: TIME-WAIT moves to the compact table.
+            let tw = self.conn(h).and_then(|c| c.time_wait_state());
+            if let Some(tw) = tw {
+                self.unmap(h);
+                self.enter_time_wait(&tw);
+                self.forget(h);
+            }
         }
     }
 
+    /// A connection nobody can ever claim: still in an accept queue whose
+    /// application never took it, and now closed.
+    fn is_unclaimed(&self, h: Handle) -> bool {
+        matches!(self.entry(h), Some(Entry::Conn(c)) if c.listener.is_some())
+    }
+
+    /// Takes a connection out of demultiplexing: its 4-tuple answers with
+    /// RST again (or belongs to TIME-WAIT).
+    fn unmap(&mut self, h: Handle) {
+        if let Some(c) = self.conn_entry_mut(h) {
+            if c.in_map {
+                c.in_map = false;
+                let t = c.tuple;
+                if self.conns.get(&t) == Some(&h) {
+                    self.conns.remove(&t);
+                }
+            }
+        }
+    }
+
+    /// Frees the slot of a finished (or moved) connection.
+    fn forget(&mut self, h: Handle) {
+        self.unmap(h);
+        if let Some(Entry::Conn(c)) = self.remove_slot(h) {
+            if c.released && self.orphan_count > 0 {
+                self.orphan_count -= 1;
+            }
+            if let Some(l) = c.listener {
+                if let Some(l) = self.listener_mut(l) {
+                    l.accept.retain(|&x| x != h);
+                }
+            }
+        }
+    }
+
+    /// Looks at every connection the application borrowed.
+    fn flush_dirty(&mut self) {
+        while let Some(h) = self.dirty.pop() {
+            if let Some(c) = self.conn_entry_mut(h) {
+                c.dirty = false;
+                self.touch(h);
+            }
+        }
+    }
+
+    // ---- input ------------------------------------------------------------
+
     /// One IP packet arrives from the link.
     pub fn handle_packet(&mut self, now: Instant, packet: &[u8]) {
+        self.flush_dirty();
         self.counters.ip_in_receives += 1;
+        self.work += 1;
         let (ip, payload) = match IpRepr::parse(packet) {
             Ok(x) => x,
             Err(WireError::Fragment) => {
-                self.counters.ip_frag_dropped += 1;
+                self.counters.ip_reasm_fails += 1;
                 return;
             }
             Err(WireError::BadChecksum) => {
@@ -343,13 +725,17 @@ impl Host {
                 return;
             }
         };
-        if ip.dst() != self.config.addr {
+        if ip.hop_limit() == 0 {
+            self.counters.ip_in_hdr_errors += 1;
+            return;
+        }
+        if !self.iface.has(ip.dst()) {
             self.counters.ip_in_addr_errors += 1;
             return;
         }
         match ip.protocol() {
             IpProtocol::Tcp => self.tcp_input(now, ip.src(), ip.dst(), payload),
-            IpProtocol::Icmp | IpProtocol::Icmpv6 => self.counters.icmp_in_msgs += 1,
+            IpProtocol::Icmp | IpProtocol::Icmpv6 => self.icmp_input(now, &ip, payload),
             _ => self.counters.ip_in_unknown_protos += 1,
         }
     }
@@ -367,264 +753,225 @@ impl Host {
             }
         };
         self.counters.tcp_in_segs += 1;
-        let local = SocketAddr::new(dst, seg.dst_port);
-        let remote = SocketAddr::new(src, seg.src_port);
-        if let Some(&h) = self.by_tuple.get(&(local, remote)) {
-            if self.deliver(now, h, src, dst, &seg) {
+        let (local, remote) = ip::endpoints(src, dst, &seg);
+        let tuple = Tuple { local, remote };
+        self.work += 1;
+        if let Some(&h) = self.conns.get(&tuple) {
+            if let Some(c) = self.conn_entry_mut(h) {
+                c.conn.handle_segment(now, src, dst, &seg);
+                self.touch(h);
                 return;
             }
-            self.by_tuple.remove(&(local, remote));
+            self.conns.remove(&tuple);
+        }
+        if let Some(index) = self.tw.find(&tuple) {
+            if self.time_wait_input(now, index, &seg) {
+                return;
+            }
         }
         if let Some(&lh) = self.listeners.get(&seg.dst_port) {
-            self.listener_input(now, lh, src, dst, &seg);
-            return;
-        }
-        self.reply_rst(local, remote, &seg);
-    }
-
-    /// Hands a segment to an existing connection and tidies up after it.
-    fn deliver(
-        &mut self,
-        now: Instant,
-        h: Handle,
-        src: IpAddr,
-        dst: IpAddr,
-        seg: &TcpRepr<'_>,
-    ) -> bool {
-        let Some(entry) = self.entry_mut(h) else {
-            return false;
-        };
-        entry.conn.handle_segment(now, src, dst, seg);
-        let state = entry.conn.state();
-        let mut enqueue = None;
-        if let Kind::Child { listener, queued } = &mut entry.kind {
-            if !*queued && state.is_synchronized() {
-                *queued = true;
-                enqueue = Some(*listener);
+            if self.listener_accepts(lh, dst) {
+                self.listener_input(now, lh, tuple, &seg);
+                return;
             }
         }
-        self.drain_events(h);
-        if let Some(lh) = enqueue {
-            if let Some(Entry {
-                kind: Kind::Listener { accept_queue },
-                ..
-            }) = self.entry_mut(lh)
-            {
-                accept_queue.push_back(h);
-            }
-        }
-        self.after_change(h);
-        true
+        self.reply_rst(tuple, &seg);
     }
 
-    /// A segment for a listening port with no connection yet.
-    fn listener_input(
-        &mut self,
-        now: Instant,
-        lh: Handle,
-        src: IpAddr,
-        dst: IpAddr,
-        seg: &TcpRepr<'_>,
-    ) {
-        let is_syn = seg.flags.syn() && !seg.flags.ack() && !seg.flags.rst();
-        if !is_syn {
-            // RST ignored, ACK answered with RST: the listener's own rules.
-            if let Some(e) = self.entry_mut(lh) {
-                e.conn.handle_segment(now, src, dst, seg);
-            }
-            self.drain_events(lh);
-            return;
-        }
-        let Some(listener) = self.conn(lh) else {
-            return;
-        };
-        // The child starts as a copy of the listening TCB and takes the SYN
-        // (LISTEN → SYN-RECEIVED); the listener stays in LISTEN.
-        let mut child = listener.clone();
-        while child.poll_event().is_some() {}
-        child.handle_segment(now, src, dst, seg);
-        self.insert(
-            child,
-            Kind::Child {
-                listener: lh,
-                queued: false,
-            },
-        );
-    }
-
-    /// Drops a connection from demultiplexing once it cannot take segments,
-    /// so the 4-tuple answers with RST again; a child that went back to
-    /// LISTEN is discarded (its listener still listens).
-    fn after_change(&mut self, h: Handle) {
-        let Some(entry) = self.entry(h) else { return };
-        let state = entry.conn.state();
-        let back_to_listen = state == State::Listen && matches!(entry.kind, Kind::Child { .. });
-        if state != State::Closed && !back_to_listen {
-            return;
-        }
-        let unclaimed = matches!(entry.kind, Kind::Child { queued: false, .. });
-        let finished = entry.conn.is_finished();
-        if let Some(key) = entry.key {
-            if self.by_tuple.get(&key) == Some(&h) {
-                self.by_tuple.remove(&key);
-            }
-        }
-        // Nobody will ever accept it: forget it (after any RST it owes).
-        if back_to_listen || (unclaimed && finished) {
-            self.remove(h);
-        }
-    }
-
-    /// RFC 9293 §3.10.7.1: a segment for no connection gets a RST, unless it
-    /// is a RST itself.
-    fn reply_rst(&mut self, local: SocketAddr, remote: SocketAddr, seg: &TcpRepr<'_>) {
+    /// RFC 9293 §3.10.7.1: a segment for no connection gets a RST, unless
+    /// it is a RST itself.
+    pub(crate) fn reply_rst(&mut self, t: Tuple, seg: &TcpRepr<'_>) {
         if seg.flags.rst() {
             return;
         }
-        let reply = if seg.flags.ack() {
+        let (seq, ack, flags) = if seg.flags.ack() {
             // <SEQ=SEG.ACK><CTL=RST>
-            Reply {
-                local,
-                remote,
-                seq: seg.ack,
-                ack: 0,
-                flags: TcpFlags::RST,
-            }
+            (seg.ack, 0, TcpFlags::RST)
         } else {
             // <SEQ=0><ACK=SEG.SEQ+SEG.LEN><CTL=RST,ACK>
             let ack = SeqNum(seg.seq) + seg.segment_len() as u32;
-            Reply {
-                local,
-                remote,
-                seq: 0,
-                ack: ack.0,
-                flags: TcpFlags::RST | TcpFlags::ACK,
-            }
+            (0, ack.0, TcpFlags::RST | TcpFlags::ACK)
         };
+        let repr = TcpRepr {
+            src_port: t.local.port(),
+            dst_port: t.remote.port(),
+            seq,
+            ack,
+            flags,
+            window: 0,
+            urgent: 0,
+            options: TcpOptions::default(),
+            payload: &[],
+        };
+        self.push_out(t.local.ip(), t.remote.ip(), repr);
+    }
+
+    /// Queues a host-built TCP segment.
+    pub(crate) fn push_out(&mut self, src: IpAddr, dst: IpAddr, repr: TcpRepr<'static>) {
         if self.outbox.len() >= MAX_OUTBOX {
-            self.counters.out_rsts_dropped += 1;
+            self.counters.outbox_drops += 1;
             return;
         }
-        self.outbox.push_back(reply);
+        self.outbox.push_back(Outgoing::Tcp { src, dst, repr });
     }
 
-    /// The earliest deadline of any connection.
+    pub(crate) fn push_event(&mut self, ev: HostEvent) {
+        if self.events.len() >= MAX_EVENTS {
+            self.events.pop_front();
+            self.counters.events_dropped += 1;
+        }
+        self.events.push_back(ev);
+    }
+
+    // ---- timers -----------------------------------------------------------
+
+    /// The earliest time at which `handle_timeout` has work to do (it may
+    /// occasionally find nothing: stale entries are skipped then).
     pub fn poll_timeout(&self) -> Option<Instant> {
-        self.slots
+        // Connections the application borrowed since may want earlier.
+        let dirty = self
+            .dirty
             .iter()
-            .filter_map(|s| s.entry.as_ref()?.conn.poll_timeout())
-            .min()
+            .filter_map(|&h| self.conn(h).and_then(|c| c.poll_timeout()));
+        self.timers.next().into_iter().chain(dirty).min()
     }
 
-    /// Runs every connection's expired timers.
+    /// Runs every timer that is due.
     pub fn handle_timeout(&mut self, now: Instant) {
-        for i in 0..self.slots.len() {
-            let h = Handle {
-                index: i as u32,
-                generation: self.slots[i].generation,
-            };
-            let due = self
-                .conn(h)
-                .and_then(|c| c.poll_timeout())
-                .is_some_and(|t| t <= now);
-            if due {
-                if let Some(c) = self.conn_mut(h) {
-                    c.handle_timeout(now);
+        self.flush_dirty();
+        while let Some((at, target)) = self.timers.pop_due(now) {
+            self.work += 1;
+            match target {
+                Target::Conn { index, gen } => {
+                    let h = Handle {
+                        index,
+                        generation: gen,
+                    };
+                    let Some(c) = self.conn_entry_mut(h) else {
+                        continue;
+                    };
+                    if c.armed != at {
+                        continue;
+                    }
+                    c.armed = NEVER;
+                    c.conn.handle_timeout(now);
+                    self.touch(h);
                 }
-                self.drain_events(h);
-                self.after_change(h);
+                Target::Listener { index, gen } => {
+                    let h = Handle {
+                        index,
+                        generation: gen,
+                    };
+                    self.on_listener_timer(now, h, at);
+                }
+                Target::TimeWait { index, gen } => self.on_time_wait_timer(now, index, gen, at),
             }
         }
     }
 
-    /// Writes the next outgoing IP packet into `buf` and returns its length.
-    /// `buf` should hold at least the link MTU (65535 is always enough).
-    pub fn poll_transmit(&mut self, now: Instant, buf: &mut [u8]) -> Option<usize> {
+    // ---- output -----------------------------------------------------------
+
+    /// Writes the next outgoing IP packet into `buf` and returns its
+    /// length, or `None` when there is nothing to send. `buf` must hold the
+    /// link MTU; if it is smaller nothing is taken from any connection and
+    /// the error says how much is needed.
+    pub fn poll_transmit(
+        &mut self,
+        now: Instant,
+        buf: &mut [u8],
+    ) -> Result<Option<usize>, BufferTooSmall> {
         self.last_sender = None;
-        if let Some(r) = self.outbox.pop_front() {
-            let repr = TcpRepr {
-                src_port: r.local.port(),
-                dst_port: r.remote.port(),
-                seq: r.seq,
-                ack: r.ack,
-                flags: r.flags,
-                window: 0,
-                urgent: 0,
-                options: TcpOptions::default(),
-                payload: &[],
-            };
-            self.counters.tcp_out_rsts += 1;
-            return self.emit(buf, r.local.ip(), r.remote.ip(), &repr);
+        if buf.len() < self.iface.mtu {
+            self.counters.out_buffer_small += 1;
+            return Err(BufferTooSmall {
+                need: self.iface.mtu,
+            });
         }
-        let n = self.slots.len();
-        for step in 0..n {
-            let i = (self.cursor + step) % n;
-            let Some(entry) = self.slots[i].entry.as_mut() else {
+        self.flush_dirty();
+        while let Some(out) = self.outbox.pop_front() {
+            let n = match out {
+                Outgoing::Tcp { src, dst, repr } => {
+                    if repr.flags.rst() {
+                        self.counters.tcp_out_rsts += 1;
+                    }
+                    self.counters.tcp_out_segs += 1;
+                    ip::write_tcp(buf, src, dst, self.config.hop_limit, &repr, [&[], &[]])
+                }
+                Outgoing::Icmp { src, dst, msg } => self.write_icmp(buf, src, dst, &msg),
+            };
+            if let Some(n) = n {
+                return Ok(Some(n));
+            }
+        }
+        while let Some(&h) = self.ready.front() {
+            self.work += 1;
+            let hop = self.config.hop_limit;
+            let Some(Entry::Conn(c)) = self
+                .slots
+                .get_mut(h.index as usize)
+                .filter(|s| s.generation == h.generation)
+                .and_then(|s| s.entry.as_mut())
+            else {
+                self.ready.pop_front();
                 continue;
             };
-            let Some(t) = entry.conn.poll_transmit(now) else {
+            let Some(t) = c.conn.poll_transmit(now) else {
+                c.in_ready = false;
+                self.ready.pop_front();
+                self.after_transmit(h);
                 continue;
             };
-            self.cursor = i;
-            let len = write_transmit(buf, &t)?;
-            if t.header.flags.rst() {
+            let kind = t.kind;
+            if kind == SegmentKind::ChallengeAck
+                && !self
+                    .challenge
+                    .allow(now, self.config.challenge_ack_limit, &mut self.keys)
+            {
+                self.counters.challenge_acks_dropped += 1;
+                continue;
+            }
+            let n = ip::write_tcp(buf, t.local.ip(), t.remote.ip(), hop, &t.header, t.payload);
+            if kind == SegmentKind::Rst {
                 self.counters.tcp_out_rsts += 1;
             }
+            if kind.is_retransmission() {
+                self.counters.tcp_retrans_segs += 1;
+            }
+            if kind == SegmentKind::ChallengeAck {
+                self.counters.challenge_acks += 1;
+            }
             self.counters.tcp_out_segs += 1;
-            let h = Handle {
-                index: i as u32,
-                generation: self.slots[i].generation,
-            };
             self.last_sender = Some(h);
-            self.after_change(h);
-            return Some(len);
+            if let Some(n) = n {
+                return Ok(Some(n));
+            }
         }
-        self.cursor = 0;
-        None
+        Ok(None)
+    }
+
+    /// A connection ran out of things to send: events, timers, and maybe
+    /// its end (a RST that was owed has now gone out).
+    fn after_transmit(&mut self, h: Handle) {
+        // `touch` would put it back in the ready queue; do its other work.
+        let Some(c) = self.conn_entry_mut(h) else {
+            return;
+        };
+        c.in_ready = true;
+        self.touch(h);
+        if let Some(c) = self.conn_entry_mut(h) {
+            c.in_ready = false;
+        }
     }
 
     /// The connection that wrote the last packet `poll_transmit` returned
-    /// (`None` for a RST the host sent on behalf of no connection).
+    /// (`None` for a packet the host built itself).
     pub fn last_sender(&self) -> Option<Handle> {
         self.last_sender
     }
 
-    fn emit(
-        &mut self,
-        buf: &mut [u8],
-        src: IpAddr,
-        dst: IpAddr,
-        repr: &TcpRepr<'_>,
-    ) -> Option<usize> {
-        self.counters.tcp_out_segs += 1;
-        write_packet(buf, src, dst, repr)
+    /// The next event, oldest first.
+    pub fn poll_event(&mut self) -> Option<HostEvent> {
+        self.flush_dirty();
+        self.events.pop_front()
     }
-}
-
-/// Writes an IP header and a connection's segment into `buf`; `None` if it
-/// does not fit.
-pub fn write_transmit(buf: &mut [u8], t: &synack_tcp::Transmit<'_>) -> Option<usize> {
-    let (src, dst) = (t.local.ip(), t.remote.ip());
-    let ip = IpRepr::new(src, dst, IpProtocol::Tcp, t.segment_len(), HOP_LIMIT);
-    let hl = ip.header_len();
-    let total = hl + t.segment_len();
-    if buf.len() < total {
-        return None;
-    }
-    ip.emit(&mut buf[..hl]);
-    t.emit(&mut buf[hl..total]);
-    Some(total)
-}
-
-/// Writes an IP header and the TCP segment into `buf`; `None` if it does not fit.
-pub fn write_packet(buf: &mut [u8], src: IpAddr, dst: IpAddr, repr: &TcpRepr<'_>) -> Option<usize> {
-    let ip = IpRepr::new(src, dst, IpProtocol::Tcp, repr.buffer_len(), HOP_LIMIT);
-    let hl = ip.header_len();
-    let total = hl + repr.buffer_len();
-    if buf.len() < total {
-        return None;
-    }
-    ip.emit(&mut buf[..hl]);
-    repr.emit(&mut buf[hl..total], src, dst);
-    Some(total)
 }

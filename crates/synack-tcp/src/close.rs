@@ -12,11 +12,49 @@
 
 use crate::conn::{Connection, PendingRst};
 use crate::error::CloseReason;
+use crate::seq::SeqNum;
 use crate::state::{Cause, State};
 use crate::time::Instant;
 use crate::timer::TimerKind;
+use std::net::SocketAddr;
+
+/// What TIME-WAIT needs of a connection, for a stack that keeps it in a
+/// compact table instead of the whole TCB.
+#[derive(Copy, Clone, Debug, PartialEq, Eq)]
+pub struct TimeWaitState {
+    pub local: SocketAddr,
+    pub remote: SocketAddr,
+    /// SND.NXT and RCV.NXT: what the re-ACK of a retransmitted FIN carries.
+    pub snd_nxt: SeqNum,
+    pub rcv_nxt: SeqNum,
+    /// The window field to put in that ACK.
+    pub window: u16,
+    /// TS.Recent and our timestamp clock's offset, if timestamps are on.
+    pub ts: Option<(u32, u32)>,
+    /// When 2×MSL ends.
+    pub deadline: Instant,
+}
 
 impl Connection {
+    /// The connection in TIME-WAIT, as a stack's compact table keeps it.
+    pub fn time_wait_state(&self) -> Option<TimeWaitState> {
+        if self.state != State::TimeWait {
+            return None;
+        }
+        Some(TimeWaitState {
+            local: self.local,
+            remote: self.remote,
+            snd_nxt: self.snd.nxt,
+            rcv_nxt: self.rcv.nxt,
+            window: self.rcv.last_window_field(),
+            ts: self
+                .opts
+                .ts
+                .then(|| (self.rcv.ts_recent.unwrap_or(0), self.opts.ts_offset)),
+            deadline: self.timers.get(TimerKind::TimeWait)?,
+        })
+    }
+
     /// RFC 9293 §3.10.4 CLOSE as a half-close (SHUT_WR): no more data will
     /// be sent; a FIN follows what is queued. The application may still
     /// receive.
@@ -67,6 +105,12 @@ impl Connection {
     /// RFC 9293 §3.10.5 ABORT: send a RST if the peer knows of us, drop
     /// everything, go to CLOSED.
     pub fn abort(&mut self, now: Instant) {
+        self.abort_because(now, Cause::AppAbort);
+    }
+
+    /// ABORT on the stack's behalf, with the reason it gives (an orphan
+    /// limit, a listener that closed with connections not yet accepted).
+    pub fn abort_because(&mut self, now: Instant, cause: Cause) {
         if matches!(
             self.state,
             State::SynReceived
@@ -82,7 +126,7 @@ impl Connection {
                 ack: None,
             });
         }
-        self.terminate(now, CloseReason::Aborted, Cause::AppAbort);
+        self.terminate(now, CloseReason::Aborted, cause);
     }
 
     /// RFC 9293 §3.10.7.4, eighth step: the peer's FIN arrived in order.

@@ -81,6 +81,9 @@ pub enum SegmentKind {
     Data(SendKind),
     /// A pure acknowledgment (or window update).
     Ack,
+    /// An ACK answering a suspicious segment (RFC 5961): a stack may hold
+    /// these to a host-wide budget.
+    ChallengeAck,
     /// A keep-alive probe (RFC 9293 §3.8.4).
     Keepalive,
     /// A reset.
@@ -247,6 +250,8 @@ pub struct Connection {
     /// RFC 5961 §7: challenge ACKs sent in the current one-second slot.
     /// (When the slot began in ms, wrapping; challenge ACKs in it.)
     pub(crate) challenge_slot: (u32, u32),
+    /// The next pure ACK answers a suspicious segment (RFC 5961).
+    pub(crate) challenge_pending: bool,
     /// When an out-of-window segment without text was last answered.
     /// (µs; `u64::MAX` before the first.)
     pub(crate) last_oow_ack: u64,
@@ -286,6 +291,7 @@ impl Connection {
             app_closed: false,
             pending_rst: None,
             challenge_slot: (0, 0),
+            challenge_pending: false,
             last_oow_ack: u64::MAX,
             last_recv: Instant::ZERO,
             keepalive_probes: 0,
@@ -425,7 +431,13 @@ impl Connection {
 
     /// The next event, oldest first.
     pub fn poll_event(&mut self) -> Option<Event> {
-        self.events.pop_front()
+        let ev = self.events.pop_front();
+        if ev.is_none() && self.events.capacity() > 0 {
+            // Drained: give the memory back (a million idle connections
+            // should not each keep an event queue).
+            self.events = VecDeque::new();
+        }
+        ev
     }
 
     /// Queues application data (copied into the send buffer); returns how
@@ -650,6 +662,7 @@ impl Connection {
         if self.challenge_slot.1 < CHALLENGE_ACK_LIMIT {
             self.challenge_slot.1 += 1;
             self.stats.challenge_acks = self.stats.challenge_acks.saturating_add(1);
+            self.challenge_pending = true;
             self.rcv.ack.owe_now();
         }
     }

@@ -6,8 +6,10 @@
 //! An option is in use only if both SYNs carry it. The SYN-ACK offers only
 //! what the peer's SYN offered.
 
+use crate::config::Config;
 use crate::conn::{Connection, PendingRst, SegmentKind, Transmit};
 use crate::error::CloseReason;
+use crate::isn::IsnSecret;
 use crate::receiver::Receiver;
 use crate::sender::{Sender, DEFAULT_MSS};
 use crate::seq::SeqNum;
@@ -15,13 +17,101 @@ use crate::state::{Cause, State};
 use crate::time::Instant;
 use crate::timer::TimerKind;
 use std::net::{IpAddr, SocketAddr};
+use std::sync::Arc;
 use synack_wire::{TcpFlags, TcpOptions, TcpRepr};
 
 /// RFC 7323 §3.2: bytes the timestamp option takes in every segment
 /// (with its two NOPs).
 pub(crate) const TS_OPTION_LEN: u16 = 12;
 
+/// What a stack's listener learned in a handshake it carried out itself
+/// (from its SYN queue, or decoded from a SYN cookie): enough to build the
+/// connection when the final ACK arrives.
+#[derive(Copy, Clone, Debug, PartialEq, Eq)]
+pub struct Handshake {
+    /// Our initial sequence number (the SYN-ACK's).
+    pub iss: SeqNum,
+    /// The peer's initial sequence number.
+    pub irs: SeqNum,
+    /// What the peer's SYN offered (MSS, window scale, SACK-permitted,
+    /// timestamps); for a cookie, what the cookie kept of it.
+    pub peer: TcpOptions,
+    /// SEG.WND of the peer's SYN (never scaled); 0 if unknown (a cookie).
+    pub peer_window: u16,
+    /// How often the SYN-ACK went out.
+    pub synack_xmits: u8,
+    /// When the SYN-ACK first went out, if known (not for a cookie): the
+    /// handshake's RTT sample, when it was sent once.
+    pub synack_sent_at: Option<Instant>,
+}
+
+/// Our timestamp clock for the connection `local`–`remote` at `now`
+/// (RFC 7323 §5.4: milliseconds from a per-connection offset).
+pub fn timestamp_clock(
+    secret: &IsnSecret,
+    local: SocketAddr,
+    remote: SocketAddr,
+    now: Instant,
+) -> u32 {
+    (now.as_millis() as u32).wrapping_add(secret.ts_offset(local, remote))
+}
+
+/// The options of a SYN-ACK answering a SYN that offered `peer`, under
+/// `config`: only what both sides support. `tsval` is our timestamp clock.
+pub fn syn_ack_options(config: &Config, peer: &TcpOptions, tsval: u32) -> TcpOptions {
+    let mut o = TcpOptions::default();
+    o.mss = Some(config.mss);
+    if peer.window_scale.is_some() && config.window_scaling {
+        o.window_scale = Some(config.rcv_wscale());
+    }
+    o.sack_permitted = peer.sack_permitted && config.sack;
+    if let (Some((peer_tsval, _)), true) = (peer.timestamps, config.timestamps) {
+        o.timestamps = Some((tsval, peer_tsval));
+    }
+    o
+}
+
 impl Connection {
+    /// A connection in SYN-RECEIVED built from a handshake a stack's
+    /// listener carried out (RFC 9293 §3.10.7.2 done outside the engine,
+    /// so that half-open connections cost a small record, not a TCB). Feed
+    /// it the final ACK with `handle_segment`; it then goes to ESTABLISHED
+    /// as any passive open does. No event marks its creation: the listener
+    /// reported LISTEN → SYN-RECEIVED when the SYN came.
+    pub fn from_handshake(
+        config: impl Into<Arc<Config>>,
+        now: Instant,
+        local: SocketAddr,
+        remote: SocketAddr,
+        secret: IsnSecret,
+        hs: &Handshake,
+    ) -> Connection {
+        let mut c = Connection::blank(config.into(), local, remote, secret, hs.iss);
+        c.passive = true;
+        c.state = State::SynReceived;
+        c.opts.ts_offset = secret.ts_offset(local, remote);
+        c.rcv.start(hs.irs);
+        c.negotiate(now, &hs.peer);
+        // The right edge the SYN-ACK advertised (what `syn_window` gave).
+        c.rcv.syn_window_field();
+        c.snd.wnd = u32::from(hs.peer_window);
+        c.snd.max_wnd = c.snd.wnd;
+        c.snd.wl1 = hs.irs;
+        c.snd.wl2 = hs.iss;
+        c.snd.nxt = hs.iss + 1;
+        match hs.synack_sent_at {
+            Some(at) => {
+                c.syn_xmits = hs.synack_xmits.max(1);
+                c.syn_sent_at = at;
+            }
+            // No RTT sample from the handshake (syn_xmits 0 means unknown).
+            None => c.syn_xmits = 0,
+        }
+        // A SYN-ACK sent more than once was lost (RFC 5681 §3.1, RFC 6298 §5.7).
+        c.snd.retries = u32::from(hs.synack_xmits.saturating_sub(1));
+        c
+    }
+
     /// RFC 9293 §3.10.7.2: a segment arrives for a connection in LISTEN.
     pub(crate) fn on_listen(&mut self, now: Instant, src: IpAddr, dst: IpAddr, seg: &TcpRepr<'_>) {
         let peer = SocketAddr::new(src, seg.src_port);
@@ -140,6 +230,9 @@ impl Connection {
             .filter(|&ms| ecr_sane(ms));
         if self.syn_xmits == 1 {
             self.snd.rtt.sample(now.saturating_since(self.syn_sent_at));
+        } else if self.syn_xmits == 0 {
+            // A handshake from a SYN cookie: nothing to time it by (its
+            // timestamp carries the cookie's options, not a clock).
         } else if let Some(ms) = ts_echo {
             self.snd
                 .rtt

@@ -92,6 +92,8 @@ impl Connection {
         };
         let (seq, kind, mut flags, plan) = match plan {
             Some(p) => {
+                // The segment carries the ACK a challenge asked for.
+                self.challenge_pending = false;
                 let mut flags = TcpFlags::ACK;
                 if p.fin {
                     flags |= TcpFlags::FIN;
@@ -102,7 +104,14 @@ impl Connection {
                 }
                 (p.seq, SegmentKind::Data(p.kind), flags, Some(p))
             }
-            None if self.rcv.ack.due() => (self.snd.nxt, SegmentKind::Ack, TcpFlags::ACK, None),
+            None if self.rcv.ack.due() => {
+                let kind = if std::mem::take(&mut self.challenge_pending) {
+                    SegmentKind::ChallengeAck
+                } else {
+                    SegmentKind::Ack
+                };
+                (self.snd.nxt, kind, TcpFlags::ACK, None)
+            }
             None if self.keepalive_due => {
                 // RFC 9293 §3.8.4 / Linux: SEG.SEQ = SND.NXT − 1 with no data
                 // draws an ACK from a live peer.

@@ -127,6 +127,12 @@ pub enum Cause {
     /// Data arrived after the application closed: nobody will read it, so
     /// the connection is reset (RFC 9293 §3.10.7.4, as Linux does).
     DataAfterClose,
+    /// An ICMP destination unreachable (port or protocol) answered our SYN.
+    IcmpUnreachable,
+    /// The stack reset an orphan to stay under its orphan limit.
+    OrphanLimit,
+    /// The stack reset a connection waiting in a listener that was closed.
+    ListenerClosed,
 }
 
 impl Cause {
@@ -149,6 +155,9 @@ impl Cause {
             Cause::PersistLimit => "zero-window probes unanswered",
             Cause::KeepaliveLimit => "keep-alive probes unanswered",
             Cause::DataAfterClose => "data after close()",
+            Cause::IcmpUnreachable => "ICMP unreachable",
+            Cause::OrphanLimit => "too many orphans",
+            Cause::ListenerClosed => "listener closed",
         }
     }
 }

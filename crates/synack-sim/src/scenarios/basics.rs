@@ -28,8 +28,14 @@ pub(super) fn simultaneous_open(w: &mut World, out: &mut Vec<String>) -> Result<
     w.note(Side::A, format!("connect({b}) from :5000"));
     w.note(Side::B, format!("connect({a}) from :6000"));
     let now = w.now;
-    let c = w.client.connect_from(now, a, b);
-    let s = w.server.connect_from(now, b, a);
+    let c = w
+        .client
+        .connect_from(now, a, b)
+        .map_err(|e| e.to_string())?;
+    let s = w
+        .server
+        .connect_from(now, b, a)
+        .map_err(|e| e.to_string())?;
     established(w, Side::A, c)?;
     established(w, Side::B, s)?;
     w.run_until(|w| w.conn(Side::B, s).state() == State::Established)

@@ -141,6 +141,12 @@ impl Congestion {
         self.hystart.as_ref().is_some_and(|h| h.in_css())
     }
 
+    /// The segment size changed (path MTU discovery).
+    pub fn set_mss(&mut self, mss: u32) {
+        self.mss = mss.max(1);
+        self.cwnd = self.cwnd.max(self.mss);
+    }
+
     /// RFC 5681 §3.1: after a lost SYN or SYN-ACK the initial window is one
     /// segment.
     pub fn set_loss_window(&mut self) {

@@ -103,6 +103,28 @@ pub struct Receiver {
     pub stats: RecvStats,
 }
 
+/// The part of a receive buffer of `offer` bytes kept back from the
+/// window when it is scaled by `shift`: a unit of scaling for rounding,
+/// and per segment a unit of slack.
+fn spare_bytes(offer: u32, mss: u32, shift: u8) -> u32 {
+    if shift == 0 {
+        return 0;
+    }
+    let unit = 1u64 << shift;
+    let per_segments = u64::from(offer) * unit / u64::from(mss.max(1));
+    (per_segments.min(u64::from(offer)) + unit) as u32
+}
+
+/// The window field of a SYN-ACK under `config` (the window a new
+/// connection offers; never scaled in a SYN, RFC 7323 §2.2), with window
+/// scaling agreed or not.
+pub fn syn_window(config: &Config, wscale: bool) -> u16 {
+    let offer = config.recv_buffer.min(1 << 30) as u32;
+    let shift = if wscale { config.rcv_wscale() } else { 0 };
+    let spare = spare_bytes(offer, u32::from(config.mss), shift);
+    offer.saturating_sub(spare).min(0xffff) as u16
+}
+
 impl Receiver {
     pub fn new(config: &Config) -> Receiver {
         let offer = config.recv_buffer.min(1 << 30) as u32;
@@ -154,12 +176,7 @@ impl Receiver {
     }
 
     fn spare_for(&self, shift: u8) -> u32 {
-        if shift == 0 {
-            return 0;
-        }
-        let unit = 1u64 << shift;
-        let per_segments = u64::from(self.offer) * unit / u64::from(self.mss.max(1));
-        (per_segments.min(u64::from(self.offer)) + unit) as u32
+        spare_bytes(self.offer, self.mss, shift)
     }
 
     /// RCV.WND for the acceptability test: up to the farthest edge we
@@ -212,6 +229,12 @@ impl Receiver {
         }
         self.last_ack_sent = self.nxt;
         field as u16
+    }
+
+    /// The window field our next segment would carry, without moving the
+    /// advertised edge (for a TIME-WAIT table's ACKs).
+    pub fn last_window_field(&self) -> u16 {
+        (self.accept_window() >> self.wscale).min(0xffff) as u16
     }
 
     /// The window field of a SYN or SYN-ACK: never scaled (RFC 7323 §2.2).

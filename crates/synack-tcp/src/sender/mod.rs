@@ -313,6 +313,21 @@ impl Sender {
         self.buf_seq = self.una;
     }
 
+    /// The path MTU fell: segments in flight bigger than `max_payload`
+    /// are lost (the network dropped them); they go again in smaller pieces.
+    pub fn lower_mss(&mut self, max_payload: u32) {
+        for i in 0..self.record.len() {
+            let big = self
+                .record
+                .get(i)
+                .is_some_and(|s| s.payload_len() > max_payload && !s.sacked());
+            if big {
+                self.record.mark_lost(i);
+            }
+        }
+        self.cc.set_mss(max_payload);
+    }
+
     // ---- acknowledgments --------------------------------------------------
 
     /// RFC 9293 §3.10.7.4 fifth step for an ACK that passed the checks
