@@ -99,11 +99,11 @@ impl Default for LinkConfig {
 }
 
 impl LinkConfig {
-    /// Zero delay, no impairments, infinite bandwidth, MTU 65535.
+    /// Zero delay, no impairments, infinite bandwidth, an Ethernet MTU
+    /// (1500).
     pub fn ideal() -> Self {
         LinkConfig {
             delay: Duration::ZERO,
-            mtu: 65535,
             ..LinkConfig::default()
         }
     }
@@ -371,7 +371,8 @@ fn serialization_ns(len: usize, bps: u64) -> u64 {
 #[derive(Debug)]
 pub struct Link {
     dirs: [Direction; 2],
-    heap: BinaryHeap<InFlight>,
+    /// Packets in flight, per receiving side.
+    heap: [BinaryHeap<InFlight>; 2],
     pool: Vec<Vec<u8>>,
     rng: Rng,
     seq: u64,
@@ -382,7 +383,7 @@ impl Link {
     pub fn new(a_to_b: LinkConfig, b_to_a: LinkConfig, seed: u64) -> Link {
         Link {
             dirs: [Direction::new(a_to_b), Direction::new(b_to_a)],
-            heap: BinaryHeap::new(),
+            heap: [BinaryHeap::new(), BinaryHeap::new()],
             pool: Vec::new(),
             rng: Rng::new(seed),
             seq: 0,
@@ -491,7 +492,7 @@ impl Link {
     fn push(&mut self, at: Instant, to: Side, data: Vec<u8>, corrupted: bool, duplicate: bool) {
         let seq = self.seq;
         self.seq = self.seq.wrapping_add(1);
-        self.heap.push(InFlight {
+        self.heap[to.index()].push(InFlight {
             at,
             seq,
             to,
@@ -503,16 +504,43 @@ impl Link {
 
     /// Earliest time at which a packet will be ready for delivery.
     pub fn next_deadline(&self) -> Option<Instant> {
-        self.heap.peek().map(|p| p.at)
+        self.heap
+            .iter()
+            .filter_map(|h| h.peek().map(|p| p.at))
+            .min()
+    }
+
+    /// Earliest time at which a packet will be ready for delivery to `to`.
+    pub fn next_deadline_to(&self, to: Side) -> Option<Instant> {
+        self.heap[to.index()].peek().map(|p| p.at)
     }
 
     /// Next packet due at or before `now` (in arrival-time order; ties in
     /// send order).
     pub fn poll_deliver(&mut self, now: Instant) -> Option<Delivery> {
-        if self.heap.peek()?.at > now {
+        let key = |h: &BinaryHeap<InFlight>| h.peek().map(|p| (p.at, p.seq));
+        let to = match (key(&self.heap[0]), key(&self.heap[1])) {
+            (Some(a), Some(b)) => {
+                if a <= b {
+                    Side::A
+                } else {
+                    Side::B
+                }
+            }
+            (Some(_), None) => Side::A,
+            (None, Some(_)) => Side::B,
+            (None, None) => return None,
+        };
+        self.poll_deliver_to(now, to)
+    }
+
+    /// Next packet for `to` due at or before `now`.
+    pub fn poll_deliver_to(&mut self, now: Instant, to: Side) -> Option<Delivery> {
+        let heap = &mut self.heap[to.index()];
+        if heap.peek()?.at > now {
             return None;
         }
-        let p = self.heap.pop()?;
+        let p = heap.pop()?;
         let stats = &mut self.dirs[p.to.other().index()].stats;
         stats.delivered += 1;
         stats.bytes_delivered += p.data.len() as u64;
@@ -540,7 +568,7 @@ impl Link {
 
     /// Packet copies currently in flight (both directions).
     pub fn in_flight(&self) -> usize {
-        self.heap.len()
+        self.heap[0].len() + self.heap[1].len()
     }
 
     /// Configuration of the direction that starts at `from`.

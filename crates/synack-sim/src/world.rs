@@ -133,9 +133,12 @@ impl World {
         let mut client = HostConfig::new(cfg.client_addr);
         client.tcp = cfg.client_tcp;
         client.isn_secret = Some(cfg.client_isn);
+        // Each host's MTU is its end of the link's (the device seam).
+        client.mtu = cfg.a_to_b.mtu;
         let mut server = HostConfig::new(cfg.server_addr);
         server.tcp = cfg.server_tcp;
         server.isn_secret = Some(cfg.server_isn);
+        server.mtu = cfg.b_to_a.mtu;
         World {
             now: Instant::ZERO,
             link: Link::new(cfg.a_to_b, cfg.b_to_a, cfg.seed),

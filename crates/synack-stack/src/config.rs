@@ -15,18 +15,23 @@ pub struct HostConfig {
     /// through the link), and for IPv6.
     pub default_route_v4: bool,
     pub default_route_v6: bool,
-    /// The link's MTU; the MSS is MTU − IP header − TCP header, per family.
+    /// The link's MTU (the device's); the MSS is MTU − IP header − TCP
+    /// header, per family (1460 for IPv4 and 1440 for IPv6 on 1500).
     pub mtu: usize,
-    /// TCP settings of every connection unless one is given its own. The
-    /// MSS is lowered to what the MTU allows.
+    /// A lower MSS for every connection than the MTU gives (like an MSS
+    /// clamp on a router), if set.
+    pub mss_clamp: Option<u16>,
+    /// TCP settings of every connection unless one is given its own. Its
+    /// `mss` is not used: the MTU (and `mss_clamp`) decide.
     pub tcp: Config,
     /// A fixed ISN key, for tests and demos that must replay exactly.
     /// `None` (the default): drawn from the host's entropy (RFC 6528).
     pub isn_secret: Option<IsnSecret>,
     /// Ephemeral ports for `connect` (RFC 6335: 49152–65535).
     pub ephemeral_ports: (u16, u16),
-    /// Half-open connections a listener keeps (Linux tcp_max_syn_backlog,
-    /// capped by the listen backlog as Linux does).
+    /// Half-open connections a listener keeps at most (Linux
+    /// tcp_max_syn_backlog); a listener's SYN queue is full at its listen
+    /// backlog or at this, whichever is lower, as on Linux.
     pub syn_backlog: usize,
     /// Answer with SYN cookies when the SYN queue is full (RFC 4987 §3.6).
     pub syncookies: bool,
@@ -53,6 +58,7 @@ impl HostConfig {
             default_route_v4: true,
             default_route_v6: true,
             mtu: 1500,
+            mss_clamp: None,
             tcp: Config::default(),
             isn_secret: None,
             ephemeral_ports: (49152, 65535),

@@ -144,6 +144,8 @@ pub(crate) struct ConnEntry {
     pub listener: Option<Handle>,
     /// The application let go of its handle: the host finishes it alone.
     pub released: bool,
+    /// Released while not yet CLOSED: counted against `max_orphans`.
+    pub orphan: bool,
     pub in_ready: bool,
     pub in_map: bool,
     /// Borrowed by the application since the host last looked at it.
@@ -226,8 +228,11 @@ pub struct Host {
     last_sender: Option<Handle>,
 }
 
-fn adapt(mut cfg: Config, iface: &Interface, v4: bool) -> Config {
-    cfg.mss = cfg.mss.min(iface.mss(v4));
+/// A connection's settings on this host: its MSS is what the link's MTU
+/// allows for the family (`Config::mss` is replaced), lowered to the
+/// host's clamp if it has one.
+pub(crate) fn adapt(mut cfg: Config, iface: &Interface, clamp: Option<u16>, v4: bool) -> Config {
+    cfg.mss = iface.mss(v4).min(clamp.unwrap_or(u16::MAX));
     cfg
 }
 
@@ -244,8 +249,8 @@ impl Host {
         };
         let keys = Keys::new(&entropy, config.isn_secret);
         Host {
-            tcp4: Arc::new(adapt(config.tcp.clone(), &iface, true)),
-            tcp6: Arc::new(adapt(config.tcp.clone(), &iface, false)),
+            tcp4: Arc::new(adapt(config.tcp.clone(), &iface, config.mss_clamp, true)),
+            tcp6: Arc::new(adapt(config.tcp.clone(), &iface, config.mss_clamp, false)),
             ports: Ports::new(config.ephemeral_ports, keys.ports),
             keys,
             iface,
@@ -363,7 +368,8 @@ impl Host {
         }
     }
 
-    pub(crate) fn listener(&self, h: Handle) -> Option<&Listener> {
+    /// The listener behind a handle.
+    pub fn listener(&self, h: Handle) -> Option<&Listener> {
         match self.entry(h)? {
             Entry::Listener(l) => Some(l),
             Entry::Conn(_) => None,
@@ -501,7 +507,7 @@ impl Host {
             }
         };
         let config = match opts.config {
-            Some(c) => Arc::new(adapt(c, &self.iface, v4)),
+            Some(c) => Arc::new(adapt(c, &self.iface, self.config.mss_clamp, v4)),
             None => self.tcp_config(v4),
         };
         let conn = Connection::connect(config, now, local, remote, self.keys.isn);
@@ -520,6 +526,7 @@ impl Host {
             tuple,
             listener,
             released: false,
+            orphan: false,
             in_ready: false,
             in_map: true,
             dirty: false,
@@ -568,12 +575,36 @@ impl Host {
                 c.conn.close(now);
             }
             if c.conn.state() != State::Closed {
+                c.orphan = true;
                 self.orphan_count += 1;
                 self.orphans.push_back(h);
             }
         }
         self.touch(h);
         self.limit_orphans(now);
+    }
+
+    /// An orphan is finished, or reset: it no longer counts.
+    fn uncount_orphan(&mut self, h: Handle) {
+        let Some(c) = self.conn_entry_mut(h) else {
+            return;
+        };
+        if !c.orphan {
+            return;
+        }
+        c.orphan = false;
+        self.orphan_count = self.orphan_count.saturating_sub(1);
+        // The queue keeps handles of orphans that have finished since;
+        // drop them once they are the majority (amortised O(1)).
+        if self.orphans.len() > 2 * self.orphan_count + 64 {
+            let live: VecDeque<Handle> = self
+                .orphans
+                .iter()
+                .copied()
+                .filter(|&o| matches!(self.entry(o), Some(Entry::Conn(c)) if c.orphan))
+                .collect();
+            self.orphans = live;
+        }
     }
 
     /// Resets the oldest orphans until there are at most `max_orphans`.
@@ -585,11 +616,12 @@ impl Host {
             let Some(c) = self.conn_entry_mut(h) else {
                 continue;
             };
-            if c.conn.state() == State::Closed {
+            if !c.orphan {
                 continue;
             }
             c.conn.abort_because(now, Cause::OrphanLimit);
             self.counters.orphans_reset += 1;
+            self.uncount_orphan(h);
             self.touch(h);
         }
     }
@@ -599,6 +631,12 @@ impl Host {
     /// Looks at a connection after anything happened to it: its events,
     /// whether it may send, its timer, and whether it is done.
     pub(crate) fn touch(&mut self, h: Handle) {
+        self.touch_with(h, false);
+    }
+
+    /// `touch`; `drained`: the connection just said it has nothing to
+    /// send (it stays out of the ready queue, and may now be finished).
+    fn touch_with(&mut self, h: Handle, drained: bool) {
         self.work += 1;
         let Some(Entry::Conn(c)) = self.slots.get_mut(h.index as usize).and_then(|s| {
             (s.generation == h.generation)
@@ -620,7 +658,7 @@ impl Host {
             }
             self.events.push_back(HostEvent::Conn(h, ev));
         }
-        if !c.in_ready {
+        if !c.in_ready && !drained {
             c.in_ready = true;
             self.ready.push_back(h);
         }
@@ -629,10 +667,13 @@ impl Host {
             gen: h.generation,
         };
         let deadline = c.conn.poll_timeout();
-        self.timers.schedule(target, deadline, &mut c.armed);
+        let pushed = self.timers.schedule(target, deadline, &mut c.armed);
         let state = c.conn.state();
         let released = c.released;
         let finished = c.conn.is_finished();
+        if pushed {
+            self.compact_timers();
+        }
         if let Some((from, cause)) = closed_cause {
             match (from, cause) {
                 (State::SynSent | State::SynReceived, _) => self.counters.tcp_attempt_fails += 1,
@@ -647,7 +688,7 @@ impl Host {
             if finished && (released || self.is_unclaimed(h)) {
                 self.forget(h);
             }
-        } else if state == State::TimeWait && released {
+        } else if state == State::TimeWait && released && drained {
             // The application is gone: TIME-WAIT moves to the compact table.
             let tw = self.conn(h).and_then(|c| c.time_wait_state());
             if let Some(tw) = tw {
@@ -681,10 +722,8 @@ impl Host {
     /// Frees the slot of a finished (or moved) connection.
     fn forget(&mut self, h: Handle) {
         self.unmap(h);
+        self.uncount_orphan(h);
         if let Some(Entry::Conn(c)) = self.remove_slot(h) {
-            if c.released && self.orphan_count > 0 {
-                self.orphan_count -= 1;
-            }
             if let Some(l) = c.listener {
                 if let Some(l) = self.listener_mut(l) {
                     l.accept.retain(|&x| x != h);
@@ -836,6 +875,30 @@ impl Host {
         self.timers.next().into_iter().chain(dirty).min()
     }
 
+    /// Rebuilds the timer heap from its live entries once stale ones are
+    /// the majority. Every owner has at most one live entry.
+    pub(crate) fn compact_timers(&mut self) {
+        let owners = self.slots.len() + self.tw.len();
+        if self.timers.len() <= 2 * owners + 1024 {
+            return;
+        }
+        let (slots, tw) = (&self.slots, &self.tw);
+        self.timers.retain(|target, at| match target {
+            Target::Conn { index, gen } | Target::Listener { index, gen } => {
+                match slots.get(index as usize) {
+                    Some(s) if s.generation == gen => match &s.entry {
+                        Some(Entry::Conn(c)) => c.armed == at,
+                        Some(Entry::Listener(l)) => l.armed == at,
+                        None => false,
+                    },
+                    _ => false,
+                }
+            }
+            Target::TimeWait { index, gen } => tw.armed(index, gen) == Some(at),
+        });
+        self.work += self.timers.len() as u64;
+    }
+
     /// Runs every timer that is due.
     pub fn handle_timeout(&mut self, now: Instant) {
         self.flush_dirty();
@@ -952,15 +1015,7 @@ impl Host {
     /// A connection ran out of things to send: events, timers, and maybe
     /// its end (a RST that was owed has now gone out).
     fn after_transmit(&mut self, h: Handle) {
-        // `touch` would put it back in the ready queue; do its other work.
-        let Some(c) = self.conn_entry_mut(h) else {
-            return;
-        };
-        c.in_ready = true;
-        self.touch(h);
-        if let Some(c) = self.conn_entry_mut(h) {
-            c.in_ready = false;
-        }
+        self.touch_with(h, true);
     }
 
     /// The connection that wrote the last packet `poll_transmit` returned

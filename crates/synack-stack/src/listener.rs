@@ -17,7 +17,7 @@
 
 use crate::cookie;
 use crate::demux::Tuple;
-use crate::host::{Entry, Handle, Host, HostEvent, StackError};
+use crate::host::{adapt, Entry, Handle, Host, HostEvent, StackError};
 use crate::timers::{Target, NEVER};
 use std::cmp::Reverse;
 use std::collections::{BinaryHeap, HashMap, VecDeque};
@@ -126,7 +126,27 @@ impl Listener {
         self.syn_by_tuple.insert(h.tuple, index);
         self.syn_timers.push(Reverse((h.next, index, gen)));
         self.syn[index as usize] = Some(h);
+        // Entries of half-opens that completed stay in the heap until they
+        // come up; keep them from outgrowing the queue itself.
+        if self.syn_timers.len() > 2 * self.syn_max + 16 {
+            let syn = &self.syn;
+            self.syn_timers.retain(|&Reverse((at, i, g))| {
+                matches!(syn.get(i as usize), Some(Some(h)) if h.gen == g && h.next == at)
+            });
+        }
         index
+    }
+
+    /// Bytes the listener holds: itself, its SYN queue and its accept
+    /// queue (the connections waiting there are counted with the host's).
+    pub fn memory(&self) -> usize {
+        use std::mem::size_of;
+        size_of::<Listener>()
+            + self.syn.capacity() * size_of::<Option<HalfOpen>>()
+            + (self.syn_gens.capacity() + self.syn_free.capacity()) * size_of::<u32>()
+            + self.syn_by_tuple.capacity() * (size_of::<Tuple>() + size_of::<u32>() + 1)
+            + self.syn_timers.capacity() * size_of::<(u64, u32, u32)>()
+            + self.accept.capacity() * size_of::<Handle>()
     }
 
     fn remove(&mut self, index: u32) -> Option<HalfOpen> {
@@ -175,16 +195,17 @@ impl Host {
         }
         let backlog = backlog.max(1);
         let config = config.map(|c| {
-            let mut c4 = c.clone();
-            c4.mss = c4.mss.min(self.iface.mss(true));
-            let mut c6 = c;
-            c6.mss = c6.mss.min(self.iface.mss(false));
+            let clamp = self.config.mss_clamp;
+            let c4 = adapt(c.clone(), &self.iface, clamp, true);
+            let c6 = adapt(c, &self.iface, clamp, false);
             (Arc::new(c4), Arc::new(c6))
         });
         let l = Listener {
             local,
             backlog,
-            syn_max: self.config.syn_backlog.max(1),
+            // Linux: the SYN queue is full at the listen backlog, and never
+            // above tcp_max_syn_backlog.
+            syn_max: self.config.syn_backlog.min(backlog).max(1),
             config,
             syn: Vec::new(),
             syn_gens: Vec::new(),

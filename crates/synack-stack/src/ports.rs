@@ -12,8 +12,9 @@ pub(crate) struct Ports {
     first: u16,
     last: u16,
     key: [u8; 16],
-    /// RFC 6056 `next_ephemeral`.
-    next: u32,
+    /// RFC 6056 `next_ephemeral` (64 bits: it never wraps, so `num`
+    /// successive tries always cover the whole range).
+    next: u64,
 }
 
 impl Ports {
@@ -59,8 +60,8 @@ impl Ports {
         let num = u32::from(self.last - self.first) + 1;
         let offset = self.offset(local, remote);
         for _ in 0..num {
-            let port = self.first as u32 + offset.wrapping_add(self.next) % num;
-            self.next = self.next.wrapping_add(1);
+            let port = u64::from(self.first) + (u64::from(offset) + self.next) % u64::from(num);
+            self.next += 1;
             let port = port as u16;
             if !in_use(port) {
                 return Some(port);

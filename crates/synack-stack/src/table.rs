@@ -25,6 +25,19 @@ pub struct SocketRow {
     pub handle: Option<Handle>,
     /// The application has let go of it (an orphan, finished by the host).
     pub orphan: bool,
+    /// The sender's state, for connections (`ss -i`).
+    pub tcp: Option<TcpRow>,
+}
+
+/// What `ss -i` adds for a connection.
+#[derive(Copy, Clone, Debug, PartialEq, Eq)]
+pub struct TcpRow {
+    pub mss: u16,
+    pub cwnd: u32,
+    pub ssthresh: u32,
+    pub srtt: Option<Duration>,
+    pub rto: Duration,
+    pub retransmits: u64,
 }
 
 /// Rows of a table, printable.
@@ -53,6 +66,7 @@ impl Host {
                         timer: None,
                         handle: Some(handle),
                         orphan: false,
+                        tcp: None,
                     });
                     for h in l.half_open() {
                         rows.push(SocketRow {
@@ -64,6 +78,7 @@ impl Host {
                             timer: until(Some(Instant::from_micros(h.next))),
                             handle: None,
                             orphan: false,
+                            tcp: None,
                         });
                     }
                 }
@@ -76,6 +91,17 @@ impl Host {
                     timer: until(c.conn.poll_timeout()),
                     handle: Some(handle),
                     orphan: c.released,
+                    tcp: Some({
+                        let i = c.conn.info();
+                        TcpRow {
+                            mss: i.mss,
+                            cwnd: i.cwnd,
+                            ssthresh: i.ssthresh,
+                            srtt: i.srtt,
+                            rto: i.rto,
+                            retransmits: i.retransmits,
+                        }
+                    }),
                 }),
                 None => {}
             }
@@ -90,6 +116,7 @@ impl Host {
                 timer: until(Some(Instant::from_micros(e.deadline))),
                 handle: None,
                 orphan: true,
+                tcp: None,
             });
         }
         rows.sort_by_key(|r| (r.state != State::Listen, r.local, r.remote));
@@ -105,6 +132,8 @@ impl SocketTable {
 }
 
 impl fmt::Display for SocketTable {
+    /// `ss -tani`: one line per socket, the sender's state under each
+    /// connection.
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         writeln!(
             f,
@@ -131,6 +160,28 @@ impl fmt::Display for SocketTable {
                 peer,
                 timer.trim_start()
             )?;
+            if let Some(t) = r.tcp {
+                let ms = |d: Duration| d.as_micros() as f64 / 1000.0;
+                let srtt = t
+                    .srtt
+                    .map_or_else(|| "-".to_string(), |d| format!("{:.1}", ms(d)));
+                // ssthresh starts "infinite": ss leaves it out then.
+                let ssthresh = if t.ssthresh >= u32::MAX / 2 {
+                    String::new()
+                } else {
+                    format!(" ssthresh:{}", t.ssthresh / u32::from(t.mss.max(1)))
+                };
+                writeln!(
+                    f,
+                    "\t mss:{} cwnd:{}{} rtt:{} rto:{:.0} retrans:{}",
+                    t.mss,
+                    t.cwnd / u32::from(t.mss.max(1)),
+                    ssthresh,
+                    srtt,
+                    ms(t.rto),
+                    t.retransmits
+                )?;
+            }
         }
         Ok(())
     }

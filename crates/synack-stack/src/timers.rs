@@ -4,7 +4,10 @@
 //! a TIME-WAIT entry) and a generation. Nothing is ever removed from the
 //! middle: when an owner's deadline changes, the owner remembers its
 //! current one and a new entry is pushed only if it is *earlier*; an entry
-//! that pops and no longer matches its owner is skipped. A host with a
+//! that pops and no longer matches its owner is skipped; when stale
+//! entries outnumber live ones (an owner whose deadline keeps moving
+//! earlier leaves one behind each time), the heap is rebuilt from the live
+//! ones, which keeps it within twice the owners, amortised O(1). A host with a
 //! million idle connections and no timers running has an empty heap, and a
 //! timer costs O(log n) whatever else is armed.
 
@@ -67,5 +70,10 @@ impl TimerHeap {
 
     pub fn len(&self) -> usize {
         self.heap.len()
+    }
+
+    /// Drops every entry `live` says is stale.
+    pub fn retain(&mut self, mut live: impl FnMut(Target, u64) -> bool) {
+        self.heap.retain(|Reverse((at, t))| live(*t, *at));
     }
 }

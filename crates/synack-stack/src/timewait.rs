@@ -50,6 +50,15 @@ impl TimeWaitTable {
         self.by_tuple.get(t).copied()
     }
 
+    /// The deadline the timer heap holds for entry `index` of `gen`.
+    pub fn armed(&self, index: u32, gen: u32) -> Option<u64> {
+        self.slots
+            .get(index as usize)?
+            .as_ref()
+            .filter(|e| e.gen == gen)
+            .map(|e| e.armed)
+    }
+
     pub fn get_gen(&mut self, index: u32, gen: u32) -> Option<&mut TimeWaitEntry> {
         self.slots
             .get_mut(index as usize)?
