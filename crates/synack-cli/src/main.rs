@@ -93,6 +93,11 @@ struct DemoArgs {
     /// Draw every segment of long transfers
     #[arg(long)]
     full: bool,
+    /// Also print each host's socket table (like `ss -tani`) and non-zero
+    /// counters (named as `nstat` names them), at the moments the scenario
+    /// marks and at the end
+    #[arg(long)]
+    netstat: bool,
 }
 
 #[derive(Subcommand, Debug)]
@@ -334,6 +339,9 @@ fn demo(args: DemoArgs) -> ExitCode {
                 c.checksum_errors()
             );
         }
+        if args.netstat {
+            netstat(&mut o, w);
+        }
         if let Some(path) = &args.pcap {
             let _ = writeln!(
                 o,
@@ -351,6 +359,48 @@ fn demo(args: DemoArgs) -> ExitCode {
             ExitCode::FAILURE
         }
     }
+}
+
+/// `--netstat`: the tables the scenario took, then both hosts' tables and
+/// counters at the end.
+fn netstat(o: &mut String, w: &synack_sim::World) {
+    use synack_device::Side;
+    for snap in &w.snapshots {
+        let host = match snap.side {
+            Side::A => &w.client,
+            Side::B => &w.server,
+        };
+        let _ = writeln!(
+            o,
+            "\n{} at {}: {} ({})",
+            side_name(snap.side),
+            snap.at,
+            snap.label,
+            host.addr()
+        );
+        o.push_str(&indent(&snap.table));
+    }
+    for (side, host) in [(Side::A, &w.client), (Side::B, &w.server)] {
+        let _ = writeln!(
+            o,
+            "\n{} {} at the end, {}",
+            side_name(side),
+            host.addr(),
+            w.now
+        );
+        let table = host.sockets(w.now);
+        if table.0.is_empty() {
+            let _ = writeln!(o, "  (no sockets)");
+        } else {
+            o.push_str(&indent(&table.to_string()));
+        }
+        let _ = writeln!(o, "  counters (nstat):");
+        o.push_str(&indent(&indent(&host.counters().to_string())));
+    }
+}
+
+fn indent(text: &str) -> String {
+    text.lines().map(|l| format!("  {l}\n")).collect()
 }
 
 fn bench_goodput(cc: Option<synack_tcp::Algorithm>) -> ExitCode {

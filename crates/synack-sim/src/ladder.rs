@@ -195,11 +195,11 @@ pub fn render(trace: &Trace, opts: &LadderOptions, client: &str, server: &str) -
                 injected,
                 sender,
             } => {
-                let retx = n.observe(*from, seg, *injected);
+                let retx = n.observe(*from, seg, injected.is_some());
                 let i = seg_index;
                 seg_index += 1;
                 let interesting = retx
-                    || *injected
+                    || injected.is_some()
                     || outcome.fate != Fate::Queued
                     || outcome.corrupted
                     || outcome.duplicated
@@ -213,8 +213,8 @@ pub fn render(trace: &Trace, opts: &LadderOptions, client: &str, server: &str) -
                 }
                 let mut text = arrow(*from, &label(&n, *from, seg, opts), w, outcome.fate);
                 let mut notes = Vec::new();
-                if *injected {
-                    notes.push("old duplicate");
+                if let &Some(label) = injected {
+                    notes.push(label);
                 }
                 if retx {
                     notes.push("retransmission");

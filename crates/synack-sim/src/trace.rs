@@ -74,13 +74,14 @@ pub struct SenderState {
 #[derive(Clone, Debug, PartialEq)]
 pub enum TraceEvent {
     /// A segment handed to the link by `from`.
-    /// `injected`: made by the scenario, not by a host's TCP.
+    /// `injected`: made by the scenario, not by a host's TCP, and what the
+    /// diagram calls it ("old duplicate", "spoofed", "nmap probe").
     Segment {
         at: Instant,
         from: Side,
         seg: SegmentSummary,
         outcome: SendOutcome,
-        injected: bool,
+        injected: Option<&'static str>,
         sender: Option<SenderState>,
     },
     /// Loss recovery began, ended, probed or timed out on `side`.

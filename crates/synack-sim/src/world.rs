@@ -126,6 +126,18 @@ pub struct World {
     filter: Option<Filter>,
     /// Segments held back by a filter: (release time, from, packet).
     held: Vec<(Instant, Side, Vec<u8>)>,
+    /// Socket tables a scenario took along the way (`--netstat`).
+    pub snapshots: Vec<Snapshot>,
+}
+
+/// One host's socket table at a moment a scenario chose.
+#[derive(Clone, Debug)]
+pub struct Snapshot {
+    pub at: Instant,
+    pub side: Side,
+    pub label: String,
+    /// `ss -tani`-shaped.
+    pub table: String,
 }
 
 impl World {
@@ -154,6 +166,7 @@ impl World {
             buf: vec![0; 65536],
             filter: None,
             held: Vec::new(),
+            snapshots: Vec::new(),
         }
     }
 
@@ -200,6 +213,19 @@ impl World {
         SocketAddr::new(self.client.addr(), port)
     }
 
+    /// Records `side`'s socket table now, under `label`.
+    pub fn snapshot(&mut self, side: Side, label: impl Into<String>) {
+        self.flush();
+        let now = self.now;
+        let table = self.host(side).sockets(now).to_string();
+        self.snapshots.push(Snapshot {
+            at: now,
+            side,
+            label: label.into(),
+            table,
+        });
+    }
+
     /// Adds an application note to the trace.
     pub fn note(&mut self, side: Side, text: impl Into<String>) {
         // Keep the trace in order: state changes made by earlier application
@@ -235,7 +261,12 @@ impl World {
     /// Puts a hand-made IP packet on the link as if `from` had sent it
     /// (e.g. an old duplicate SYN). It is traced and captured like any other.
     pub fn inject(&mut self, from: Side, packet: &[u8]) {
-        self.send_packet(from, packet, true, None);
+        self.inject_as(from, packet, "old duplicate");
+    }
+
+    /// `inject`, with what the diagram calls the packet.
+    pub fn inject_as(&mut self, from: Side, packet: &[u8], label: &'static str) {
+        self.send_packet(from, packet, Some(label), None);
     }
 
     /// Sends everything both hosts have to send, and records their events.
@@ -275,7 +306,7 @@ impl World {
                     None
                 };
                 let buf = std::mem::take(&mut self.buf);
-                self.send_packet(side, &buf[..n], false, sender);
+                self.send_packet(side, &buf[..n], None, sender);
                 self.buf = buf;
             }
             self.collect_events(side);
@@ -287,7 +318,7 @@ impl World {
         &mut self,
         side: Side,
         packet: &[u8],
-        injected: bool,
+        injected: Option<&'static str>,
         sender: Option<SenderState>,
     ) {
         let now = self.now;

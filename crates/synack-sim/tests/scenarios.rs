@@ -336,7 +336,13 @@ fn every_scenario_is_tested_here() {
             "nagle",
             "delayed-ack",
             "keepalive-dead-peer",
-            "paws"
+            "paws",
+            "syn-flood",
+            "nmap-scan",
+            "orphans",
+            "time-wait-reuse",
+            "connect-port-in-time-wait",
+            "old-duplicate-into-new-connection"
         ]
     );
 }
@@ -496,4 +502,99 @@ fn keepalive_dead_peer() {
 fn paws() {
     let r = run("paws");
     assert!(summary_has(&r, "(1 rejected)"), "{:?}", r.summary);
+}
+
+#[test]
+fn syn_flood() {
+    let r = run("syn-flood");
+    let server = r.world.server.counters();
+    assert_eq!(server.syncookies_recv, 1, "the client came in on a cookie");
+    assert_eq!(server.syncookies_sent, 7, "6 spoofed SYNs and the client's");
+    assert_eq!(server.syncookies_failed, 0);
+    assert_eq!(
+        server.tcp_passive_opens, 1,
+        "no connection for any spoofed SYN"
+    );
+    let snap = &r.world.snapshots[0];
+    assert_eq!(
+        snap.table.matches("SYN-RECEIVED").count(),
+        4,
+        "{}",
+        snap.table
+    );
+    assert!(r.world.trace.states(Side::A).contains(&Established));
+}
+
+#[test]
+fn nmap_scan() {
+    let r = run("nmap-scan");
+    let verdicts: Vec<&str> = r
+        .summary
+        .iter()
+        .take(4)
+        .map(|l| {
+            l.split(": ")
+                .nth(1)
+                .unwrap_or("")
+                .split(' ')
+                .next()
+                .unwrap_or("")
+        })
+        .collect();
+    assert_eq!(
+        verdicts,
+        ["open", "closed", "open|filtered", "closed"],
+        "{:?}",
+        r.summary
+    );
+    // The half-open record from the SYN scan was reset by the scanner's
+    // host: nothing is left on the server but its listener.
+    assert_eq!(r.world.server.handles().len(), 1);
+    assert_eq!(
+        r.world.server.listener_queues(r.world.server.handles()[0]),
+        Some((0, 0))
+    );
+}
+
+#[test]
+fn orphans() {
+    let r = run("orphans");
+    let snap = &r.world.snapshots[0];
+    assert!(snap.table.contains("(orphan)"), "{}", snap.table);
+    assert!(snap.table.contains("FIN-WAIT-1"), "{}", snap.table);
+    assert_eq!(r.world.client.counters().time_waits, 1);
+    assert_eq!(r.world.client.orphans(), 0, "finished");
+    assert!(
+        r.world.client.handles().is_empty(),
+        "nothing left once TIME-WAIT ended"
+    );
+    assert_eq!(r.world.client.time_wait_len(), 0);
+}
+
+#[test]
+fn time_wait_reuse() {
+    let r = run("time-wait-reuse");
+    let server = r.world.server.counters();
+    assert_eq!((server.time_waits, server.tw_recycled), (1, 1));
+    assert!(r.world.snapshots[0].table.contains("TIME-WAIT"));
+    assert_eq!(
+        r.world.trace.states(Side::B).last(),
+        Some(&Established),
+        "the tuple opened again"
+    );
+}
+
+#[test]
+fn connect_port_in_time_wait() {
+    let r = run("connect-port-in-time-wait");
+    let client = r.world.client.counters();
+    assert_eq!(client.tcp_active_opens, 3);
+    assert_eq!((client.time_waits, client.tw_recycled), (1, 1));
+    assert!(summary_has(&r, "EADDRINUSE"));
+}
+
+#[test]
+fn old_duplicate_into_new_connection() {
+    let r = run("old-duplicate-into-new-connection");
+    assert!(summary_has(&r, "PAWS: 1 segment"), "{:?}", r.summary);
 }

@@ -173,7 +173,7 @@ impl fmt::Display for SocketTable {
                 };
                 writeln!(
                     f,
-                    "\t mss:{} cwnd:{}{} rtt:{} rto:{:.0} retrans:{}",
+                    "    mss:{} cwnd:{}{} rtt:{} rto:{:.0} retrans:{}",
                     t.mss,
                     t.cwnd / u32::from(t.mss.max(1)),
                     ssthresh,

@@ -30,11 +30,13 @@ pub struct DemoOptions {
 mod basics;
 mod flow;
 mod recovery;
+mod stack;
 
 pub use basics::transfer_payload;
 use basics::*;
 use flow::*;
 use recovery::*;
+use stack::*;
 
 /// One named scenario.
 pub struct Scenario {
@@ -202,6 +204,44 @@ pub const SCENARIOS: &[Scenario] = &[
         name: "paws",
         about: "an old duplicate with a sequence number in the window is caught by its timestamp",
         play: paws,
+        ..BASE
+    },
+    Scenario {
+        name: "syn-flood",
+        about: "spoofed SYNs fill the SYN queue; SYN cookies take over and a real client still connects",
+        play: syn_flood,
+        full: true,
+        ..BASE
+    },
+    Scenario {
+        name: "nmap-scan",
+        about: "SYN and FIN scans of an open and a closed port, and what each answer means",
+        play: nmap_scan,
+        ..BASE
+    },
+    Scenario {
+        name: "orphans",
+        about: "the application writes, closes and exits; its host finishes the connection alone",
+        tune: small_receive_buffer,
+        play: orphans,
+        ..BASE
+    },
+    Scenario {
+        name: "time-wait-reuse",
+        about: "a new SYN with a newer timestamp reopens a 4-tuple in TIME-WAIT (RFC 6191)",
+        play: time_wait_reuse,
+        ..BASE
+    },
+    Scenario {
+        name: "connect-port-in-time-wait",
+        about: "connect from a port whose 4-tuple is in TIME-WAIT: EADDRINUSE, another port, reuse",
+        play: connect_port_in_time_wait,
+        ..BASE
+    },
+    Scenario {
+        name: "old-duplicate-into-new-connection",
+        about: "a segment delayed past its connection's end reaches the next incarnation (why 2×MSL)",
+        play: old_duplicate,
         ..BASE
     },
 ];
