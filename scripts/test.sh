@@ -25,7 +25,7 @@ set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 
 FUZZ_SECONDS="${FUZZ_SECONDS:-60}"
-FUZZ_TARGETS=(wire_parse engine_segments)
+FUZZ_TARGETS=(wire_parse engine_segments host_packets)
 
 script_start=$SECONDS
 step_name=""

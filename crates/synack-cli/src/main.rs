@@ -116,6 +116,23 @@ enum BenchCommand {
         #[arg(long, value_name = "ALGO")]
         cc: Option<synack_tcp::Algorithm>,
     },
+    /// Wall time of one request and response beside 0 to 100,000 idle connections
+    #[command(
+        long_about = "A simulated host pair opens N idle connections (accepted, then left alone) and \
+                      one busy connection, which then trades a 1000-byte request and a 1000-byte \
+                      response E times. Each row times those exchanges with the wall clock in five rounds and \
+                      reports the median round, for one N of --idle; the last column compares the time per segment with the first row's. \
+                      The stack's work per event does not grow with N (its timer heap and ready \
+                      queue); what grows is the cost of a large connection table in the caches."
+    )]
+    Scale {
+        /// Idle connection counts, one row each
+        #[arg(long, value_name = "N,N,...", value_delimiter = ',', default_values_t = [0u64, 1000, 10_000, 100_000], value_parser = clap::value_parser!(u64).range(0..=1_000_000))]
+        idle: Vec<u64>,
+        /// Request/response exchanges timed per row
+        #[arg(long, value_name = "E", default_value_t = 20_000, value_parser = clap::value_parser!(u64).range(1..=10_000_000))]
+        exchanges: u64,
+    },
     /// Move data between two synack engines over an ideal in-memory link
     Bulk {
         /// MiB to transfer
@@ -124,10 +141,20 @@ enum BenchCommand {
     },
 }
 
+/// The longest scenario name, for lining up the lists.
+fn name_width() -> usize {
+    SCENARIOS.iter().map(|s| s.name.len()).max().unwrap_or(0)
+}
+
 fn scenario_help() -> String {
     let mut s = String::from("Scenarios:\n");
     for sc in SCENARIOS {
-        s.push_str(&format!("  {:<19} {}\n", sc.name, sc.about));
+        s.push_str(&format!(
+            "  {:<w$} {}\n",
+            sc.name,
+            sc.about,
+            w = name_width()
+        ));
     }
     s
 }
@@ -159,7 +186,7 @@ fn main() -> ExitCode {
             let first = first.trim_start_matches("error: ");
             eprintln!(
                 "synack: {first}; valid: synack demo [NAME] [--list] [--pcap FILE] [--seed N] [--loss P] \
-                 [--delay MS] [--json] [--absolute] [--full] | synack bench bulk [--size MIB] | \
+                 [--delay MS] [--json] [--absolute] [--full] | synack bench bulk [--size MIB] | synack bench scale [--idle N,N] | \
                  synack chaos [--seeds N] [--from SEED] (see --help)"
             );
             return ExitCode::from(2);
@@ -173,6 +200,9 @@ fn main() -> ExitCode {
         Command::Bench {
             what: BenchCommand::Goodput { cc },
         } => bench_goodput(cc),
+        Command::Bench {
+            what: BenchCommand::Scale { idle, exchanges },
+        } => bench_scale(&idle, exchanges),
         Command::Chaos(args) => chaos(args),
     }
 }
@@ -253,7 +283,7 @@ fn demo(args: DemoArgs) -> ExitCode {
     let mut o = String::new();
     if args.list {
         for sc in SCENARIOS {
-            let _ = writeln!(o, "{:<19} {}", sc.name, sc.about);
+            let _ = writeln!(o, "{:<w$}  {}", sc.name, sc.about, w = name_width());
         }
         emit(&o);
         return ExitCode::SUCCESS;
@@ -460,6 +490,67 @@ fn bench_goodput(cc: Option<synack_tcp::Algorithm>) -> ExitCode {
         );
     }
     let _ = writeln!(o, "\n({:.1} s of wall time)", start.elapsed().as_secs_f64());
+    emit(&o);
+    ExitCode::SUCCESS
+}
+
+fn bench_scale(idle: &[u64], exchanges: u64) -> ExitCode {
+    use synack_sim::scale::ScaleBench;
+    let mut o = String::new();
+    let _ = writeln!(
+        o,
+        "synack bench scale: a 1000-byte request and response on one connection, beside idle \
+         ones; wall time, the median of 5 rounds of {} exchanges\n",
+        exchanges.div_ceil(5)
+    );
+    let _ = writeln!(
+        o,
+        "| idle connections | set-up | per exchange | segments per exchange | per segment | × first row |"
+    );
+    let _ = writeln!(o, "|---|---|---|---|---|---|");
+    let mut first = None;
+    for &n in idle {
+        let setup = WallClock::now();
+        let mut bench = match ScaleBench::new(n as usize) {
+            Ok(b) => b,
+            Err(e) => {
+                eprintln!("synack: opening {n} connections failed: {e}");
+                return ExitCode::FAILURE;
+            }
+        };
+        let setup = setup.elapsed().as_secs_f64();
+        // Five rounds; the median round is reported (the others are noise
+        // from the machine).
+        let per_round = exchanges.div_ceil(5);
+        let mut rounds = Vec::new();
+        let mut segments = 0;
+        for _ in 0..5 {
+            let start = WallClock::now();
+            for _ in 0..per_round {
+                match bench.exchange() {
+                    Ok(k) => segments += k,
+                    Err(e) => {
+                        eprintln!("synack: exchange with {n} idle connections failed: {e}");
+                        return ExitCode::FAILURE;
+                    }
+                }
+            }
+            rounds.push(start.elapsed().as_secs_f64());
+        }
+        rounds.sort_by(f64::total_cmp);
+        let per_exchange = rounds[2] / per_round as f64;
+        let seg_per_exchange = segments as f64 / (5 * per_round) as f64;
+        let per_segment = per_exchange / seg_per_exchange.max(1.0);
+        let base = *first.get_or_insert(per_segment);
+        let _ = writeln!(
+            o,
+            "| {n} | {setup:.1} s | {:.2} µs | {seg_per_exchange:.2} | {:.3} µs | {:.2}× |",
+            per_exchange * 1e6,
+            per_segment * 1e6,
+            per_segment / base
+        );
+        drop(bench);
+    }
     emit(&o);
     ExitCode::SUCCESS
 }

@@ -6,6 +6,7 @@ pub mod bench;
 pub mod chaos;
 pub mod goodput;
 pub mod ladder;
+pub mod scale;
 pub mod scenarios;
 pub mod trace;
 pub mod world;

@@ -16,7 +16,7 @@ use std::collections::BinaryHeap;
 use synack_tcp::Instant;
 
 /// What a timer entry is for.
-#[derive(Copy, Clone, Debug, PartialEq, Eq, PartialOrd, Ord)]
+#[derive(Copy, Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub(crate) enum Target {
     /// A connection in slot `index` of generation `gen`.
     Conn { index: u32, gen: u32 },
@@ -36,16 +36,16 @@ pub(crate) struct TimerHeap {
 
 impl TimerHeap {
     /// Makes sure `target` is woken at `at`, given that `armed` is the
-    /// deadline it was last scheduled for (updated here). A later deadline
-    /// needs no new entry: the earlier one pops, finds nothing to do, and
-    /// the owner reschedules.
+    /// deadline of its live entry (updated here). A later deadline, or
+    /// none, needs no new entry: the live one pops, finds nothing to do,
+    /// and the owner reschedules. `armed` goes back to `NEVER` only when
+    /// the live entry pops, so an owner has at most one live entry even
+    /// when its deadline is cleared and set again at the same instant (on
+    /// a zero-delay link, a delayed ACK armed and sent over and over at one
+    /// virtual time).
     pub fn schedule(&mut self, target: Target, at: Option<Instant>, armed: &mut u64) -> bool {
         let at = at.map_or(NEVER, |t| t.as_micros());
-        if at == NEVER {
-            *armed = NEVER;
-            return false;
-        }
-        if at < *armed || *armed == NEVER {
+        if at < *armed {
             self.heap.push(Reverse((at, target)));
             *armed = at;
             return true;
@@ -72,8 +72,11 @@ impl TimerHeap {
         self.heap.len()
     }
 
-    /// Drops every entry `live` says is stale.
+    /// Drops every entry `live` says is stale, and any second entry for
+    /// the same owner and deadline.
     pub fn retain(&mut self, mut live: impl FnMut(Target, u64) -> bool) {
-        self.heap.retain(|Reverse((at, t))| live(*t, *at));
+        let mut seen = std::collections::HashSet::with_capacity(self.heap.len() / 2);
+        self.heap
+            .retain(|Reverse((at, t))| live(*t, *at) && seen.insert(*t));
     }
 }

@@ -431,3 +431,49 @@ fn compact_records_are_small() {
     assert!(time_wait <= 128);
     assert!(conn <= 1024);
 }
+
+#[test]
+fn buffers_are_sized_per_connection_at_accept() {
+    let mut net = Net::pair();
+    let (c, s, _) = net.open(80);
+    let server = net.b.conn_mut(s).unwrap();
+    assert_eq!(server.buffer_memory(), 0, "nothing allocated before data");
+    // Larger than the listener's 256 KiB (the window scale agreed in the
+    // handshake allows up to 65535 << 3), and a small send buffer.
+    let (send, recv) = server.set_buffer_sizes(1000, 400 * 1024);
+    assert_eq!((send, recv), (1000, 400 * 1024));
+    assert_eq!(server.send_capacity(), 1000);
+    assert_eq!(server.buffer_memory(), 0, "still allocated lazily");
+    // The client writes 1 MiB and the server reads nothing: the window the
+    // server offers, and so what it holds, is its own 400 KiB.
+    let data = vec![7u8; 1 << 20];
+    let mut sent = 0;
+    net.run_until(Duration::from_secs(30), |n| {
+        if let Ok(k) = n.a.conn_mut(c).unwrap().send(&data[sent..]) {
+            sent += k;
+        }
+        n.a.conn(c).unwrap().send_queue() > 0 && n.b.conn(s).unwrap().recv_queue() >= 400 * 1024
+    });
+    let server = net.b.conn_mut(s).unwrap();
+    assert_eq!(server.recv_queue(), 400 * 1024);
+    // The server's writes fill its 1000-byte buffer and no more.
+    assert_eq!(server.send(&[1u8; 4000]), Ok(1000));
+    // Shrinking after the window was offered keeps what was promised: the
+    // right edge never moves left.
+    let (_, recv) = server.set_buffer_sizes(1000, 4096);
+    assert!(recv >= 400 * 1024, "{recv}");
+    let mut buf = vec![0u8; 1 << 20];
+    let mut got = 0;
+    net.run_until(Duration::from_secs(60), |n| {
+        if let Ok(k) = n.a.conn_mut(c).unwrap().send(&data[sent..]) {
+            sent += k;
+        }
+        if let Ok(k) = n.b.conn_mut(s).unwrap().recv(&mut buf) {
+            got += k;
+        }
+        got == 1 << 20
+    });
+    assert_eq!(got, 1 << 20);
+    let stats = net.b.conn(s).unwrap().stats();
+    assert_eq!(stats.recv.window_retractions, 0);
+}

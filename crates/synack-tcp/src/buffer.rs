@@ -128,6 +128,25 @@ impl Ring {
         self.used -= n as u32;
     }
 
+    /// Changes the capacity to `capacity` (never below the bytes stored),
+    /// keeping the first `keep` bytes past the head: the bytes stored and
+    /// any placed beyond them out of order. A setup-time call, not for the
+    /// per-segment path: an allocated ring is copied into new storage.
+    pub fn resize(&mut self, capacity: usize, keep: usize) {
+        let capacity = capacity.min(MAX_CAPACITY).max(self.used());
+        let keep = keep.max(self.used()).min(capacity).min(self.capacity());
+        if !self.data.is_empty() {
+            let mut data = vec![0; capacity].into_boxed_slice();
+            let start = self.head();
+            let first = keep.min(self.capacity() - start);
+            data[..first].copy_from_slice(&self.data[start..start + first]);
+            data[first..keep].copy_from_slice(&self.data[..keep - first]);
+            self.data = data;
+        }
+        self.at = 0;
+        self.cap = capacity as u32;
+    }
+
     /// Copies bytes from the head into `dst` and drops them; returns the count.
     pub fn pop_into(&mut self, dst: &mut [u8]) -> usize {
         let (a, b) = self.slices_at(0, dst.len());
@@ -196,6 +215,31 @@ mod tests {
         let mut rest = [0; 2];
         assert_eq!(r.pop_into(&mut rest), 2);
         assert_eq!(&rest, b"cd");
+    }
+
+    #[test]
+    fn resize_keeps_stored_and_placed_bytes() {
+        let mut r = Ring::new(8);
+        r.push(b"abcdef");
+        let mut out = [0; 5];
+        r.pop_into(&mut out); // head at 5, "f" stored
+        r.push(b"gh"); // wraps: "fgh"
+        r.write_at(4, b"j"); // placed out of order past a gap
+        r.resize(16, 5);
+        assert_eq!(r.capacity(), 16);
+        assert_eq!(r.allocated(), 16);
+        assert_eq!(r.slices_at(0, 100), (&b"fgh"[..], &b""[..]));
+        r.push(b"i");
+        r.extend(1);
+        assert_eq!(r.slices_at(0, 100), (&b"fghij"[..], &b""[..]));
+        // Never below what is stored.
+        r.resize(2, 0);
+        assert_eq!(r.capacity(), 5);
+        assert_eq!(r.slices_at(0, 100), (&b"fghij"[..], &b""[..]));
+        // An unallocated ring stays unallocated.
+        let mut e = Ring::new(4);
+        e.resize(1 << 20, 0);
+        assert_eq!((e.capacity(), e.allocated()), (1 << 20, 0));
     }
 
     proptest! {

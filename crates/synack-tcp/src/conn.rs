@@ -490,6 +490,26 @@ impl Connection {
         }
     }
 
+    /// Sets this connection's send and receive buffers (SO_SNDBUF and
+    /// SO_RCVBUF), at any time: after `accept`, before any data, or later.
+    /// Neither shrinks below the bytes it holds, and the receive buffer
+    /// never below the window already offered; the memory is still
+    /// allocated only when data arrives or is written. Returns the sizes in
+    /// effect, (send, receive).
+    pub fn set_buffer_sizes(&mut self, send: usize, recv: usize) -> (usize, usize) {
+        let before = self.snd.free();
+        let send = self.snd.set_buffer(send);
+        if self.snd.free() > before && self.snd.want_writable {
+            self.snd.want_writable = false;
+            self.push_event(Event::Writable);
+        }
+        let recv = self.rcv.set_buffer(recv);
+        if self.state.can_receive_data() && self.rcv.window_update_due() {
+            self.rcv.ack.owe_now();
+        }
+        (send, recv)
+    }
+
     /// Turns Nagle's algorithm off (`true`) or on, like TCP_NODELAY.
     pub fn set_nodelay(&mut self, nodelay: bool) {
         self.snd.nodelay = nodelay;

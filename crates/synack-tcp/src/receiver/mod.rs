@@ -414,6 +414,20 @@ impl Receiver {
         self.ts_recent_at = now;
     }
 
+    /// Sets the buffer (the largest window offered) to `size` bytes, like
+    /// SO_RCVBUF. It never falls below what is stored and what the window
+    /// already promised (RFC 7323 §2.4: the right edge never moves left);
+    /// returns the size in effect. The window scale agreed in the handshake
+    /// stays: a larger buffer is offered up to 65535 << scale.
+    pub fn set_buffer(&mut self, size: usize) -> usize {
+        let promised = (self.buf.len() as u32).saturating_add(self.accept_window());
+        self.offer = (size.min(1 << 30) as u32).max(promised).max(1);
+        self.spare = self.spare_for(self.wscale);
+        let keep = promised as usize;
+        self.buf.resize((self.offer + self.spare) as usize, keep);
+        self.offer as usize
+    }
+
     /// Copies readable bytes into `out`; returns the count.
     pub fn read(&mut self, out: &mut [u8]) -> usize {
         let n = self.buf.pop_into(out);

@@ -254,6 +254,14 @@ impl Sender {
         self.buf.free()
     }
 
+    /// Sets the send buffer to `size` bytes (never below the bytes queued),
+    /// like SO_SNDBUF; returns the size in effect.
+    pub fn set_buffer(&mut self, size: usize) -> usize {
+        let keep = self.buf.len();
+        self.buf.resize(size, keep);
+        self.buf.capacity()
+    }
+
     pub fn capacity(&self) -> usize {
         self.buf.capacity()
     }
