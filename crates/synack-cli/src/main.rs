@@ -1,7 +1,10 @@
 //! `synack`: see TCP work. `synack demo` plays a scenario on the simulated
-//! network and draws it as a ladder diagram; `synack bench bulk` measures
-//! the engine's throughput.
+//! network and draws it as a ladder diagram; `synack bench` measures;
+//! `synack serve|connect|get|netstat` run the stack on a TUN device
+//! (`real.rs`).
 #![forbid(unsafe_code)]
+
+mod real;
 
 use clap::{Args, CommandFactory, Parser, Subcommand};
 use std::fmt::Write as _;
@@ -19,7 +22,9 @@ use synack_tcp::Duration;
     about = "A userspace TCP/IP stack you can watch: ladder diagrams of real TCP exchanges",
     long_about = "synack runs its own TCP engine on a simulated network and shows every segment and \
                   state change, the way textbook diagrams draw TCP.\n\nStart with `synack demo`, then \
-                  `synack demo --list` for the other scenarios."
+                  `synack demo --list` for the other scenarios. `serve`, `connect` and `get` put the \
+                  same stack on a Linux TUN device, where the kernel, curl, nc and nmap talk to it \
+                  (root or CAP_NET_ADMIN; best inside a network namespace of your own)."
 )]
 struct Cli {
     #[command(subcommand)]
@@ -46,6 +51,21 @@ enum Command {
                       printed; `synack chaos --from SEED --seeds 1` replays it."
     )]
     Chaos(ChaosArgs),
+    /// Serve echo, discard, HTTP or HTTPS from a synack stack on a Linux TUN device (needs root)
+    #[command(long_about = "Creates the TUN device (or attaches to it), gives the kernel's side an address \
+                      in synack's prefix (the first other host address, or --tun-addr), waits until it is \
+                      up, and serves on --port with a synack stack until Ctrl-C or SIGTERM, logging one \
+                      line per connection. The kernel, curl, nc or nmap reach synack at --addr. \
+                      `synack netstat --tun NAME` prints the running stack's sockets and counters. \
+                      Needs root or CAP_NET_ADMIN; run it inside a network namespace to keep the test \
+                      network to yourself: `ip netns add t; ip netns exec t synack serve ...`.")]
+    Serve(real::ServeArgs),
+    /// Connect to HOST:PORT through a synack stack on a TUN device: stdin to it, it to stdout, like nc
+    Connect(real::ConnectArgs),
+    /// Fetch an http:// or https:// URL through a synack stack on a TUN device
+    Get(real::GetArgs),
+    /// Print the sockets and counters of a running `synack serve`
+    Netstat(real::NetstatArgs),
 }
 
 #[derive(Args, Debug)]
@@ -187,7 +207,8 @@ fn main() -> ExitCode {
             eprintln!(
                 "synack: {first}; valid: synack demo [NAME] [--list] [--pcap FILE] [--seed N] [--loss P] \
                  [--delay MS] [--json] [--absolute] [--full] | synack bench bulk [--size MIB] | synack bench scale [--idle N,N] | \
-                 synack chaos [--seeds N] [--from SEED] (see --help)"
+                 synack chaos [--seeds N] [--from SEED] | synack serve|connect|get --tun NAME --addr IP/PREFIX ... | \
+                 synack netstat --tun NAME (see --help)"
             );
             return ExitCode::from(2);
         }
@@ -204,6 +225,10 @@ fn main() -> ExitCode {
             what: BenchCommand::Scale { idle, exchanges },
         } => bench_scale(&idle, exchanges),
         Command::Chaos(args) => chaos(args),
+        Command::Serve(args) => real::serve(args),
+        Command::Connect(args) => real::connect(args),
+        Command::Get(args) => real::get(args),
+        Command::Netstat(args) => real::netstat(args),
     }
 }
 
