@@ -4,8 +4,10 @@
 #   scripts/test.sh
 #
 # Works on a fresh Debian machine that has only the Rust toolchain (rustup
-# with the default profile). It installs tshark (apt) and cargo-fuzz
-# (cargo install) when they are missing, then runs, in order:
+# with the default profile). It installs what is missing of the kernel-side
+# tools the tests drive (curl, netcat-openbsd, socat, openssl, nmap,
+# hping3, tshark, iproute2, nftables, python3, ping, procps; with apt) and
+# cargo-fuzz (cargo install), then runs, in order:
 #
 #   1. cargo fmt --check
 #   2. cargo clippy on every target, warnings denied
@@ -80,23 +82,55 @@ if command -v rustup >/dev/null 2>&1; then
     done
 fi
 
-if command -v tshark >/dev/null 2>&1; then
-    echo "tshark: $(tshark --version 2>/dev/null | head -n 1)"
+# The interop tests (crates/synack-cli/tests/) drive these kernel-side tools
+# inside network namespaces: package, then the command that shows it is
+# there. netcat-openbsd is checked by package, since another netcat also
+# installs an `nc` (without the -N the tests need).
+apt_tools=(
+    "curl curl"
+    "netcat-openbsd nc"
+    "socat socat"
+    "openssl openssl"
+    "nmap nmap"
+    "hping3 hping3"
+    "tshark tshark"
+    "iproute2 ip"
+    "nftables nft"
+    "python3 python3"
+    "iputils-ping ping"
+    "procps pgrep"
+)
+missing_pkgs=()
+for entry in "${apt_tools[@]}"; do
+    read -r pkg cmd <<<"$entry"
+    if [[ "$pkg" == netcat-openbsd ]] && command -v dpkg-query >/dev/null 2>&1; then
+        if dpkg-query -W -f '${Status}' "$pkg" 2>/dev/null | grep -q 'ok installed'; then
+            continue
+        fi
+    elif command -v "$cmd" >/dev/null 2>&1; then
+        continue
+    fi
+    missing_pkgs+=("$pkg")
+done
+if [[ ${#missing_pkgs[@]} -eq 0 ]]; then
+    echo "apt tools: all there (tshark: $(tshark --version 2>/dev/null | head -n 1))"
 else
-    echo "tshark missing: installing it with apt-get"
+    echo "missing: ${missing_pkgs[*]}; installing with apt-get"
     if ! command -v apt-get >/dev/null 2>&1; then
-        echo "test.sh: no apt-get here; install tshark (Wireshark's CLI) by hand" >&2
+        echo "test.sh: no apt-get here; install by hand: ${missing_pkgs[*]}" >&2
         exit 1
     fi
     as_root apt-get update
-    # Never ask whether non-root users may capture (the only question the
-    # package asks); noninteractive would pick the default anyway.
+    # Never ask whether non-root users may capture (the only question
+    # tshark's package asks); noninteractive would pick the default anyway.
     if command -v debconf-set-selections >/dev/null 2>&1; then
         echo "wireshark-common wireshark-common/install-setuid boolean false" |
             as_root debconf-set-selections
     fi
+    # The lock timeout waits out an unattended upgrade instead of failing.
     as_root env DEBIAN_FRONTEND=noninteractive \
-        apt-get install -y --no-install-recommends tshark
+        apt-get install -y -o DPkg::Lock::Timeout=600 --no-install-recommends \
+        "${missing_pkgs[@]}"
     tshark --version | head -n 1
 fi
 
@@ -132,7 +166,8 @@ section "cargo test --workspace --release (with debug assertions and overflow ch
 # 1 s optimized); they are the tests that grow, so the optimized build wins
 # as the suite does, at no cost in checking.
 export SYNACK_REQUIRE_TOOLS=1
-# No netns tests exist yet; pass the setting through for when they do.
+# The network-namespace tests (the TUN test, the interop suite) skip when they
+# cannot run unless SYNACK_REQUIRE_NETNS=1 (set by .ci/run).
 if [[ -n "${SYNACK_REQUIRE_NETNS+set}" ]]; then
     export SYNACK_REQUIRE_NETNS
 fi

@@ -52,13 +52,15 @@ enum Command {
     )]
     Chaos(ChaosArgs),
     /// Serve echo, discard, HTTP or HTTPS from a synack stack on a Linux TUN device (needs root)
-    #[command(long_about = "Creates the TUN device (or attaches to it), gives the kernel's side an address \
+    #[command(
+        long_about = "Creates the TUN device (or attaches to it), gives the kernel's side an address \
                       in synack's prefix (the first other host address, or --tun-addr), waits until it is \
                       up, and serves on --port with a synack stack until Ctrl-C or SIGTERM, logging one \
                       line per connection. The kernel, curl, nc or nmap reach synack at --addr. \
                       `synack netstat --tun NAME` prints the running stack's sockets and counters. \
                       Needs root or CAP_NET_ADMIN; run it inside a network namespace to keep the test \
-                      network to yourself: `ip netns add t; ip netns exec t synack serve ...`.")]
+                      network to yourself: `ip netns add t; ip netns exec t synack serve ...`."
+    )]
     Serve(real::ServeArgs),
     /// Connect to HOST:PORT through a synack stack on a TUN device: stdin to it, it to stdout, like nc
     Connect(real::ConnectArgs),

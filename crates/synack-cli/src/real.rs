@@ -18,6 +18,7 @@ use std::time::{Duration as StdDuration, Instant as WallClock};
 use bytes::Bytes;
 use clap::Args;
 use http_body_util::{BodyExt, Full};
+use hyper::body::Body as _;
 use hyper::body::Incoming;
 use hyper::{Request, Response, StatusCode};
 use hyper_util::rt::TokioIo;
@@ -25,7 +26,6 @@ use synack::tun::Tun;
 use synack::{Stack, StackConfig};
 use synack_device::{ImpairConfig, TunDevice};
 use synack_stack::HostConfig;
-use hyper::body::Body as _;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
 /// Where synack sits on the TUN link.
@@ -173,17 +173,33 @@ fn parse_fraction(s: &str) -> Result<f64, String> {
 fn kernel_side(addr: IpAddr, prefix: u8) -> IpAddr {
     match addr {
         IpAddr::V4(a) => {
-            let mask = if prefix == 0 { 0 } else { u32::MAX << (32 - prefix) };
+            let mask = if prefix == 0 {
+                0
+            } else {
+                u32::MAX << (32 - prefix)
+            };
             let net = u32::from(a) & mask;
             let first = net.wrapping_add(1);
-            let pick = if first == u32::from(a) { net.wrapping_add(2) } else { first };
+            let pick = if first == u32::from(a) {
+                net.wrapping_add(2)
+            } else {
+                first
+            };
             IpAddr::V4(pick.into())
         }
         IpAddr::V6(a) => {
-            let mask = if prefix == 0 { 0 } else { u128::MAX << (128 - prefix) };
+            let mask = if prefix == 0 {
+                0
+            } else {
+                u128::MAX << (128 - prefix)
+            };
             let net = u128::from(a) & mask;
             let first = net.wrapping_add(1);
-            let pick = if first == u128::from(a) { net.wrapping_add(2) } else { first };
+            let pick = if first == u128::from(a) {
+                net.wrapping_add(2)
+            } else {
+                first
+            };
             IpAddr::V6(pick.into())
         }
     }
@@ -199,7 +215,10 @@ fn fail(what: impl std::fmt::Display) -> ExitCode {
 fn open_tun(a: &TunArgs) -> io::Result<TunDevice> {
     let mut dev = TunDevice::open(&a.tun, a.mtu as usize)?;
     let kernel: Vec<(IpAddr, u8)> = if a.tun_addrs.is_empty() {
-        a.addrs.iter().map(|&(ip, p)| (kernel_side(ip, p), p)).collect()
+        a.addrs
+            .iter()
+            .map(|&(ip, p)| (kernel_side(ip, p), p))
+            .collect()
     } else {
         a.tun_addrs.clone()
     };
@@ -306,14 +325,22 @@ fn default_control(tun: &str) -> PathBuf {
     PathBuf::from(format!("/tmp/synack-{tun}.sock"))
 }
 
-async fn serve_async(args: ServeArgs, dev: TunDevice, mode: Mode, control: PathBuf) -> io::Result<()> {
+async fn serve_async(
+    args: ServeArgs,
+    dev: TunDevice,
+    mode: Mode,
+    control: PathBuf,
+) -> io::Result<()> {
     let stack = start_stack(&args.net, dev)?;
     let any = SocketAddr::new(IpAddr::V4(std::net::Ipv4Addr::UNSPECIFIED), args.port);
     let listener = synack::tokio::TcpListener::bind_with(&stack, any, args.backlog, None)
         .map_err(|e| io::Error::new(e.kind(), format!("port {}: {e}", args.port)))?;
     let _ = std::fs::remove_file(&control);
     let ctl = tokio::net::UnixListener::bind(&control).map_err(|e| {
-        io::Error::new(e.kind(), format!("control socket {}: {e}", control.display()))
+        io::Error::new(
+            e.kind(),
+            format!("control socket {}: {e}", control.display()),
+        )
     })?;
     let what = match &mode {
         Mode::Echo => "echo".to_string(),
@@ -469,14 +496,15 @@ fn tls_server_config(args: &ServeArgs) -> io::Result<Arc<rustls::ServerConfig>> 
         match (&args.cert, &args.key) {
             (Some(c), Some(k)) => {
                 let read = |p: &PathBuf| {
-                    std::fs::read(p).map_err(|e| {
-                        io::Error::new(e.kind(), format!("{}: {e}", p.display()))
-                    })
+                    std::fs::read(p)
+                        .map_err(|e| io::Error::new(e.kind(), format!("{}: {e}", p.display())))
                 };
                 let cbytes = read(c)?;
                 let certs = rustls_pemfile::certs(&mut &cbytes[..])
                     .collect::<Result<Vec<_>, _>>()
-                    .map_err(|e| io::Error::new(io::ErrorKind::InvalidData, format!("{}: {e}", c.display())))?;
+                    .map_err(|e| {
+                        io::Error::new(io::ErrorKind::InvalidData, format!("{}: {e}", c.display()))
+                    })?;
                 if certs.is_empty() {
                     return Err(io::Error::new(
                         io::ErrorKind::InvalidData,
@@ -485,7 +513,9 @@ fn tls_server_config(args: &ServeArgs) -> io::Result<Arc<rustls::ServerConfig>> 
                 }
                 let kbytes = read(k)?;
                 let key = rustls_pemfile::private_key(&mut &kbytes[..])
-                    .map_err(|e| io::Error::new(io::ErrorKind::InvalidData, format!("{}: {e}", k.display())))?
+                    .map_err(|e| {
+                        io::Error::new(io::ErrorKind::InvalidData, format!("{}: {e}", k.display()))
+                    })?
                     .ok_or_else(|| {
                         io::Error::new(
                             io::ErrorKind::InvalidData,
@@ -544,23 +574,52 @@ async fn connect_async(args: &ConnectArgs, dev: TunDevice) -> io::Result<()> {
     }
     let (mut r, mut w) = s.into_split();
     let up = tokio::spawn(async move {
-        let mut stdin = tokio::io::stdin();
-        let r = tokio::io::copy(&mut stdin, &mut w).await;
+        // Large reads: each write wakes the stack's driver once.
+        let mut stdin = tokio::io::BufReader::with_capacity(256 * 1024, tokio::io::stdin());
+        let n = tokio::io::copy_buf(&mut stdin, &mut w).await?;
         // End of input: a FIN (half-close, like `nc -N`).
-        let _ = w.shutdown().await;
-        r
+        w.shutdown().await?;
+        Ok::<u64, io::Error>(n)
     });
     let mut stdout = tokio::io::stdout();
     tokio::io::copy(&mut r, &mut stdout).await?;
     stdout.flush().await?;
-    // The peer closed: whatever stdin still holds has nowhere to go.
-    if up.is_finished() {
-        if let Ok(Err(e)) = up.await {
-            return Err(e);
-        }
-    }
+    // The peer's FIN ends only its direction (RFC 9293 §3.6, half-close):
+    // it may still receive, so the rest of stdin goes on to it.
+    up.await.map_err(io::Error::other)??;
+    drop(r);
+    linger(&stack).await;
     stack.shutdown();
     Ok(())
+}
+
+/// How long a command waits before it exits for its connections to
+/// deliver what they were given.
+const LINGER: StdDuration = StdDuration::from_secs(10);
+
+/// Waits (up to [`LINGER`]) until every connection has delivered its data
+/// and its FIN has been acknowledged (FIN-WAIT-2, TIME-WAIT or gone). The
+/// stack lives in this process: stopping it sooner would lose what a
+/// CLOSE still owes the peer (RFC 9293 §3.10.4: queued data, then FIN).
+async fn linger(stack: &Stack) {
+    use synack_tcp::State;
+    let deadline = tokio::time::Instant::now() + LINGER;
+    while tokio::time::Instant::now() < deadline {
+        let owes = stack.sockets().0.iter().any(|row| {
+            matches!(
+                row.state,
+                State::Established
+                    | State::CloseWait
+                    | State::FinWait1
+                    | State::Closing
+                    | State::LastAck
+            )
+        });
+        if !owes {
+            return;
+        }
+        tokio::time::sleep(StdDuration::from_millis(5)).await;
+    }
 }
 
 // ---- get -----------------------------------------------------------------
@@ -579,7 +638,9 @@ fn parse_url(s: &str) -> Result<Url, String> {
     } else if let Some(r) = s.strip_prefix("https://") {
         (true, r)
     } else {
-        return Err(format!("'{s}': the URL must start with http:// or https://"));
+        return Err(format!(
+            "'{s}': the URL must start with http:// or https://"
+        ));
     };
     let (hostport, path) = match rest.find('/') {
         Some(i) => (&rest[..i], &rest[i..]),
@@ -643,7 +704,9 @@ async fn get_async(
         None => fetch(TokioIo::new(s), url, args).await?,
         Some(cfg) => {
             let name = rustls::pki_types::ServerName::IpAddress(url.addr.ip().into());
-            let t = tokio_rustls::TlsConnector::from(cfg).connect(name, s).await?;
+            let t = tokio_rustls::TlsConnector::from(cfg)
+                .connect(name, s)
+                .await?;
             fetch(TokioIo::new(t), url, args).await?
         }
     };
@@ -654,6 +717,7 @@ async fn get_async(
             n as f64 * 8.0 / secs.max(1e-9) / 1e6
         );
     }
+    linger(&stack).await;
     stack.shutdown();
     Ok(())
 }
@@ -680,12 +744,15 @@ where
         .get(hyper::header::CONTENT_LENGTH)
         .and_then(|v| v.to_str().ok()?.parse::<u64>().ok());
     let mut out: Box<dyn tokio::io::AsyncWrite + Unpin + Send> = match &args.output {
-        Some(p) => Box::new(tokio::fs::File::create(p).await.map_err(|e| {
-            io::Error::new(e.kind(), format!("{}: {e}", p.display()))
-        })?),
+        Some(p) => Box::new(
+            tokio::fs::File::create(p)
+                .await
+                .map_err(|e| io::Error::new(e.kind(), format!("{}: {e}", p.display())))?,
+        ),
         None => Box::new(tokio::io::stdout()),
     };
-    let progress = std::io::stderr().is_terminal() && (args.output.is_some() || !std::io::stdout().is_terminal());
+    let progress = std::io::stderr().is_terminal()
+        && (args.output.is_some() || !std::io::stdout().is_terminal());
     let mut n = 0u64;
     let mut last = WallClock::now();
     while let Some(frame) = resp.body_mut().frame().await {
@@ -696,7 +763,9 @@ where
             if progress && last.elapsed() > StdDuration::from_millis(200) {
                 last = WallClock::now();
                 match total {
-                    Some(t) if t > 0 => eprint!("\r{:>5.1}%  {n} of {t} bytes", n as f64 * 100.0 / t as f64),
+                    Some(t) if t > 0 => {
+                        eprint!("\r{:>5.1}%  {n} of {t} bytes", n as f64 * 100.0 / t as f64)
+                    }
                     _ => eprint!("\r{n} bytes"),
                 }
                 let _ = std::io::stderr().flush();
@@ -841,14 +910,23 @@ mod tests {
     #[test]
     fn prefixes_and_urls_parse_or_say_why_not() {
         assert_eq!(parse_prefix("10.0.0.2/24").unwrap().1, 24);
-        assert!(parse_prefix("10.0.0.2").unwrap_err().contains("prefix length"));
+        assert!(parse_prefix("10.0.0.2")
+            .unwrap_err()
+            .contains("prefix length"));
         assert!(parse_prefix("10.0.0.2/33").is_err());
-        assert!(parse_prefix("nonsense/24").unwrap_err().contains("not an IP"));
+        assert!(parse_prefix("nonsense/24")
+            .unwrap_err()
+            .contains("not an IP"));
         let u = parse_url("http://10.77.0.1:8000/a/b").unwrap();
-        assert_eq!((u.tls, u.addr.port(), u.path.as_str()), (false, 8000, "/a/b"));
+        assert_eq!(
+            (u.tls, u.addr.port(), u.path.as_str()),
+            (false, 8000, "/a/b")
+        );
         let u = parse_url("https://[fd77::1]:8443").unwrap();
         assert_eq!((u.tls, u.addr.port(), u.path.as_str()), (true, 8443, "/"));
         assert!(parse_url("ftp://x").is_err());
-        assert!(parse_url("http://example.com/").unwrap_err().contains("no DNS"));
+        assert!(parse_url("http://example.com/")
+            .unwrap_err()
+            .contains("no DNS"));
     }
 }

@@ -185,7 +185,9 @@ fn os_entropy() -> io::Result<[u8; 32]> {
 
 /// A running TCP/IP stack: a host and the driver that moves its packets.
 /// Cloning gives another handle to the same stack; sockets are made from
-/// it (`synack::net`, `synack::tokio`).
+/// it (`synack::net`, `synack::tokio`) and hold one. The driver stops when
+/// the last handle and socket are gone and the connections they closed
+/// have finished, or at once at `shutdown`.
 #[derive(Clone)]
 pub struct Stack {
     pub(crate) shared: Arc<Shared>,
@@ -318,6 +320,15 @@ impl Stack {
     }
 }
 
+impl Drop for Stack {
+    fn drop(&mut self) {
+        // The last handle going lets the driver see that it can stop.
+        if Arc::strong_count(&self.shared) <= 2 {
+            self.shared.kick.notify_one();
+        }
+    }
+}
+
 /// The driver: pump, wake, wait; until the stack is shut down or the
 /// device fails.
 async fn drive<D: NetDevice>(shared: Arc<Shared>, mut device: D) -> io::Result<()> {
@@ -325,7 +336,11 @@ async fn drive<D: NetDevice>(shared: Arc<Shared>, mut device: D) -> io::Result<(
         let now = shared.now();
         let next = {
             let mut inner = shared.lock();
-            if inner.stopped.is_some() {
+            // Stopped; or nobody holds the stack or a socket any more and
+            // the connections they closed have finished (TIME-WAIT aside).
+            if inner.stopped.is_some()
+                || (Arc::strong_count(&shared) == 1 && inner.host.orphans() == 0)
+            {
                 break Ok(());
             }
             if let Err(e) = inner.host.pump(now, &mut device) {
