@@ -326,6 +326,9 @@ fn every_scenario_is_tested_here() {
             "closed-port",
             "connect-timeout",
             "stale-syn",
+            "data-on-third-segment",
+            "rst-abort",
+            "rst-after-crash",
             "lossy-transfer",
             "slow-start",
             "fast-retransmit",
@@ -597,4 +600,62 @@ fn connect_port_in_time_wait() {
 fn old_duplicate_into_new_connection() {
     let r = run("old-duplicate-into-new-connection");
     assert!(summary_has(&r, "PAWS: 1 segment"), "{:?}", r.summary);
+}
+
+/// The client's segments, in order.
+fn client_segments(r: &synack_sim::scenarios::Report) -> Vec<synack_sim::trace::SegmentSummary> {
+    r.world
+        .trace
+        .events
+        .iter()
+        .filter_map(|e| match e {
+            TraceEvent::Segment {
+                from: Side::A, seg, ..
+            } => Some(*seg),
+            _ => None,
+        })
+        .collect()
+}
+
+#[test]
+fn data_on_third_segment() {
+    let r = run("data-on-third-segment");
+    let segs = client_segments(&r);
+    assert!(segs[0].flags.syn());
+    assert!(segs[1].flags.ack() && !segs[1].flags.syn());
+    assert_eq!(segs[1].len, 32, "the request rides the third segment");
+    let server = r.world.trace.states(Side::B);
+    assert_eq!(&server[..4], [Closed, Listen, SynReceived, Established]);
+}
+
+#[test]
+fn rst_abort() {
+    let r = run("rst-abort");
+    assert_eq!(
+        r.world.trace.states(Side::A),
+        [Closed, SynSent, Established, Closed],
+        "no FIN-WAIT, no TIME-WAIT"
+    );
+    assert_eq!(
+        r.world.trace.states(Side::B),
+        [Closed, Listen, SynReceived, Established, Closed]
+    );
+    let segs = client_segments(&r);
+    assert!(segs.iter().any(|s| s.flags.rst()));
+    assert!(!segs.iter().any(|s| s.flags.fin()), "an abort sends no FIN");
+}
+
+#[test]
+fn rst_after_crash() {
+    let r = run("rst-after-crash");
+    assert_eq!(
+        r.world.trace.states(Side::A),
+        [Closed, SynSent, Established, Closed]
+    );
+    assert_eq!(r.world.server.counters().tcp_out_rsts, 1);
+    let last = client_segments(&r).pop().unwrap();
+    assert_eq!(
+        last.len, 15,
+        "the write that found the half-open connection"
+    );
 }

@@ -30,12 +30,14 @@ pub struct DemoOptions {
 mod basics;
 mod flow;
 mod recovery;
+mod seeds;
 mod stack;
 
 pub use basics::transfer_payload;
 use basics::*;
 use flow::*;
 use recovery::*;
+use seeds::*;
 use stack::*;
 
 /// One named scenario.
@@ -116,6 +118,24 @@ pub const SCENARIOS: &[Scenario] = &[
         name: "stale-syn",
         about: "an old duplicate SYN arrives first; the client resets it (RFC 9293 §3.5, Figure 8)",
         play: stale_syn,
+        ..BASE
+    },
+    Scenario {
+        name: "data-on-third-segment",
+        about: "the request written in SYN-SENT rides the ACK that completes the handshake",
+        play: data_on_third_segment,
+        ..BASE
+    },
+    Scenario {
+        name: "rst-abort",
+        about: "abort() mid-connection: one RST, no FIN exchange, no TIME-WAIT; the peer reads ECONNRESET",
+        play: rst_abort,
+        ..BASE
+    },
+    Scenario {
+        name: "rst-after-crash",
+        about: "the server reboots; the client's next segment meets a host that never heard of it: RST",
+        play: rst_after_crash,
         ..BASE
     },
     Scenario {
