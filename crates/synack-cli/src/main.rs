@@ -101,10 +101,10 @@ struct DemoArgs {
     #[arg(long, value_name = "N", default_value_t = 1)]
     seed: u64,
     /// Probability (0 to 0.9) that the link loses a packet, in each direction
-    #[arg(long, value_name = "P", value_parser = parse_loss)]
+    #[arg(long, value_name = "P", value_parser = parse_loss, allow_negative_numbers = true)]
     loss: Option<f64>,
     /// One-way link delay in milliseconds (default 10)
-    #[arg(long, value_name = "MS", value_parser = clap::value_parser!(u64).range(0..=10_000))]
+    #[arg(long, value_name = "MS", value_parser = parse_delay, allow_negative_numbers = true)]
     delay: Option<u64>,
     /// Print one JSON object per event instead of the diagram
     #[arg(long)]
@@ -181,12 +181,23 @@ fn scenario_help() -> String {
     s
 }
 
+fn parse_delay(s: &str) -> Result<u64, String> {
+    let d: i64 = s
+        .parse()
+        .map_err(|_| format!("'{s}' is not a whole number of milliseconds"))?;
+    if (0..=10_000).contains(&d) {
+        Ok(d as u64)
+    } else {
+        Err(format!("{d} must be between 0 and 10000 ms"))
+    }
+}
+
 fn parse_loss(s: &str) -> Result<f64, String> {
     let p: f64 = s.parse().map_err(|_| format!("'{s}' is not a number"))?;
     if (0.0..=0.9).contains(&p) {
         Ok(p)
     } else {
-        Err(format!("{p} is outside 0..0.9"))
+        Err(format!("{p} must be between 0 and 0.9"))
     }
 }
 
@@ -323,6 +334,7 @@ fn demo(args: DemoArgs) -> ExitCode {
         );
         return ExitCode::from(2);
     };
+    let opts_loss_given = args.loss.is_some_and(|p| p > 0.0);
     let opts = DemoOptions {
         seed: args.seed,
         loss: args.loss,
@@ -409,10 +421,16 @@ fn demo(args: DemoArgs) -> ExitCode {
         }
     }
     emit(&o);
-    match report.error {
+    match &report.error {
         None => ExitCode::SUCCESS,
         Some(e) => {
             eprintln!("synack: scenario {} did not complete: {e}", scenario.name);
+            for line in report.what_happened() {
+                eprintln!("  {line}");
+            }
+            if opts_loss_given {
+                eprintln!("  (a lower --loss, or another --seed, lets it finish)");
+            }
             ExitCode::FAILURE
         }
     }

@@ -659,3 +659,22 @@ fn rst_after_crash() {
         "the write that found the half-open connection"
     );
 }
+
+#[test]
+fn a_scenario_that_cannot_finish_says_what_happened_in_tcp_terms() {
+    let scenario = scenarios::find("handshake-close").unwrap();
+    let r = scenario
+        .run(
+            &DemoOptions {
+                seed: 1,
+                loss: Some(0.9),
+                ..DemoOptions::default()
+            },
+            None,
+        )
+        .unwrap();
+    assert!(r.error.is_some());
+    let story = r.what_happened().join("\n");
+    assert!(story.contains("client: the link lost"), "{story}");
+    assert!(story.contains("retransmissions exhausted"), "{story}");
+}

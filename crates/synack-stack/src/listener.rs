@@ -650,6 +650,8 @@ impl Host {
                 Cause::RetransmitLimit,
             );
         }
+        // Linux counts a SYN-ACK sent again as a retransmitted segment.
+        self.counters.tcp_retrans_segs += resend.len() as u64;
         for h in resend {
             self.send_synack(now, lh, &h, None);
         }

@@ -289,6 +289,58 @@ pub struct Report {
     pub error: Option<String>,
 }
 
+impl Report {
+    /// What happened, in TCP terms, for a scenario that did not complete:
+    /// what the link did to each side's packets, and where each side's
+    /// connections ended and why.
+    pub fn what_happened(&self) -> Vec<String> {
+        let w = &self.world;
+        let mut out = Vec::new();
+        for side in [Side::A, Side::B] {
+            let name = crate::trace::side_name(side);
+            let link = w.link.stats(side);
+            let host = match side {
+                Side::A => &w.client,
+                Side::B => &w.server,
+            };
+            let retrans = host.counters().tcp_retrans_segs;
+            let mut line = format!(
+                "{name}: the link lost {} of the {} packets it sent; it retransmitted {retrans} segment{}",
+                link.lost,
+                link.sent,
+                if retrans == 1 { "" } else { "s" }
+            );
+            let last = w.trace.events.iter().rev().find_map(|e| match e {
+                crate::trace::TraceEvent::State {
+                    side: s,
+                    transition,
+                    ..
+                } if *s == side => Some(*transition),
+                _ => None,
+            });
+            match last {
+                Some(t) if t.to == State::Closed => {
+                    let _ = write!(
+                        line,
+                        "; its connection ended {} → CLOSED: {}",
+                        t.from, t.cause
+                    );
+                }
+                Some(t) => {
+                    let _ = write!(
+                        line,
+                        "; its last state was {} ({} at {})",
+                        t.to, t.cause, t.at
+                    );
+                }
+                None => {}
+            }
+            out.push(line);
+        }
+        out
+    }
+}
+
 /// The TCP settings of the demos: MSL of 1 s so TIME-WAIT lasts 2 s.
 pub fn demo_config(opts: &DemoOptions, scenario: &Scenario) -> WorldConfig {
     let loss = opts.loss.unwrap_or(scenario.default_loss);
