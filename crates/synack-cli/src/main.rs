@@ -4,6 +4,7 @@
 //! (`real.rs`).
 #![forbid(unsafe_code)]
 
+mod drill;
 mod real;
 
 use clap::{Args, CommandFactory, Parser, Subcommand};
@@ -68,6 +69,8 @@ enum Command {
     Get(real::GetArgs),
     /// Print the sockets and counters of a running `synack serve`
     Netstat(real::NetstatArgs),
+    /// Run packetdrill scripts against one synack host on virtual time
+    Drill(drill::DrillArgs),
 }
 
 #[derive(Args, Debug)]
@@ -242,6 +245,7 @@ fn main() -> ExitCode {
         Command::Connect(args) => real::connect(args),
         Command::Get(args) => real::get(args),
         Command::Netstat(args) => real::netstat(args),
+        Command::Drill(args) => drill::drill(args),
     }
 }
 

@@ -503,10 +503,9 @@ impl Connection {
             self.snd.want_writable = false;
             self.push_event(Event::Writable);
         }
+        // No ACK of its own: the next segment carries the new window (a
+        // socket option is not a reason to send, as on Linux and BSD).
         let recv = self.rcv.set_buffer(recv);
-        if self.state.can_receive_data() && self.rcv.window_update_due() {
-            self.rcv.ack.owe_now();
-        }
         (send, recv)
     }
 
