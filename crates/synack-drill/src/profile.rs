@@ -8,7 +8,8 @@
 use std::net::IpAddr;
 use std::time::Duration;
 use synack_stack::HostConfig;
-use synack_tcp::{Algorithm, Config, Keepalive};
+use synack_tcp::{Algorithm, Config, Keepalive, State};
+use synack_wire::OptionLayout;
 
 /// Which upstream OS's defaults to assume.
 #[derive(Copy, Clone, Debug, PartialEq, Eq)]
@@ -42,6 +43,30 @@ impl Profile {
                 Some("freebsd") => Some(Profile::FreeBsd),
                 _ => None,
             })
+    }
+
+    /// The `TCPI_*` name a script uses for `state`: Linux's `TCP_*` state
+    /// names (include/net/tcp_states.h) or FreeBSD's `TCPS_*` ones
+    /// (netinet/tcp_fsm.h).
+    pub fn tcpi_state(self, state: State) -> &'static str {
+        let freebsd = self == Profile::FreeBsd;
+        match state {
+            State::Closed if freebsd => "TCPI_CLOSED",
+            State::Closed => "TCPI_CLOSE",
+            State::Listen => "TCPI_LISTEN",
+            State::SynSent => "TCPI_SYN_SENT",
+            State::SynReceived if freebsd => "TCPI_SYN_RECEIVED",
+            State::SynReceived => "TCPI_SYN_RECV",
+            State::Established => "TCPI_ESTABLISHED",
+            State::FinWait1 if freebsd => "TCPI_FIN_WAIT_1",
+            State::FinWait1 => "TCPI_FIN_WAIT1",
+            State::FinWait2 if freebsd => "TCPI_FIN_WAIT_2",
+            State::FinWait2 => "TCPI_FIN_WAIT2",
+            State::CloseWait => "TCPI_CLOSE_WAIT",
+            State::Closing => "TCPI_CLOSING",
+            State::LastAck => "TCPI_LAST_ACK",
+            State::TimeWait => "TCPI_TIME_WAIT",
+        }
     }
 
     /// `fcntl(F_GETFL)`'s O_NONBLOCK bit on the upstream OS.
@@ -160,6 +185,8 @@ impl Knobs {
             }
             Profile::FreeBsd => {
                 c.congestion = Algorithm::NewReno;
+                // tcp_addoptions: `mss,nop,wscale,sackOK,TS`, EOL padding.
+                c.option_layout = OptionLayout::FreeBsd;
                 c.hystart = false;
                 c.rack = false;
                 // TCP_MAXRXTSHIFT.

@@ -643,19 +643,7 @@ impl Runner {
             Some(SockKind::Listener(_)) => State::Listen,
             _ => State::Closed,
         };
-        let name = match state {
-            State::Closed => "TCPI_CLOSE",
-            State::Listen => "TCPI_LISTEN",
-            State::SynSent => "TCPI_SYN_SENT",
-            State::SynReceived => "TCPI_SYN_RECV",
-            State::Established => "TCPI_ESTABLISHED",
-            State::FinWait1 => "TCPI_FIN_WAIT1",
-            State::FinWait2 => "TCPI_FIN_WAIT2",
-            State::CloseWait => "TCPI_CLOSE_WAIT",
-            State::Closing => "TCPI_CLOSING",
-            State::LastAck => "TCPI_LAST_ACK",
-            State::TimeWait => "TCPI_TIME_WAIT",
-        };
+        let name = self.knobs.profile.tcpi_state(state);
         if name != want {
             return fail(
                 format!("tcpi_state == {want}"),
@@ -1146,9 +1134,15 @@ impl Runner {
                 }
             }
             "SO_RCVBUF" => {
+                // FreeBSD rounds the buffer in tcp_mss(), as soon as the
+                // peer's SYN gives the MSS: in SYN-RECEIVED of a
+                // simultaneous open too.
                 let mss = conn
                     .and_then(|h| self.host.conn(h))
-                    .filter(|c| c.state().is_synchronized() || c.state() == State::Closed)
+                    .filter(|c| {
+                        c.state().is_synchronized()
+                            || matches!(c.state(), State::Closed | State::SynReceived)
+                    })
                     .map(|c| c.info().mss);
                 Value::Int(knobs.rcvbuf(mss) as i64)
             }

@@ -7,14 +7,15 @@
 //! 6191): a RST is ignored; a retransmitted FIN is ACKed again and the
 //! 2×MSL timer restarts; a new SYN reopens the 4-tuple when its sequence
 //! number (or, with timestamps, its timestamp) is beyond the old
-//! connection's, as Linux allows; anything else with text is ACKed.
+//! connection's, as Linux allows; anything else with text, or not at
+//! RCV.NXT (the peer's sequence space ended at its FIN), is ACKed.
 
 use crate::demux::Tuple;
 use crate::host::Host;
 use crate::timers::{Target, NEVER};
 use std::collections::HashMap;
 use synack_tcp::{Duration, Instant, SeqNum, TimeWaitState};
-use synack_wire::{TcpFlags, TcpOptions, TcpRepr};
+use synack_wire::{OptionLayout, TcpFlags, TcpOptions, TcpRepr};
 
 /// One connection in TIME-WAIT.
 #[derive(Copy, Clone, Debug)]
@@ -27,6 +28,8 @@ pub struct TimeWaitEntry {
     pub ts: Option<(u32, u32)>,
     /// When 2×MSL ends (µs).
     pub deadline: u64,
+    /// The connection's option layout, for the ACKs sent from here.
+    pub option_layout: OptionLayout,
     /// The deadline the host's timer heap was last given for it.
     pub(crate) armed: u64,
     gen: u32,
@@ -88,6 +91,7 @@ impl TimeWaitTable {
             window: s.window,
             ts: s.ts,
             deadline: s.deadline.as_micros(),
+            option_layout: s.option_layout,
             armed: NEVER,
             gen,
         });
@@ -126,7 +130,7 @@ pub(crate) enum TwVerdict {
 
 impl TimeWaitEntry {
     fn ack(&self, now: Instant) -> TcpRepr<'static> {
-        let mut options = TcpOptions::default();
+        let mut options = TcpOptions::with_layout(self.option_layout);
         if let Some((recent, offset)) = self.ts {
             let tsval = (now.as_millis() as u32).wrapping_add(offset);
             options.timestamps = Some((tsval, recent));
@@ -175,7 +179,10 @@ impl TimeWaitEntry {
             self.deadline = (now + msl * 2).as_micros();
             return TwVerdict::Ack(self.ack(now));
         }
-        if !seg.payload.is_empty() {
+        // The peer's sequence space ended at its FIN: only a bare ACK at
+        // RCV.NXT is acceptable (RFC 9293 §3.10.7.4, first step with the
+        // window closed); anything else is answered with an ACK.
+        if !seg.payload.is_empty() || SeqNum(seg.seq) != self.rcv_nxt {
             return TwVerdict::Ack(self.ack(now));
         }
         TwVerdict::Drop
@@ -251,6 +258,67 @@ impl Host {
                 self.counters.tw_recycled += 1;
                 false
             }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn entry(layout: OptionLayout) -> TimeWaitEntry {
+        TimeWaitEntry {
+            tuple: Tuple {
+                local: "10.0.0.2:80".parse().unwrap(),
+                remote: "10.0.0.1:40000".parse().unwrap(),
+            },
+            snd_nxt: SeqNum(500),
+            rcv_nxt: SeqNum(1002),
+            window: 65535,
+            ts: Some((7, 100)),
+            deadline: 0,
+            option_layout: layout,
+            armed: NEVER,
+            gen: 1,
+        }
+    }
+
+    fn ack(seq: u32) -> TcpRepr<'static> {
+        TcpRepr {
+            src_port: 40000,
+            dst_port: 80,
+            seq,
+            ack: 500,
+            flags: TcpFlags::ACK,
+            window: 65535,
+            urgent: 0,
+            options: TcpOptions::default(),
+            payload: &[],
+        }
+    }
+
+    #[test]
+    fn only_a_bare_ack_at_rcv_nxt_goes_unanswered() {
+        let mut e = entry(OptionLayout::Linux);
+        let (now, msl) = (Instant::ZERO, Duration::from_secs(30));
+        assert!(matches!(
+            e.on_segment(now, &ack(1002), msl),
+            TwVerdict::Drop
+        ));
+        for seq in [1001, 1003] {
+            match e.on_segment(now, &ack(seq), msl) {
+                TwVerdict::Ack(r) => assert_eq!((r.seq, r.ack), (500, 1002)),
+                _ => panic!("segment at {seq} not answered"),
+            }
+        }
+    }
+
+    #[test]
+    fn acks_use_the_connections_option_layout() {
+        let mut e = entry(OptionLayout::FreeBsd);
+        match e.on_segment(Instant::ZERO, &ack(1003), Duration::from_secs(30)) {
+            TwVerdict::Ack(r) => assert_eq!(r.options.layout, OptionLayout::FreeBsd),
+            _ => panic!("not answered"),
         }
     }
 }

@@ -17,6 +17,7 @@ use crate::state::{Cause, State};
 use crate::time::Instant;
 use crate::timer::TimerKind;
 use std::net::SocketAddr;
+use synack_wire::OptionLayout;
 
 /// What TIME-WAIT needs of a connection, for a stack that keeps it in a
 /// compact table instead of the whole TCB.
@@ -33,6 +34,8 @@ pub struct TimeWaitState {
     pub ts: Option<(u32, u32)>,
     /// When 2×MSL ends.
     pub deadline: Instant,
+    /// The option layout of the connection's config, for that ACK.
+    pub option_layout: OptionLayout,
 }
 
 impl Connection {
@@ -52,6 +55,7 @@ impl Connection {
                 .ts
                 .then(|| (self.rcv.ts_recent.unwrap_or(0), self.opts.ts_offset)),
             deadline: self.timers.get(TimerKind::TimeWait)?,
+            option_layout: self.config.option_layout,
         })
     }
 

@@ -2,6 +2,7 @@
 
 use crate::congestion::Algorithm;
 use crate::time::Duration;
+use synack_wire::OptionLayout;
 
 /// RFC 9293 §3.8.4 keep-alive: probe an idle peer, give up when it is gone.
 #[derive(Copy, Clone, Debug, PartialEq, Eq)]
@@ -116,6 +117,9 @@ pub struct Config {
     pub max_ooo_ranges: usize,
     /// Initial congestion window in segments (RFC 6928: 10).
     pub initial_window: u32,
+    /// The order and padding of the options in every segment we build
+    /// (Linux's by default; both are legal, RFC 9293 §3.1).
+    pub option_layout: OptionLayout,
 }
 
 impl Default for Config {
@@ -143,6 +147,7 @@ impl Default for Config {
             keepalive: None,
             max_ooo_ranges: 32,
             initial_window: 10,
+            option_layout: OptionLayout::Linux,
         }
     }
 }

@@ -59,7 +59,7 @@ pub fn timestamp_clock(
 /// The options of a SYN-ACK answering a SYN that offered `peer`, under
 /// `config`: only what both sides support. `tsval` is our timestamp clock.
 pub fn syn_ack_options(config: &Config, peer: &TcpOptions, tsval: u32) -> TcpOptions {
-    let mut o = TcpOptions::default();
+    let mut o = TcpOptions::with_layout(config.option_layout);
     o.mss = Some(config.mss);
     if peer.window_scale.is_some() && config.window_scaling {
         o.window_scale = Some(config.rcv_wscale());
@@ -303,7 +303,7 @@ impl Connection {
 
     /// The options of our SYN (SYN-SENT) or SYN-ACK (SYN-RECEIVED).
     fn syn_options(&self, now: Instant) -> TcpOptions {
-        let mut o = TcpOptions::default();
+        let mut o = TcpOptions::with_layout(self.config.option_layout);
         o.mss = Some(self.config.mss);
         let active = self.state == State::SynSent;
         let (ws, sack, ts) = if active {

@@ -137,7 +137,17 @@ impl Connection {
 
         // First: sequence number acceptability. A bare FIN needs no buffer
         // space, so at RCV.NXT it is acceptable even in a zero window.
-        let rcv_wnd = self.rcv.accept_window();
+        // Once the peer's FIN is in (CLOSE-WAIT, CLOSING, LAST-ACK,
+        // TIME-WAIT) its sequence space has ended at RCV.NXT: nothing
+        // beyond can legitimately arrive (RFC 9293 §3.10.7.4, seventh step:
+        // text "should not occur"), so the window is closed and any
+        // segment not at RCV.NXT is unacceptable and answered with an ACK,
+        // as Linux and FreeBSD do in TIME-WAIT.
+        let rcv_wnd = if self.state.can_receive_data() {
+            self.rcv.accept_window()
+        } else {
+            0
+        };
         let mut test_len = seg.segment_len() as u32;
         if rcv_wnd == 0 && seg.payload.is_empty() {
             test_len = u32::from(seg.flags.syn());

@@ -57,7 +57,7 @@ impl Connection {
     /// every one (RFC 7323 §3.2), SACK blocks while there is something to
     /// report (RFC 2018 §4).
     fn segment_options(&self, now: Instant) -> TcpOptions {
-        let mut o = TcpOptions::default();
+        let mut o = TcpOptions::with_layout(self.config.option_layout);
         if self.opts.ts {
             o.timestamps = Some((self.ts_now(now), self.rcv.ts_recent.unwrap_or(0)));
         }

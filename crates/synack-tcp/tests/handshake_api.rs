@@ -111,3 +111,38 @@ fn listen_drops_syn_fin_and_segments_without_syn() {
     feed(&mut l, Instant::ZERO, &seg(100, 0, TcpFlags::SYN, b""));
     assert_eq!(l.state(), State::SynReceived);
 }
+
+#[test]
+fn the_configured_option_layout_reaches_syn_syn_ack_and_data() {
+    use synack_wire::OptionLayout;
+    let cfg = Config {
+        option_layout: OptionLayout::FreeBsd,
+        ..Config::default()
+    };
+    let mut c = active(cfg.clone());
+    let syn = drain(&mut c, Instant::ZERO);
+    let o = syn[0].options;
+    assert_eq!(o.layout, OptionLayout::FreeBsd);
+    let mut buf = [0u8; 40];
+    let n = o.emit(&mut buf);
+    // <mss,nop,wscale,sackOK,TS>
+    assert_eq!(&buf[..8], &[2, 4, 0x05, 0xb4, 1, 3, 3, cfg.rcv_wscale()]);
+    assert_eq!((&buf[8..11], n), (&[4, 2, 8][..], 20));
+    let mut peer = TcpOptions::default();
+    peer.mss = Some(1460);
+    peer.sack_permitted = true;
+    assert_eq!(
+        syn_ack_options(&cfg, &peer, 1).layout,
+        OptionLayout::FreeBsd
+    );
+    let mut synack = seg(
+        1000,
+        syn[0].seq.wrapping_add(1),
+        TcpFlags::SYN | TcpFlags::ACK,
+        b"",
+    );
+    synack.options = peer;
+    feed(&mut c, Instant::ZERO, &synack);
+    let ack = drain(&mut c, Instant::ZERO);
+    assert_eq!(ack[0].options.layout, OptionLayout::FreeBsd);
+}

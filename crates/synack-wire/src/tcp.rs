@@ -14,7 +14,7 @@ use crate::{be16, be32, put16, put32, WireError};
 
 mod options;
 
-pub use options::{SackBlock, TcpOptions, MAX_OPTIONS_LEN, MAX_SACK_BLOCKS};
+pub use options::{OptionLayout, SackBlock, TcpOptions, MAX_OPTIONS_LEN, MAX_SACK_BLOCKS};
 
 /// The IP protocol number of TCP, used in the pseudo-header.
 const PROTOCOL_TCP: u8 = 6;

@@ -153,9 +153,17 @@ impl Receiver {
 
     /// The peer's SYN carried `irs`.
     pub fn start(&mut self, irs: SeqNum) {
+        // The window our SYN offered (SYN-SENT) stays offered from the new
+        // RCV.NXT: text on the SYN-ACK may use it (RFC 9293 §3.10.7.3,
+        // SYN-SENT, sixth step onwards).
+        let offered = if self.adv.after(self.nxt) {
+            self.adv.since(self.nxt)
+        } else {
+            0
+        };
         self.irs = irs;
         self.nxt = irs + 1;
-        self.adv = self.nxt;
+        self.adv = self.nxt + offered;
         self.last_ack_sent = self.nxt;
     }
 
@@ -254,9 +262,13 @@ impl Receiver {
     /// is at least twice as large (and passes the SWS rule). Otherwise the
     /// next ACK carries the new window anyway.
     pub fn window_update_due(&self) -> bool {
+        // Both counted in what the window field can carry: without window
+        // scaling a buffer above 64 KiB cannot be offered whole, and an
+        // update that cannot move the right edge is not worth a segment.
+        let max = 0xffff_u32 << self.wscale;
         let cur = self.accept_window();
-        let new = self.sws_window();
-        cur.saturating_mul(2) <= self.offer && new > cur && new >= cur.saturating_mul(2)
+        let new = self.sws_window().min(max);
+        cur.saturating_mul(2) <= self.offer.min(max) && new > cur && new >= cur.saturating_mul(2)
     }
 
     /// Steps seven and eight (RFC 9293 §3.10.7.4) for the text and FIN of

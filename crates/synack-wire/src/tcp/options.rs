@@ -19,6 +19,26 @@ pub const MAX_OPTIONS_LEN: usize = 40;
 /// Maximum number of SACK blocks an option can carry (RFC 2018 §3).
 pub const MAX_SACK_BLOCKS: usize = 4;
 
+/// The order and padding used when emitting options. Both are legal (RFC
+/// 9293 §3.1: options may begin on any octet and are padded with zeros to
+/// the data offset); RFC 7323 Appendix A's aligned layouts are guidance.
+/// Data segments (timestamps, SACK blocks) come out the same in both; the
+/// layouts differ on SYNs and SYN-ACKs.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum OptionLayout {
+    /// Linux's `tcp_options_write`: `MSS`, `SACKOK TS` (or `NOP NOP TS` /
+    /// `NOP NOP SACKOK`), `NOP WS`, `NOP NOP SACK`; every part 32-bit
+    /// aligned, so no trailing padding.
+    #[default]
+    Linux,
+    /// FreeBSD's `tcp_addoptions`: kinds in the order `MSS`, `WS`, `SACKOK`,
+    /// `TS`, `SACK`, each preceded by just enough `NOP`s to align it (WS at
+    /// an odd offset, SACKOK even, TS and SACK at 2 mod 4), then `EOL`s up
+    /// to a multiple of 4: e.g. `MSS NOP WS SACKOK TS` or `MSS SACKOK EOL
+    /// EOL`.
+    FreeBsd,
+}
+
 /// A SACK block [left, right) in raw u32 sequence numbers.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub struct SackBlock {
@@ -30,7 +50,8 @@ pub struct SackBlock {
 
 /// The TCP options this stack understands.
 ///
-/// Unknown options are skipped on parse and never emitted. Invariant: the
+/// Unknown options are skipped on parse and never emitted. `layout` only
+/// steers emission; parsing always yields the default. Invariant: the
 /// SACK block slots past `sack_len` are always `SackBlock::default()`, so the
 /// derived equality compares exactly the visible blocks.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -48,11 +69,21 @@ pub struct TcpOptions {
     pub malformed: u8,
     /// Parsing only: options of kinds this stack does not know, skipped (never emitted).
     pub unknown: u8,
+    /// Emission only: the order and padding to write the options in.
+    pub layout: OptionLayout,
     sack_len: u8,
     sack_blocks: [SackBlock; MAX_SACK_BLOCKS],
 }
 
 impl TcpOptions {
+    /// No options yet, to be emitted in `layout`.
+    pub fn with_layout(layout: OptionLayout) -> TcpOptions {
+        TcpOptions {
+            layout,
+            ..TcpOptions::default()
+        }
+    }
+
     /// The SACK blocks (kind 5, RFC 2018 §3), in the order given.
     pub fn sack_blocks(&self) -> &[SackBlock] {
         let len = usize::from(self.sack_len).min(MAX_SACK_BLOCKS);
@@ -101,9 +132,14 @@ impl TcpOptions {
     /// Number of SACK blocks that emission keeps (the first ones): as many
     /// as fit in the 40-byte option space after the other options.
     pub fn emitted_sack_blocks(&self) -> usize {
-        // NOP NOP + kind + len take 4 bytes, then 8 per block.
-        let room = (MAX_OPTIONS_LEN - self.base_len() - 4) / 8;
-        self.sack_blocks().len().min(room)
+        match self.layout {
+            OptionLayout::Linux => {
+                // NOP NOP + kind + len take 4 bytes, then 8 per block.
+                let room = (MAX_OPTIONS_LEN - self.base_len() - 4) / 8;
+                self.sack_blocks().len().min(room)
+            }
+            OptionLayout::FreeBsd => self.freebsd_plan().1,
+        }
     }
 
     /// A copy with the SACK blocks that would not fit dropped: exactly what
@@ -115,9 +151,11 @@ impl TcpOptions {
             *slot = SackBlock::default();
         }
         out.sack_len = keep as u8;
-        // The parse-only counters are never emitted.
+        // The parse-only counters are never emitted, and parsing does not
+        // recover the layout.
         out.malformed = 0;
         out.unknown = 0;
+        out.layout = OptionLayout::default();
         out
     }
 
@@ -125,21 +163,111 @@ impl TcpOptions {
     /// SACK blocks that do not fit are not counted (e.g. with timestamps
     /// only 3 fit).
     pub fn encoded_len(&self) -> usize {
-        let blocks = self.emitted_sack_blocks();
-        let sack = if blocks > 0 { 4 + 8 * blocks } else { 0 };
-        self.base_len() + sack
+        match self.layout {
+            OptionLayout::Linux => {
+                let blocks = self.emitted_sack_blocks();
+                let sack = if blocks > 0 { 4 + 8 * blocks } else { 0 };
+                self.base_len() + sack
+            }
+            OptionLayout::FreeBsd => self.freebsd_plan().0,
+        }
     }
 
-    /// Write the options into `buf[..encoded_len()]`, returning that length.
-    ///
-    /// Layout (every part 32-bit aligned, so no trailing padding is needed):
-    /// `MSS`, then `SACKOK TS` (or `NOP NOP TS` / `NOP NOP SACKOK`), then
-    /// `NOP WS`, then `NOP NOP SACK`.
+    /// FreeBSD's `tcp_addoptions` walk without writing: the emitted length
+    /// and the number of SACK blocks kept. Mirrors `emit_freebsd`.
+    fn freebsd_plan(&self) -> (usize, usize) {
+        let mut at = 0;
+        if self.mss.is_some() {
+            at += 4;
+        }
+        if self.window_scale.is_some() {
+            at = align(at, 2, 1) + 3;
+        }
+        if self.sack_permitted {
+            at = align(at, 2, 0) + 2;
+        }
+        if self.timestamps.is_some() {
+            at = align(at, 4, 2) + 10;
+        }
+        let mut blocks = 0;
+        if !self.sack_blocks().is_empty() {
+            let start = align(at, 4, 2);
+            // Kind + length, then 8 per block; none if not even one fits.
+            if start + 2 + 8 <= MAX_OPTIONS_LEN {
+                blocks = self
+                    .sack_blocks()
+                    .len()
+                    .min((MAX_OPTIONS_LEN - start - 2) / 8);
+                at = start + 2 + 8 * blocks;
+            }
+        }
+        (align(at, 4, 0), blocks)
+    }
+
+    /// Write the options into `buf[..encoded_len()]` in `self.layout`'s
+    /// order (see [`OptionLayout`]), returning that length.
     ///
     /// # Panics
     ///
     /// If `buf` is shorter than `encoded_len()`.
     pub fn emit(&self, buf: &mut [u8]) -> usize {
+        match self.layout {
+            OptionLayout::Linux => self.emit_linux(buf),
+            OptionLayout::FreeBsd => self.emit_freebsd(buf),
+        }
+    }
+
+    /// FreeBSD's `tcp_addoptions` order: each option NOP-aligned as it
+    /// goes, EOL padding at the end.
+    fn emit_freebsd(&self, buf: &mut [u8]) -> usize {
+        let (len, blocks) = self.freebsd_plan();
+        let out = &mut buf[..len];
+        let mut at = 0;
+        if let Some(mss) = self.mss {
+            out[at] = kind::MSS;
+            out[at + 1] = 4;
+            put16(out, at + 2, mss);
+            at += 4;
+        }
+        if let Some(shift) = self.window_scale {
+            pad_nops(out, &mut at, 2, 1);
+            out[at..at + 3].copy_from_slice(&[kind::WINDOW_SCALE, 3, shift]);
+            at += 3;
+        }
+        if self.sack_permitted {
+            pad_nops(out, &mut at, 2, 0);
+            out[at..at + 2].copy_from_slice(&[kind::SACK_PERMITTED, 2]);
+            at += 2;
+        }
+        if let Some((tsval, tsecr)) = self.timestamps {
+            pad_nops(out, &mut at, 4, 2);
+            out[at] = kind::TIMESTAMPS;
+            out[at + 1] = 10;
+            put32(out, at + 2, tsval);
+            put32(out, at + 6, tsecr);
+            at += 10;
+        }
+        if blocks > 0 {
+            pad_nops(out, &mut at, 4, 2);
+            out[at] = kind::SACK;
+            out[at + 1] = 2 + 8 * blocks as u8;
+            at += 2;
+            for b in &self.sack_blocks()[..blocks] {
+                put32(out, at, b.left);
+                put32(out, at + 4, b.right);
+                at += 8;
+            }
+        }
+        // RFC 9293 §3.1: the header is padded with zeros (EOL) to a
+        // 32-bit boundary.
+        out[at..].fill(kind::EOL);
+        len
+    }
+
+    /// Linux's `tcp_options_write` order (every part 32-bit aligned, so no
+    /// trailing padding is needed): `MSS`, then `SACKOK TS` (or `NOP NOP
+    /// TS` / `NOP NOP SACKOK`), then `NOP WS`, then `NOP NOP SACK`.
+    fn emit_linux(&self, buf: &mut [u8]) -> usize {
         let len = self.encoded_len();
         let out = &mut buf[..len];
         let mut at = 0;
@@ -272,6 +400,18 @@ impl TcpOptions {
     }
 }
 
+/// NOPs from `*at` up to the next offset that is `rem` modulo `modulus`.
+fn pad_nops(out: &mut [u8], at: &mut usize, modulus: usize, rem: usize) {
+    let to = align(*at, modulus, rem);
+    out[*at..to].fill(kind::NOP);
+    *at = to;
+}
+
+/// The smallest offset `>= at` that is `rem` modulo `modulus`.
+fn align(at: usize, modulus: usize, rem: usize) -> usize {
+    at + (modulus + rem - at % modulus) % modulus
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -339,6 +479,142 @@ mod tests {
             &[2, 4, 0x05, 0xb4, 4, 2, 8, 10, 1, 2, 3, 4, 0, 0, 0, 0, 1, 3, 3, 7]
         );
         assert_eq!(TcpOptions::parse(&buf[..n]), o);
+    }
+
+    /// Emits `o` under the FreeBSD layout, checks the bytes, and that
+    /// parsing gives `o` back (as the default layout).
+    fn freebsd(o: TcpOptions, want: &[u8]) {
+        let o = TcpOptions {
+            layout: OptionLayout::FreeBsd,
+            ..o
+        };
+        assert_eq!(o.encoded_len(), want.len());
+        let mut buf = [0xEE; 40];
+        let n = o.emit(&mut buf);
+        assert_eq!(&buf[..n], want);
+        assert!(buf[n..].iter().all(|&b| b == 0xEE));
+        let linux = TcpOptions {
+            layout: OptionLayout::Linux,
+            ..o
+        };
+        assert_eq!(TcpOptions::parse(&buf[..n]), linux);
+    }
+
+    #[test]
+    fn freebsd_syn_layouts() {
+        let all = TcpOptions {
+            mss: Some(1460),
+            window_scale: Some(6),
+            sack_permitted: true,
+            timestamps: Some((0x01020304, 0)),
+            ..TcpOptions::default()
+        };
+        // <mss 1460,nop,wscale 6,sackOK,TS val 16909060 ecr 0>
+        freebsd(
+            all,
+            &[
+                2, 4, 0x05, 0xb4, 1, 3, 3, 6, 4, 2, 8, 10, 1, 2, 3, 4, 0, 0, 0, 0,
+            ],
+        );
+        // <mss 1460,sackOK,eol,eol>
+        let no_ts_ws = TcpOptions {
+            window_scale: None,
+            timestamps: None,
+            ..all
+        };
+        freebsd(no_ts_ws, &[2, 4, 0x05, 0xb4, 4, 2, 0, 0]);
+        // <mss 1460,nop,wscale 6,sackOK,eol,eol>
+        let no_ts = TcpOptions {
+            timestamps: None,
+            ..all
+        };
+        freebsd(no_ts, &[2, 4, 0x05, 0xb4, 1, 3, 3, 6, 4, 2, 0, 0]);
+        // <mss 1460,nop,wscale 6,nop,nop,TS val 16909060 ecr 0>
+        let no_sack = TcpOptions {
+            sack_permitted: false,
+            ..all
+        };
+        freebsd(
+            no_sack,
+            &[
+                2, 4, 0x05, 0xb4, 1, 3, 3, 6, 1, 1, 8, 10, 1, 2, 3, 4, 0, 0, 0, 0,
+            ],
+        );
+        // <mss 1460,sackOK,TS val 16909060 ecr 0>
+        let no_ws = TcpOptions {
+            window_scale: None,
+            ..all
+        };
+        freebsd(
+            no_ws,
+            &[2, 4, 0x05, 0xb4, 4, 2, 8, 10, 1, 2, 3, 4, 0, 0, 0, 0],
+        );
+        // <mss 1460>
+        let mss_only = TcpOptions {
+            mss: Some(1460),
+            ..TcpOptions::default()
+        };
+        freebsd(mss_only, &[2, 4, 0x05, 0xb4]);
+        freebsd(TcpOptions::default(), &[]);
+    }
+
+    #[test]
+    fn freebsd_data_layouts() {
+        // <nop,nop,TS val 1 ecr 2>
+        let mut o = TcpOptions {
+            timestamps: Some((1, 2)),
+            ..TcpOptions::default()
+        };
+        freebsd(o, &[1, 1, 8, 10, 0, 0, 0, 1, 0, 0, 0, 2]);
+        // <nop,nop,TS val 1 ecr 2,nop,nop,sack 0:100 1:101 2:102>: only 3
+        // blocks fit beside timestamps.
+        for i in 0..4 {
+            o.push_sack_block(block(i));
+        }
+        let mut want = vec![1, 1, 8, 10, 0, 0, 0, 1, 0, 0, 0, 2, 1, 1, 5, 26];
+        for i in 0..3u32 {
+            want.extend_from_slice(&i.to_be_bytes());
+            want.extend_from_slice(&(i + 100).to_be_bytes());
+        }
+        let fb = TcpOptions {
+            layout: OptionLayout::FreeBsd,
+            ..o
+        };
+        assert_eq!(fb.emitted_sack_blocks(), 3);
+        freebsd(fb.truncated_to_fit(), &want);
+        // <nop,nop,sack 0:100 1:101 2:102 3:103>
+        o.timestamps = None;
+        let mut want = vec![1, 1, 5, 34];
+        for i in 0..4u32 {
+            want.extend_from_slice(&i.to_be_bytes());
+            want.extend_from_slice(&(i + 100).to_be_bytes());
+        }
+        freebsd(o, &want);
+    }
+
+    #[test]
+    fn layouts_agree_on_data_segments() {
+        let mut o = TcpOptions {
+            timestamps: Some((7, 9)),
+            ..TcpOptions::default()
+        };
+        for i in 0..4 {
+            o.push_sack_block(block(i));
+            for ts in [Some((7, 9)), None] {
+                let linux = TcpOptions {
+                    timestamps: ts,
+                    ..o
+                };
+                let fb = TcpOptions {
+                    layout: OptionLayout::FreeBsd,
+                    ..linux
+                };
+                let (mut a, mut b) = ([0u8; 40], [0u8; 40]);
+                let n = linux.emit(&mut a);
+                assert_eq!(fb.emit(&mut b), n);
+                assert_eq!(a, b);
+            }
+        }
     }
 
     #[test]
