@@ -98,8 +98,10 @@ impl Connection {
                 if p.fin {
                     flags |= TcpFlags::FIN;
                 }
-                // PSH on the segment that empties what the application queued.
-                if p.len > 0 && self.snd.unsent() == 0 {
+                // PSH on the segment that ends what the application queued
+                // (RFC 9293 §3.9.1), sent for the first time or again; a
+                // retransmission from the middle of a write carries none.
+                if p.len > 0 && p.seq + p.len == self.snd.data_end() {
                     flags |= TcpFlags::PSH;
                 }
                 (p.seq, SegmentKind::Data(p.kind), flags, Some(p))

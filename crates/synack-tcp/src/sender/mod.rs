@@ -271,6 +271,11 @@ impl Sender {
     }
 
     /// Queued bytes not yet sent.
+    /// The sequence number just past the last byte the application queued.
+    pub fn data_end(&self) -> SeqNum {
+        self.buf_seq + self.buf.len() as u32
+    }
+
     pub fn unsent(&self) -> u32 {
         let end = self.buf_seq + self.buf.len() as u32;
         if end.after(self.nxt) {
