@@ -286,10 +286,11 @@ pub fn serve(args: ServeArgs) -> ExitCode {
                 Err(e) => return fail(e),
             }
         }
-        _ if args.discard => Mode::Discard,
+        // --echo is the default; the flag only says so (clap keeps it
+        // exclusive with the other modes).
+        _ if args.discard && !args.echo => Mode::Discard,
         _ => Mode::Echo,
     };
-    let _ = args.echo;
     let dev = match open_tun(&args.net) {
         Ok(d) => d,
         Err(e) => return fail(e),
