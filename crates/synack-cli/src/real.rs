@@ -171,37 +171,28 @@ fn parse_fraction(s: &str) -> Result<f64, String> {
 /// The kernel's address in the prefix: the first host address that is
 /// not synack's.
 fn kernel_side(addr: IpAddr, prefix: u8) -> IpAddr {
+    // Both families as a number of `bits` bits.
+    let (bits, value) = match addr {
+        IpAddr::V4(a) => (32, u128::from(u32::from(a))),
+        IpAddr::V6(a) => (128, u128::from(a)),
+    };
+    let width = u128::MAX >> (128 - bits);
+    let host_bits = bits - u32::from(prefix);
+    let mask = if host_bits >= 128 {
+        0
+    } else {
+        (u128::MAX << host_bits) & width
+    };
+    let net = value & mask;
+    let first = net.wrapping_add(1) & width;
+    let pick = if first == value {
+        net.wrapping_add(2) & width
+    } else {
+        first
+    };
     match addr {
-        IpAddr::V4(a) => {
-            let mask = if prefix == 0 {
-                0
-            } else {
-                u32::MAX << (32 - prefix)
-            };
-            let net = u32::from(a) & mask;
-            let first = net.wrapping_add(1);
-            let pick = if first == u32::from(a) {
-                net.wrapping_add(2)
-            } else {
-                first
-            };
-            IpAddr::V4(pick.into())
-        }
-        IpAddr::V6(a) => {
-            let mask = if prefix == 0 {
-                0
-            } else {
-                u128::MAX << (128 - prefix)
-            };
-            let net = u128::from(a) & mask;
-            let first = net.wrapping_add(1);
-            let pick = if first == u128::from(a) {
-                net.wrapping_add(2)
-            } else {
-                first
-            };
-            IpAddr::V6(pick.into())
-        }
+        IpAddr::V4(_) => IpAddr::V4((pick as u32).into()),
+        IpAddr::V6(_) => IpAddr::V6(pick.into()),
     }
 }
 

@@ -23,7 +23,7 @@ use std::net::IpAddr;
 use std::sync::{Arc, Condvar, Mutex, MutexGuard};
 use std::task::{Context, Poll, Waker};
 
-use synack_device::{Device, DeviceCaps};
+use synack_device::{Device, DeviceCaps, LinkEnd};
 use synack_stack::{Handle, Host, HostConfig, HostEvent, SocketTable, StackError};
 use synack_tcp::{Event, Instant};
 use tokio::sync::Notify;
@@ -437,26 +437,15 @@ impl SimEnd {
 }
 
 impl Device for SimEnd {
+    // Each call is the link end's own (`LinkEnd`), under the lock; a send
+    // also tells the other end's driver.
     fn caps(&self) -> DeviceCaps {
-        DeviceCaps {
-            mtu: self.lock().link.config(self.side).mtu,
-            ..DeviceCaps::default()
-        }
+        LinkEnd::new(&mut self.lock().link, self.side, &mut Vec::new()).caps()
     }
 
     fn receive(&mut self, now: Instant, packet: &mut dyn FnMut(&[u8])) -> io::Result<usize> {
-        let batch = DeviceCaps::default().max_batch;
-        let mut n = 0;
-        let mut s = self.lock();
-        while n < batch {
-            let Some(d) = s.link.poll_deliver_to(now, self.side) else {
-                break;
-            };
-            packet(&d.data);
-            s.link.recycle(d.data);
-            n += 1;
-        }
-        Ok(n)
+        let mut s = self.link.lock().unwrap_or_else(|e| e.into_inner());
+        LinkEnd::new(&mut s.link, self.side, &mut self.buf).receive(now, packet)
     }
 
     fn transmit(
@@ -464,27 +453,20 @@ impl Device for SimEnd {
         now: Instant,
         fill: &mut dyn FnMut(&mut [u8]) -> Option<usize>,
     ) -> io::Result<bool> {
-        let mtu = self.caps().mtu;
-        if self.buf.len() < mtu {
-            self.buf.resize(mtu, 0);
-        }
-        match fill(&mut self.buf[..mtu]) {
-            Some(n) => {
-                let mut s = self.lock();
-                s.link.send(now, self.side, &self.buf[..n]);
-                let other = 1 - side_index(self.side);
-                s.news[other] = true;
-                if let Some(w) = s.wakers[other].take() {
-                    w.wake();
-                }
-                Ok(true)
+        let mut s = self.link.lock().unwrap_or_else(|e| e.into_inner());
+        let sent = LinkEnd::new(&mut s.link, self.side, &mut self.buf).transmit(now, fill)?;
+        if sent {
+            let other = 1 - side_index(self.side);
+            s.news[other] = true;
+            if let Some(w) = s.wakers[other].take() {
+                w.wake();
             }
-            None => Ok(false),
         }
+        Ok(sent)
     }
 
     fn next_arrival(&self) -> Option<Instant> {
-        self.lock().link.next_deadline_to(self.side)
+        LinkEnd::new(&mut self.lock().link, self.side, &mut Vec::new()).next_arrival()
     }
 }
 

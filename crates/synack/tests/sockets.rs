@@ -115,6 +115,8 @@ async fn errors_map_to_std_kinds() {
     let (mut s, _) = l.accept().await.unwrap();
     // Unread data at close makes a RST (RFC 2525 §2.17).
     c.write_all(b"unread").await.unwrap();
+    // Virtual time: the runtime is paused, so this only moves the stacks'
+    // clocks on until the bytes have arrived (links of 1 ms).
     tokio::time::sleep(StdDuration::from_millis(50)).await;
     drop(s.write_all(b"x").await);
     drop(s);
