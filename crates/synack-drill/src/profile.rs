@@ -8,7 +8,7 @@
 use std::net::IpAddr;
 use std::time::Duration;
 use synack_stack::HostConfig;
-use synack_tcp::{Algorithm, Config, Keepalive, State};
+use synack_tcp::{AckEvery, Algorithm, Config, Keepalive, ReceiverSws, State};
 use synack_wire::OptionLayout;
 
 /// Which upstream OS's defaults to assume.
@@ -189,24 +189,45 @@ impl Knobs {
                 c.option_layout = OptionLayout::FreeBsd;
                 c.hystart = false;
                 c.rack = false;
-                // TCP_MAXRXTSHIFT.
+                // TCP_MAXRXTSHIFT, and TCPTV_REXMTMAX (64 s).
                 c.syn_retries = 12;
+                c.max_rto = Duration::from_secs(64);
                 c.synack_retries = 3;
                 // net.inet.tcp.msl = 30 s.
                 c.msl = Duration::from_secs(30);
+                c.setup_timeout = Some(self.keepinit);
+                // tcp_input's delayed ACK: no quick-ACK mode, an ACK for
+                // every second segment; tcp_output's window and FIN.
+                c.quick_ack = false;
+                c.ack_every = AckEvery::TwoSegments;
+                c.receiver_sws = ReceiverSws::SmallWindow;
+                c.fin_on_every_ack = true;
             }
         }
         c
     }
 
-    /// SO_RCVBUF as the application reads it.
-    pub fn rcvbuf(&self, connected_mss: Option<u16>) -> usize {
+    /// SO_RCVBUF as the application reads it: what it set, or the
+    /// default.
+    pub fn rcvbuf(&self, set: Option<usize>, connected_mss: Option<u16>) -> usize {
+        let size = set.unwrap_or(self.recvspace);
         match connected_mss {
             Some(mss) if self.rcvbuf_round_to_mss && mss > 0 => {
                 let m = usize::from(mss);
-                self.recvspace.div_ceil(m) * m
+                size.div_ceil(m) * m
             }
-            _ => self.recvspace,
+            _ => size,
+        }
+    }
+
+    /// The buffer a `setsockopt(SO_SNDBUF / SO_RCVBUF, v)` gives: Linux
+    /// doubles the value (for its bookkeeping overhead) and has a floor
+    /// (SOCK_MIN_SNDBUF, 4608); FreeBSD takes it as it is.
+    pub fn sockbuf(&self, value: i64) -> usize {
+        let v = value.max(0) as usize;
+        match self.profile {
+            Profile::Linux => (2 * v).max(4608),
+            Profile::FreeBsd => v.max(1),
         }
     }
 

@@ -232,7 +232,10 @@ pub struct Host {
 /// allows for the family (`Config::mss` is replaced), lowered to the
 /// host's clamp if it has one.
 pub(crate) fn adapt(mut cfg: Config, iface: &Interface, clamp: Option<u16>, v4: bool) -> Config {
-    cfg.mss = iface.mss(v4).min(clamp.unwrap_or(u16::MAX));
+    cfg.mss = iface
+        .mss(v4)
+        .min(clamp.unwrap_or(u16::MAX))
+        .min(cfg.max_segment.unwrap_or(u16::MAX));
     cfg
 }
 

@@ -177,6 +177,28 @@ impl Host {
         self.listen_on(now, any, 128, None)
     }
 
+    /// `c` fitted to each family's interface (MTU and MSS clamp).
+    fn per_family(&self, c: Config) -> (Arc<Config>, Arc<Config>) {
+        let clamp = self.config.mss_clamp;
+        let c4 = adapt(c.clone(), &self.iface, clamp, true);
+        let c6 = adapt(c, &self.iface, clamp, false);
+        (Arc::new(c4), Arc::new(c6))
+    }
+
+    /// New TCP settings for a listener's connections (a socket option set
+    /// on a listening socket): SYN-ACKs sent from now on and connections
+    /// whose handshake completes from now on use them.
+    pub fn set_listener_config(&mut self, listener: Handle, config: Config) -> bool {
+        let both = self.per_family(config);
+        match self.listener_mut(listener) {
+            Some(l) => {
+                l.config = Some(both);
+                true
+            }
+            None => false,
+        }
+    }
+
     /// Passive OPEN on `local` (an unspecified address listens on all of
     /// the host's, of both families) with an accept queue of `backlog`
     /// and, optionally, the connections' own TCP settings.
@@ -194,12 +216,7 @@ impl Host {
             return Err(StackError::AddrNotAvailable);
         }
         let backlog = backlog.max(1);
-        let config = config.map(|c| {
-            let clamp = self.config.mss_clamp;
-            let c4 = adapt(c.clone(), &self.iface, clamp, true);
-            let c6 = adapt(c, &self.iface, clamp, false);
-            (Arc::new(c4), Arc::new(c6))
-        });
+        let config = config.map(|c| self.per_family(c));
         let l = Listener {
             local,
             backlog,

@@ -120,6 +120,61 @@ pub struct Config {
     /// The order and padding of the options in every segment we build
     /// (Linux's by default; both are legal, RFC 9293 §3.1).
     pub option_layout: OptionLayout,
+    /// An upper bound the application puts on the MSS (TCP_MAXSEG): a
+    /// stack that derives `mss` from its link MTU keeps it at or below
+    /// this, so both the MSS announced and the segments sent are limited.
+    pub max_segment: Option<u16>,
+    /// Announce our MSS in the SYN. RFC 9293 §3.7.1 says SHOULD (SHLD-5)
+    /// whenever it differs from the default; FreeBSD's TCP_NOOPT turns it
+    /// off, together with every other option, and the peer then assumes
+    /// 536 (1220 over IPv6).
+    pub mss_option: bool,
+    /// Give up on an open that has not reached ESTABLISHED within this
+    /// time (FreeBSD's TCP_KEEPINIT). RFC 9293 §3.8.3 lets the application
+    /// end an open attempt sooner than R2; `None` leaves it to
+    /// `syn_retries` / `synack_retries`.
+    pub setup_timeout: Option<Duration>,
+    /// Linux's quick-ACK mode: the first in-order segments of a connection
+    /// (and those after a gap was filled) are acknowledged one by one, so
+    /// a sender in slow start is not held back by delayed ACKs. FreeBSD
+    /// has no such mode and delays from the first segment.
+    pub quick_ack: bool,
+    /// What "every second segment" counts (RFC 9293 §3.8.6.3,
+    /// RFC 5681 §4.2).
+    pub ack_every: AckEvery,
+    /// How the receiver avoids the silly window syndrome.
+    pub receiver_sws: ReceiverSws,
+    /// While our FIN is unacknowledged and all data is sent, an ACK we send
+    /// carries the FIN again, at SND.NXT − 1 (4.4BSD's tcp_output, kept by
+    /// FreeBSD: the answer to a FIN in CLOSING is `F.`). A FIN the peer
+    /// already has is a duplicate to it (RFC 9293 §3.10.7.4), so this
+    /// changes nothing on the wire but the flag and the sequence number.
+    pub fin_on_every_ack: bool,
+}
+
+/// When in-order data is acknowledged at the latest, short of the
+/// delayed-ACK timer.
+#[derive(Copy, Clone, Debug, PartialEq, Eq)]
+pub enum AckEvery {
+    /// Once two full-sized segments' worth of bytes is unacknowledged
+    /// (Linux; RFC 9293 §3.8.6.3's "2*RMSS bytes").
+    TwoFullSegments,
+    /// On every second segment, whatever its size (FreeBSD).
+    TwoSegments,
+}
+
+/// The receiver's silly-window-syndrome avoidance (RFC 9293 §3.8.6.2.2,
+/// a MUST). Both keep the peer from being offered a sliver of window.
+#[derive(Copy, Clone, Debug, PartialEq, Eq)]
+pub enum ReceiverSws {
+    /// The RFC's algorithm: keep the right edge fixed until it can move
+    /// by min(buffer / 2, MSS).
+    RightEdge,
+    /// 4.4BSD's (FreeBSD's tcp_output): offer all the free space, but a
+    /// window below min(buffer / 4, MSS) not at all; never less than was
+    /// offered before. The right edge may advance in small steps while
+    /// the window stays large, which the sender's own SWS rule absorbs.
+    SmallWindow,
 }
 
 impl Default for Config {
@@ -148,6 +203,13 @@ impl Default for Config {
             max_ooo_ranges: 32,
             initial_window: 10,
             option_layout: OptionLayout::Linux,
+            max_segment: None,
+            mss_option: true,
+            setup_timeout: None,
+            quick_ack: true,
+            ack_every: AckEvery::TwoFullSegments,
+            receiver_sws: ReceiverSws::RightEdge,
+            fin_on_every_ack: false,
         }
     }
 }

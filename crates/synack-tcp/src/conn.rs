@@ -191,6 +191,8 @@ pub struct Info {
     pub mss: u16,
     pub snd_wscale: u8,
     pub rcv_wscale: u8,
+    /// Window scaling agreed (both SYNs carried the option).
+    pub window_scaling: bool,
     pub sack: bool,
     pub timestamps: bool,
     pub cwnd: u32,
@@ -354,6 +356,16 @@ impl Connection {
             cause,
         }));
         match to {
+            State::SynSent | State::SynReceived => {
+                // The setup limit runs on the keep-alive timer, which has
+                // nothing else to do before ESTABLISHED; a simultaneous
+                // open keeps the deadline of its SYN.
+                if let Some(limit) = self.config.setup_timeout {
+                    if !self.timers.is_armed(TimerKind::Keepalive) {
+                        self.timers.set(TimerKind::Keepalive, now + limit);
+                    }
+                }
+            }
             State::Established => {
                 self.push_event(Event::Connected);
                 self.arm_keepalive(now);
@@ -509,6 +521,12 @@ impl Connection {
         (send, recv)
     }
 
+    /// The send and receive buffer sizes in effect, as `set_buffer_sizes`
+    /// returned them (SO_SNDBUF and SO_RCVBUF).
+    pub fn buffer_sizes(&self) -> (usize, usize) {
+        (self.snd.capacity(), self.rcv.buffer_size())
+    }
+
     /// Turns Nagle's algorithm off (`true`) or on, like TCP_NODELAY.
     pub fn set_nodelay(&mut self, nodelay: bool) {
         self.snd.nodelay = nodelay;
@@ -518,9 +536,8 @@ impl Connection {
     pub fn set_keepalive(&mut self, now: Instant, keepalive: Option<Keepalive>) {
         self.keepalive = keepalive.map(CompactKeepalive::from);
         self.keepalive_probes = 0;
-        if keepalive.is_none() {
-            self.timers.clear(TimerKind::Keepalive);
-        } else if self.state.is_synchronized() {
+        // Before ESTABLISHED the timer holds the setup deadline, if any.
+        if self.state.is_synchronized() {
             self.arm_keepalive(now);
         }
     }
@@ -625,6 +642,7 @@ impl Connection {
             mss: self.snd.mss,
             snd_wscale: self.snd.wscale,
             rcv_wscale: self.rcv.wscale,
+            window_scaling: self.opts.wscale,
             sack: self.opts.sack,
             timestamps: self.opts.ts,
             cwnd: self.snd.cc.cwnd(),
@@ -692,9 +710,12 @@ impl Connection {
         (now.as_millis() as u32).wrapping_add(self.opts.ts_offset)
     }
 
+    /// Starts the keep-alive idle time, or with keep-alive off stops the
+    /// timer (which may hold the setup deadline).
     pub(crate) fn arm_keepalive(&mut self, now: Instant) {
-        if let Some(k) = self.keepalive {
-            self.timers.set(TimerKind::Keepalive, now + k.idle());
+        match self.keepalive {
+            Some(k) => self.timers.set(TimerKind::Keepalive, now + k.idle()),
+            None => self.timers.clear(TimerKind::Keepalive),
         }
     }
 }

@@ -11,7 +11,7 @@ use crate::conn::{Connection, PendingRst, SegmentKind, Transmit};
 use crate::error::CloseReason;
 use crate::isn::IsnSecret;
 use crate::receiver::Receiver;
-use crate::sender::{Sender, DEFAULT_MSS};
+use crate::sender::{default_mss, Sender};
 use crate::seq::SeqNum;
 use crate::state::{Cause, State};
 use crate::time::Instant;
@@ -60,7 +60,7 @@ pub fn timestamp_clock(
 /// `config`: only what both sides support. `tsval` is our timestamp clock.
 pub fn syn_ack_options(config: &Config, peer: &TcpOptions, tsval: u32) -> TcpOptions {
     let mut o = TcpOptions::with_layout(config.option_layout);
-    o.mss = Some(config.mss);
+    o.mss = config.mss_option.then_some(config.mss);
     if peer.window_scale.is_some() && config.window_scaling {
         o.window_scale = Some(config.rcv_wscale());
     }
@@ -69,6 +69,16 @@ pub fn syn_ack_options(config: &Config, peer: &TcpOptions, tsval: u32) -> TcpOpt
         o.timestamps = Some((tsval, peer_tsval));
     }
     o
+}
+
+/// The largest segment the peer may send us: the MSS our SYN announces, or
+/// without the option the default it must assume (RFC 9293 §3.7.1).
+fn announced_mss(config: &Config, remote: IpAddr) -> u16 {
+    if config.mss_option {
+        config.mss
+    } else {
+        default_mss(remote).min(config.mss)
+    }
 }
 
 impl Connection {
@@ -269,9 +279,10 @@ impl Connection {
     /// Records what the peer's SYN (or SYN-ACK) offered and settles what
     /// both sides use.
     fn negotiate(&mut self, now: Instant, peer: &TcpOptions) {
-        // RFC 9293 §3.7.1: 536 without the option. An absurdly small MSS
-        // (a peer could announce 1) is raised to 64, as Linux does.
-        let peer_mss = peer.mss.unwrap_or(DEFAULT_MSS).max(64);
+        // RFC 9293 §3.7.1: 536 (IPv4) or 1220 (IPv6) without the option.
+        // An absurdly small MSS (a peer could announce 1) is raised to 64,
+        // as Linux does.
+        let peer_mss = peer.mss.unwrap_or(default_mss(self.remote.ip())).max(64);
         self.snd.mss = peer_mss.min(self.config.mss);
         // RFC 7323 §2.2: scaling is on only if both SYNs carry the option;
         // shifts above 14 are treated as 14 (§2.3).
@@ -295,16 +306,18 @@ impl Connection {
         if let (true, Some((tsval, _))) = (self.opts.ts, peer.timestamps) {
             self.rcv.set_ts_recent(tsval, now);
         }
-        // A full-sized segment from the peer carries our MSS less the
-        // options it puts on every segment (timestamps).
+        // A full-sized segment from the peer carries the MSS we announced
+        // (or the default it must assume without one) less the options it
+        // puts on every segment (timestamps).
         let ts = if self.opts.ts { TS_OPTION_LEN } else { 0 };
-        self.rcv.mss = u32::from(self.config.mss.saturating_sub(ts).max(1));
+        let ours = announced_mss(&self.config, self.remote.ip());
+        self.rcv.mss = u32::from(ours.saturating_sub(ts).max(1));
     }
 
     /// The options of our SYN (SYN-SENT) or SYN-ACK (SYN-RECEIVED).
     fn syn_options(&self, now: Instant) -> TcpOptions {
         let mut o = TcpOptions::with_layout(self.config.option_layout);
-        o.mss = Some(self.config.mss);
+        o.mss = self.config.mss_option.then_some(self.config.mss);
         let active = self.state == State::SynSent;
         let (ws, sack, ts) = if active {
             (

@@ -176,8 +176,14 @@ impl Connection {
                 if !seg.payload.is_empty() && end.before_eq(self.rcv.nxt) && self.opts.sack {
                     self.rcv.ack.report_dsack(seq, end);
                 }
-                // <SEQ=SND.NXT><ACK=RCV.NXT><CTL=ACK>
-                self.rcv.ack.owe_now();
+                if seg.flags.syn() && self.state.is_synchronized() {
+                    // RFC 5961 §4.2: a SYN gets a challenge ACK (counted
+                    // and rate-limited as such) whatever its sequence number.
+                    self.challenge_ack(now);
+                } else {
+                    // <SEQ=SND.NXT><ACK=RCV.NXT><CTL=ACK>
+                    self.rcv.ack.owe_now();
+                }
             }
             // "special allowance should be made to accept valid ACKs, URGs,
             // and RSTs" with a zero window: a segment right at RCV.NXT keeps
@@ -395,6 +401,11 @@ impl Connection {
     /// RFC 9293 §3.8.4: after `idle` with nothing heard, probe; after
     /// `count` unanswered probes, give up.
     fn on_keepalive_timeout(&mut self, now: Instant) {
+        if matches!(self.state, State::SynSent | State::SynReceived) {
+            // Before ESTABLISHED the timer holds the setup deadline.
+            self.terminate(now, CloseReason::TimedOut, Cause::SetupTimeout);
+            return;
+        }
         let Some(k) = self.keepalive else {
             return;
         };

@@ -37,7 +37,7 @@ pub mod time;
 pub mod timer;
 
 pub use close::TimeWaitState;
-pub use config::{Config, Keepalive};
+pub use config::{AckEvery, Config, Keepalive, ReceiverSws};
 pub use congestion::Algorithm;
 pub use conn::{ConnStats, Connection, Event, Info, SegmentKind, Transmit};
 pub use error::{CloseReason, Error};
@@ -47,7 +47,7 @@ pub use input::{check_rst, segment_acceptable, RstVerdict};
 pub use isn::IsnSecret;
 pub use receiver::syn_window;
 pub use recovery::{Phase, RecoveryEvent};
-pub use sender::{SendKind, DEFAULT_MSS};
+pub use sender::{default_mss, SendKind, DEFAULT_MSS};
 pub use seq::SeqNum;
 pub use state::{Cause, State, Transition};
 pub use time::{Duration, Instant};

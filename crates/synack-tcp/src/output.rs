@@ -9,6 +9,7 @@
 use crate::conn::{Connection, SegmentKind, Transmit};
 use crate::receiver::ack::AckTimer;
 use crate::sender::Plan;
+use crate::seq::SeqNum;
 use crate::state::State;
 use crate::time::Instant;
 use crate::timer::TimerKind;
@@ -75,6 +76,18 @@ impl Connection {
         o
     }
 
+    /// With `Config::fin_on_every_ack`: the sequence number of our FIN, to
+    /// go out again on this ACK, while it is unacknowledged and nothing
+    /// after it was sent (SND.NXT is just past it).
+    fn fin_to_repeat(&self) -> Option<SeqNum> {
+        let fin = self.snd.fin_seq()?;
+        let repeat = self.config.fin_on_every_ack
+            && self.snd.fin_sent()
+            && !self.snd.fin_acked()
+            && self.snd.nxt == fin + 1;
+        repeat.then_some(fin)
+    }
+
     fn transmit_synchronized(&mut self, now: Instant) -> Option<Transmit<'_>> {
         let options = self.segment_options(now);
         // Room for payload: the MSS counts from a bare 20-byte header.
@@ -112,7 +125,14 @@ impl Connection {
                 } else {
                     SegmentKind::Ack
                 };
-                (self.snd.nxt, kind, TcpFlags::ACK, None)
+                // A challenge ACK is built on its own (BSD's tcp_respond)
+                // and carries no FIN.
+                match self.fin_to_repeat() {
+                    Some(fin) if kind == SegmentKind::Ack => {
+                        (fin, kind, TcpFlags::ACK | TcpFlags::FIN, None)
+                    }
+                    _ => (self.snd.nxt, kind, TcpFlags::ACK, None),
+                }
             }
             None if self.keepalive_due => {
                 // RFC 9293 §3.8.4 / Linux: SEG.SEQ = SND.NXT − 1 with no data

@@ -124,6 +124,8 @@ pub enum Cause {
     PersistLimit,
     /// Keep-alive probes went unanswered up to the limit.
     KeepaliveLimit,
+    /// The open did not complete within `Config::setup_timeout`.
+    SetupTimeout,
     /// Data arrived after the application closed: nobody will read it, so
     /// the connection is reset (RFC 9293 §3.10.7.4, as Linux does).
     DataAfterClose,
@@ -154,6 +156,7 @@ impl Cause {
             Cause::FinWait2Timeout => "FIN-WAIT-2 timeout",
             Cause::PersistLimit => "zero-window probes unanswered",
             Cause::KeepaliveLimit => "keep-alive probes unanswered",
+            Cause::SetupTimeout => "connection setup timed out",
             Cause::DataAfterClose => "data after close()",
             Cause::IcmpUnreachable => "ICMP unreachable",
             Cause::OrphanLimit => "too many orphans",

@@ -12,6 +12,7 @@
 //! ranges, so each range is reported several times in case ACKs are lost.
 //! RFC 2883: a duplicate segment is reported once, as a D-SACK first block.
 
+use crate::config::{AckEvery, Config};
 use crate::seq::SeqNum;
 use crate::time::Duration;
 
@@ -30,7 +31,8 @@ pub const MAX_BLOCKS: usize = 4;
 pub struct AckPolicy {
     /// Immediate ACKs owed, each to go out as its own segment.
     owed: u16,
-    /// In-order bytes received since the last ACK we sent.
+    /// In-order bytes (or segments, with `AckEvery::TwoSegments`) received
+    /// since the last ACK we sent.
     unacked: u32,
     /// An ACK is owed but may wait for the delayed-ACK timer.
     delayed: bool,
@@ -45,6 +47,10 @@ pub struct AckPolicy {
     quick: u16,
     /// Data has arrived before (the first data starts quick-ACK mode).
     started: bool,
+    /// Quick-ACK mode is used at all (`Config::quick_ack`).
+    quick_mode: bool,
+    /// Count segments, not bytes (`AckEvery::TwoSegments`).
+    by_segments: bool,
 }
 
 /// What the connection must do about the delayed-ACK timer.
@@ -70,6 +76,18 @@ impl AckPolicy {
             dsack: None,
             quick: 0,
             started: false,
+            quick_mode: true,
+            by_segments: false,
+        }
+    }
+
+    /// The policy `config` asks for: its delay, quick-ACK mode, and what
+    /// "every second segment" counts.
+    pub fn from_config(config: &Config) -> Self {
+        AckPolicy {
+            quick_mode: config.quick_ack,
+            by_segments: config.ack_every == AckEvery::TwoSegments,
+            ..AckPolicy::new(config.delayed_ack)
         }
     }
 
@@ -78,7 +96,9 @@ impl AckPolicy {
     /// in slow start, and after a loss, while its window regrows, a delayed
     /// ACK would hold its ACK clock back.
     pub fn quick_ack(&mut self, n: u16) {
-        self.quick = self.quick.max(n);
+        if self.quick_mode {
+            self.quick = self.quick.max(n);
+        }
     }
 
     /// An ACK must go out now.
@@ -113,7 +133,12 @@ impl AckPolicy {
 
     /// `len` bytes arrived in order; `mss` is the full segment size.
     pub fn on_in_order(&mut self, len: u32, mss: u32) -> AckTimer {
-        self.unacked = self.unacked.saturating_add(len);
+        let (count, every_second) = if self.by_segments {
+            (1, 2)
+        } else {
+            (len, 2 * mss.max(1))
+        };
+        self.unacked = self.unacked.saturating_add(count);
         if !self.started {
             self.started = true;
             self.quick_ack(QUICK_ACKS);
@@ -124,7 +149,7 @@ impl AckPolicy {
             return AckTimer::Keep;
         }
         // At least every second full-sized segment (RFC 5681 §4.2).
-        if self.delay_us == 0 || self.unacked >= 2 * mss.max(1) {
+        if self.delay_us == 0 || self.unacked >= every_second {
             self.owe_now();
             return AckTimer::Keep;
         }
@@ -238,6 +263,26 @@ mod tests {
         a.on_in_order(10, 1000);
         a.on_timer();
         assert!(a.due());
+    }
+
+    #[test]
+    fn freebsd_style_counts_segments_and_has_no_quick_acks() {
+        let config = Config {
+            quick_ack: false,
+            ack_every: AckEvery::TwoSegments,
+            ..Config::default()
+        };
+        let mut a = AckPolicy::from_config(&config);
+        // The very first segment waits, however small.
+        assert_eq!(a.on_in_order(1, 1000), AckTimer::Arm);
+        assert!(!a.due());
+        // The second one, however small, is acknowledged at once.
+        assert_eq!(a.on_in_order(2, 1000), AckTimer::Keep);
+        assert!(a.due());
+        a.on_sent();
+        // Filling a gap asks for quick ACKs; there are none in this style.
+        a.quick_ack(QUICK_ACKS);
+        assert_eq!(a.on_in_order(4, 1000), AckTimer::Arm);
     }
 
     #[test]

@@ -24,7 +24,7 @@ pub mod ack;
 pub mod reassembly;
 
 use crate::buffer::Ring;
-use crate::config::Config;
+use crate::config::{Config, ReceiverSws};
 use crate::sender::bump;
 use crate::seq::SeqNum;
 use crate::time::{Duration, Instant};
@@ -87,6 +87,8 @@ pub struct Receiver {
     buf: Ring,
     reasm: Reassembly,
     pub ack: AckPolicy,
+    /// The SWS avoidance in use (`Config::receiver_sws`).
+    sws: ReceiverSws,
     /// Where the peer's FIN sits, once seen beyond a gap.
     fin_at: Option<SeqNum>,
     /// The peer's FIN arrived in order.
@@ -139,7 +141,8 @@ impl Receiver {
             largest_seen: 0,
             buf: Ring::new(offer as usize),
             reasm: Reassembly::new(config.max_ooo_ranges),
-            ack: AckPolicy::new(config.delayed_ack),
+            ack: AckPolicy::from_config(config),
+            sws: config.receiver_sws,
             fin_at: None,
             fin_received: false,
             up: None,
@@ -202,16 +205,30 @@ impl Receiver {
         (self.buf.free() as u32).saturating_sub(self.spare())
     }
 
-    /// RFC 9293 §3.8.6.2.2: the window to offer, moving the right edge
-    /// only by a worthwhile step.
+    /// RFC 9293 §3.8.6.2.2: the window to offer under the SWS rule in use.
+    /// It never falls below what is already offered.
     fn sws_window(&self) -> u32 {
         let cur = self.accept_window();
         let free = self.offerable();
-        let step = (self.offer / 2).min(self.mss).max(1);
-        if free >= cur.saturating_add(step) {
-            free
-        } else {
-            cur
+        match self.sws {
+            // Move the right edge only by a worthwhile step.
+            ReceiverSws::RightEdge => {
+                let step = (self.offer / 2).min(self.mss).max(1);
+                if free >= cur.saturating_add(step) {
+                    free
+                } else {
+                    cur
+                }
+            }
+            // Offer what is free unless that is a sliver.
+            ReceiverSws::SmallWindow => {
+                let sliver = (self.offer / 4).min(self.mss);
+                if free >= sliver {
+                    free.max(cur)
+                } else {
+                    cur
+                }
+            }
         }
     }
 
@@ -281,12 +298,14 @@ impl Receiver {
         self.largest_seen = self.largest_seen.max(len);
         // What we already have: report it (RFC 2883) and cut it off.
         let (mut seq, mut payload) = (seq, payload);
+        let mut dsack_reported = false;
         if seq.before(self.nxt) {
             let dup = self.nxt.since(seq).min(len);
             if dup > 0 {
                 bump(&mut self.stats.duplicate_segments);
                 self.ack.report_dsack(seq, seq + dup);
                 self.ack.owe_now();
+                dsack_reported = true;
             }
             payload = &payload[dup as usize..];
             seq = self.nxt;
@@ -309,6 +328,16 @@ impl Receiver {
             self.fin_at = Some(seq + payload.len() as u32);
         }
         if !payload.is_empty() {
+            // RFC 2883 §4: the first part of the segment that out-of-order
+            // data already held is a duplicate to report, unless one below
+            // RCV.NXT was (one D-SACK block per segment, the lowest part).
+            let stop = seq + payload.len() as u32;
+            if let (false, Some((a, b))) = (
+                dsack_reported,
+                self.reasm.first_overlap(self.nxt, seq, stop),
+            ) {
+                self.ack.report_dsack(a, b);
+            }
             if seq == self.nxt {
                 let had_gap = !self.reasm.is_empty();
                 let n = self.buf.push(payload) as u32;
@@ -330,8 +359,10 @@ impl Receiver {
             } else {
                 bump(&mut self.stats.ooo_segments);
                 let start = seq;
-                let stop = seq + payload.len() as u32;
                 match self.reasm.insert(self.nxt, start, stop) {
+                    // The range now holding the segment goes first among
+                    // the SACK blocks (RFC 2018 §4), right after a D-SACK
+                    // (RFC 2883 §4, its second block).
                     Inserted::Kept(a, b) => {
                         let at = self.buf.len() + offset as usize;
                         self.buf.write_at(at, payload);
@@ -339,7 +370,8 @@ impl Receiver {
                     }
                     Inserted::Duplicate => {
                         bump(&mut self.stats.duplicate_segments);
-                        self.ack.report_dsack(start, stop);
+                        let held = self.reasm.containing(start);
+                        self.ack.on_sack_change(held, self.reasm.ranges());
                     }
                     Inserted::Dropped => bump(&mut self.stats.ooo_dropped),
                 }
@@ -437,6 +469,11 @@ impl Receiver {
         self.spare = self.spare_for(self.wscale);
         let keep = promised as usize;
         self.buf.resize((self.offer + self.spare) as usize, keep);
+        self.offer as usize
+    }
+
+    /// The buffer size in effect (the largest window offered).
+    pub fn buffer_size(&self) -> usize {
         self.offer as usize
     }
 

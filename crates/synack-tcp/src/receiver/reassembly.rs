@@ -58,6 +58,26 @@ impl Reassembly {
             .find(|&(s, e)| s.before_eq(seq) && seq.before(e))
     }
 
+    /// The first bytes of `[start, end)` (at or after `base`, RCV.NXT)
+    /// already held: its overlap with the lowest range it meets. RFC 2883
+    /// §4 reports this part of a partly duplicate segment in a D-SACK.
+    pub fn first_overlap(
+        &self,
+        base: SeqNum,
+        start: SeqNum,
+        end: SeqNum,
+    ) -> Option<(SeqNum, SeqNum)> {
+        let key = |s: SeqNum| s.since(base);
+        let i = self.ranges.partition_point(|r| key(r.1) <= key(start));
+        let &(s, e) = self.ranges.get(i)?;
+        if key(s) >= key(end) {
+            return None;
+        }
+        let left = if key(s) > key(start) { s } else { start };
+        let right = if key(e) < key(end) { e } else { end };
+        Some((left, right))
+    }
+
     /// Records `[start, end)` (all after `base`, the current RCV.NXT),
     /// merging with neighbours that overlap or touch it.
     pub fn insert(&mut self, base: SeqNum, start: SeqNum, end: SeqNum) -> Inserted {
@@ -108,6 +128,21 @@ impl Reassembly {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn first_overlap_is_the_lowest_held_part() {
+        let base = SeqNum(100);
+        let mut r = Reassembly::new(8);
+        r.insert(base, SeqNum(200), SeqNum(300));
+        r.insert(base, SeqNum(400), SeqNum(500));
+        let o = |a: u32, b: u32| r.first_overlap(base, SeqNum(a), SeqNum(b));
+        assert_eq!(o(150, 700), Some((SeqNum(200), SeqNum(300))));
+        assert_eq!(o(250, 450), Some((SeqNum(250), SeqNum(300))));
+        assert_eq!(o(300, 450), Some((SeqNum(400), SeqNum(450))));
+        assert_eq!(o(300, 400), None);
+        assert_eq!(o(100, 200), None);
+        assert_eq!(o(500, 600), None);
+    }
 
     #[test]
     fn merges_across_the_wrap() {

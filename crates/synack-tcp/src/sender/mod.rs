@@ -24,8 +24,19 @@ use crate::timer::{TimerKind, Timers};
 use record::{Delivered, Record};
 use synack_wire::SackBlock;
 
-/// RFC 9293 §3.7.1: the MSS to assume when the peer sends no MSS option.
+/// RFC 9293 §3.7.1: the MSS to assume when an IPv4 peer sends no MSS
+/// option (576 − 40).
 pub const DEFAULT_MSS: u16 = 536;
+
+/// RFC 9293 §3.7.1 (MUST-15): the MSS to assume when a peer at `ip`
+/// sends no MSS option: 536 over IPv4, 1220 (1280 − 60) over IPv6.
+pub fn default_mss(ip: std::net::IpAddr) -> u16 {
+    if ip.is_ipv4() {
+        DEFAULT_MSS
+    } else {
+        1220
+    }
+}
 
 /// Why a segment is being sent.
 #[derive(Copy, Clone, Debug, PartialEq, Eq)]
