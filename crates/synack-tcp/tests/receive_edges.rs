@@ -82,3 +82,53 @@ fn no_window_update_when_the_field_cannot_grow() {
     let out = drain(&mut c, Instant::ZERO);
     assert!(out.is_empty(), "{out:?}");
 }
+
+#[test]
+fn a_pure_ack_at_the_right_edge_is_taken() {
+    let (mut c, iss, _) = open_with(plain(), b"");
+    let t = Instant::ZERO + Duration::from_millis(10);
+    c.send(b"hello").unwrap();
+    assert_eq!(drain(&mut c, t).len(), 1);
+    // The peer filled our window; its ACK of our data sits exactly at
+    // RCV.NXT + RCV.WND.
+    let wnd = c.info().rcv_wnd;
+    let edge = 1001u32.wrapping_add(wnd);
+    feed(
+        &mut c,
+        t,
+        &seg(edge, iss.wrapping_add(6), TcpFlags::ACK, b""),
+    );
+    assert_eq!(c.info().snd_una.0, iss.wrapping_add(6), "the ACK was used");
+    drain(&mut c, t);
+    // One byte further it is out of the window: answered, not used.
+    c.send(b"!").unwrap();
+    drain(&mut c, t);
+    feed(
+        &mut c,
+        t,
+        &seg(
+            edge.wrapping_add(1),
+            iss.wrapping_add(7),
+            TcpFlags::ACK,
+            b"",
+        ),
+    );
+    assert_eq!(c.info().snd_una.0, iss.wrapping_add(6), "not used");
+    assert_eq!(drain(&mut c, t).len(), 1, "answered");
+}
+
+#[test]
+fn a_closed_connection_ignores_what_still_arrives() {
+    let (mut c, iss, _) = open_with(plain(), b"");
+    let t = Instant::ZERO + Duration::from_millis(10);
+    c.abort(t);
+    assert!(drain(&mut c, t).iter().any(|s| s.flags.rst()));
+    assert_eq!(c.state(), State::Closed);
+    feed(
+        &mut c,
+        t,
+        &seg(1001, iss.wrapping_add(1), TcpFlags::ACK, b"late"),
+    );
+    assert!(drain(&mut c, t).is_empty());
+    assert_eq!(c.recv_queue(), 0);
+}
