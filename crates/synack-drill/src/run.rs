@@ -136,6 +136,23 @@ struct Sock {
     shut_rd: bool,
 }
 
+impl Sock {
+    /// A new descriptor: blocking, unbound, nothing reported yet.
+    fn new(kind: SockKind, config: Config, sndbuf: Option<usize>, rcvbuf: Option<usize>) -> Sock {
+        Sock {
+            kind,
+            nonblock: false,
+            bound: None,
+            config,
+            sndbuf,
+            rcvbuf,
+            error_taken: false,
+            sized: false,
+            shut_rd: false,
+        }
+    }
+}
+
 /// A call waiting in virtual time.
 #[derive(Debug)]
 struct Blocked {
@@ -643,12 +660,13 @@ impl Runner {
                 .push((line, format!("python `{code}` (no socket)")));
             return Ok(());
         };
-        let conn = match self.fds.get(&fd).map(|s| &s.kind) {
+        let kind = self.fds.get(&fd).map(|s| &s.kind);
+        let conn = match kind {
             Some(SockKind::Conn(h)) => self.host.conn(*h),
             _ => None,
         };
         let actual = if field == "tcpi_state" {
-            let state = match self.fds.get(&fd).map(|s| &s.kind) {
+            let state = match kind {
                 Some(SockKind::Listener(_)) => State::Listen,
                 _ => conn.map(|c| c.state()).unwrap_or(State::Closed),
             };
@@ -846,20 +864,8 @@ impl Runner {
         let res = match call.name.as_str() {
             "socket" => {
                 let nfd = self.alloc_fd(&call.ret);
-                self.fds.insert(
-                    nfd,
-                    Sock {
-                        kind: SockKind::Fresh,
-                        nonblock: false,
-                        bound: None,
-                        config: self.knobs.tcp_config(),
-                        sndbuf: None,
-                        rcvbuf: None,
-                        error_taken: false,
-                        sized: false,
-                        shut_rd: false,
-                    },
-                );
+                let sock = Sock::new(SockKind::Fresh, self.knobs.tcp_config(), None, None);
+                self.fds.insert(nfd, sock);
                 self.last_fd = Some(nfd);
                 Ok(nfd)
             }
@@ -896,20 +902,8 @@ impl Runner {
                         let listener = self.sock(fd)?;
                         let config = listener.config.clone();
                         let (sndbuf, rcvbuf) = (listener.sndbuf, listener.rcvbuf);
-                        self.fds.insert(
-                            nfd,
-                            Sock {
-                                kind: SockKind::Conn(h),
-                                nonblock: false,
-                                bound: None,
-                                config,
-                                sndbuf,
-                                rcvbuf,
-                                error_taken: false,
-                                sized: false,
-                                shut_rd: false,
-                            },
-                        );
+                        let sock = Sock::new(SockKind::Conn(h), config, sndbuf, rcvbuf);
+                        self.fds.insert(nfd, sock);
                         self.size_buffers(nfd);
                         self.last_fd = Some(nfd);
                         Ok(nfd)
