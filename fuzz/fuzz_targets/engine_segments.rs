@@ -48,7 +48,7 @@ use libfuzzer_sys::fuzz_target;
 use synack_tcp::{
     Algorithm, Config, Connection, Duration, Event, Instant, IsnSecret, Keepalive, SeqNum, State,
 };
-use synack_wire::{SackBlock, TcpFlags, TcpOptions, TcpRepr};
+use synack_wire::{SackBlock, TcpFlags, TcpHeader, TcpOptions, TcpRepr};
 
 /// The peer's payload byte at sequence number `seq`.
 fn stream_byte(seq: u32) -> u8 {
@@ -177,9 +177,13 @@ impl Harness {
         }
     }
 
-    fn feed(&mut self, seg: &TcpRepr<'_>) {
-        self.conn
-            .handle_segment(self.now, self.peer.ip(), self.local.ip(), seg);
+    fn feed(&mut self, seg: &TcpHeader, payload: &[u8]) {
+        self.conn.handle_segment(
+            self.now,
+            self.peer.ip(),
+            self.local.ip(),
+            &seg.with_payload(payload),
+        );
         self.drain();
     }
 
@@ -237,7 +241,6 @@ impl Harness {
             let mut payload = t.payload[0].to_vec();
             payload.extend_from_slice(t.payload[1]);
             let len = payload.len();
-            assert!(repr.payload.is_empty(), "the header carries no payload");
             assert!(
                 len <= mss,
                 "payload of {len} bytes exceeds the send MSS {mss}: {repr:?}"
@@ -299,9 +302,8 @@ impl Harness {
             assert_eq!(written, n, "emit wrote a different length");
             let again = TcpRepr::parse(&self.wire[..n], src, dst, true)
                 .unwrap_or_else(|e| panic!("emitted segment does not parse: {e:?}: {repr:?}"));
-            let mut expected = repr;
+            let mut expected = repr.with_payload(&payload);
             expected.options = repr.options.truncated_to_fit();
-            expected.payload = &payload;
             assert_eq!(again, expected, "emit/parse round trip");
         }
         assert!(
@@ -353,16 +355,10 @@ impl Harness {
     /// A segment from the peer, ports and payload filled in for this
     /// connection. The payload's first byte sits at `seq`, or `seq + 1`
     /// when the segment carries a SYN.
-    fn segment(
-        &self,
-        seq: u32,
-        ack: u32,
-        flags: TcpFlags,
-        len: usize,
-    ) -> (TcpRepr<'static>, Vec<u8>) {
+    fn segment(&self, seq: u32, ack: u32, flags: TcpFlags, len: usize) -> (TcpHeader, Vec<u8>) {
         let first = seq.wrapping_add(u32::from(flags.syn()));
         let payload = stream_bytes(first, len);
-        let repr = TcpRepr {
+        let repr = TcpHeader {
             src_port: self.peer.port(),
             dst_port: self.local.port(),
             seq,
@@ -371,7 +367,6 @@ impl Harness {
             window: 0xffff,
             urgent: 0,
             options: TcpOptions::default(),
-            payload: &[],
         };
         (repr, payload)
     }
@@ -478,7 +473,7 @@ fn setup(s: &mut Script<'_>) -> Harness {
                 h.segment(h.peer_iss, (iss + 1).0, TcpFlags::SYN | TcpFlags::ACK, 0);
             synack.options = syn_opts;
             synack.window = peer_window;
-            h.feed(&synack);
+            h.feed(&synack, &[]);
             assert_eq!(
                 h.conn.state(),
                 State::Established,
@@ -490,12 +485,12 @@ fn setup(s: &mut Script<'_>) -> Harness {
             let (mut syn, _) = h.segment(h.peer_iss, 0, TcpFlags::SYN, 0);
             syn.options = syn_opts;
             syn.window = peer_window;
-            h.feed(&syn);
+            h.feed(&syn, &[]);
             assert_eq!(h.conn.state(), State::SynReceived, "SYN did not open");
             let iss = h.conn.info().iss;
             let (mut ack, _) = h.segment(h.peer_iss.wrapping_add(1), (iss + 1).0, TcpFlags::ACK, 0);
             ack.window = peer_window;
-            h.feed(&ack);
+            h.feed(&ack, &[]);
             assert_eq!(
                 h.conn.state(),
                 State::Established,
@@ -530,7 +525,6 @@ fn op_segment(h: &mut Harness, s: &mut Script<'_>) {
     }
     let len = s.len();
     let (mut seg, payload) = h.segment(seq, ack, flags, len);
-    seg.payload = &payload;
     if modes & 0x20 != 0 {
         seg.window = s.u16();
     }
@@ -555,7 +549,7 @@ fn op_segment(h: &mut Harness, s: &mut Script<'_>) {
             seg.options.push_sack_block(SackBlock { left, right });
         }
     }
-    h.feed(&seg);
+    h.feed(&seg, &payload);
 }
 
 fuzz_target!(|data: &[u8]| {
@@ -601,9 +595,8 @@ fuzz_target!(|data: &[u8]| {
                 let ack = h.snd_max.unwrap_or(info.snd_nxt).0;
                 let len = usize::from(s.u8() % 4) * 100;
                 let (mut seg, payload) = h.segment(info.rcv_nxt.0, ack, TcpFlags::ACK, len);
-                seg.payload = &payload;
                 seg.window = s.u16();
-                h.feed(&seg);
+                h.feed(&seg, &payload);
             }
         }
     }

@@ -337,7 +337,7 @@ fuzz_target!(|data: &[u8]| {
             }
             4 => {
                 let step = u64::from(inp.byte());
-                w.now = w.now + Duration::from_millis(step * step * 4);
+                w.now += Duration::from_millis(step * step * 4);
                 let now = w.now;
                 w.a.handle_timeout(now);
                 w.b.handle_timeout(now);

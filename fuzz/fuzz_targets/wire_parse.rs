@@ -2,14 +2,14 @@
 //!
 //! The input is parsed as an IP packet; its payload is then parsed as TCP
 //! (with and without checksum verification), ICMPv4 and ICMPv6. Whatever
-//! parses is re-emitted and re-parsed, and the reprs must match. Parsing
-//! must never panic.
+//! parses is re-emitted and re-parsed, and the reprs must match. The TCP
+//! options are also walked in wire order. Parsing must never panic.
 #![no_main]
 
 use std::net::IpAddr;
 
 use libfuzzer_sys::fuzz_target;
-use synack_wire::{Icmpv4Repr, Icmpv6Repr, IpRepr, TcpRepr};
+use synack_wire::{Icmpv4Repr, Icmpv6Repr, IpRepr, OptionList, TcpPacket, TcpRepr};
 
 fuzz_target!(|data: &[u8]| {
     let Ok((ip, payload)) = IpRepr::parse(data) else {
@@ -37,6 +37,12 @@ fuzz_target!(|data: &[u8]| {
             let again = TcpRepr::parse(&out, src, dst, true).expect("re-parse emitted TCP");
             assert_eq!(again, expected);
         }
+    }
+
+    // Each option in wire order takes at least one byte, so the walk ends.
+    if let Ok(packet) = TcpPacket::new_checked(payload) {
+        let bytes = packet.options();
+        assert!(OptionList::new(bytes).count() <= bytes.len());
     }
 
     if let Ok(icmp) = Icmpv4Repr::parse(payload) {

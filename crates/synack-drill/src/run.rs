@@ -305,8 +305,8 @@ impl Runner {
         while let Ok(Some(n)) = self.host.poll_transmit(self.now, &mut self.buf) {
             let seg = wire::decode(&self.buf[..n]);
             if let Ok(s) = &seg {
-                if s.flags & 0x02 != 0 && self.our_isn.is_none() {
-                    self.our_isn = Some(s.seq);
+                if s.header.flags.syn() && self.our_isn.is_none() {
+                    self.our_isn = Some(s.header.seq);
                 }
                 if let Some(Opt::Ts { val, .. }) =
                     s.options.iter().find(|o| matches!(o, Opt::Ts { .. }))
@@ -498,11 +498,12 @@ impl Runner {
                 break;
             };
             let Ok(n) = &next.seg else { break };
-            let same = n.src_port == seg.src_port
-                && n.dst_port == seg.dst_port
-                && n.seq == seg.seq.wrapping_add(seg.payload_len as u32)
-                && n.ack == seg.ack
-                && n.flags & !0x09 == seg.flags & !0x09
+            let (h, mine) = (&n.header, &seg.header);
+            let same = h.src_port == mine.src_port
+                && h.dst_port == mine.dst_port
+                && h.seq == mine.seq.wrapping_add(seg.payload_len as u32)
+                && h.ack == mine.ack
+                && h.flags.0 & !0x09 == mine.flags.0 & !0x09
                 && n.options.len() == seg.options.len()
                 && n.payload_len <= unit
                 && n.payload_len > 0;
@@ -512,30 +513,31 @@ impl Runner {
             let n = n.clone();
             self.pending.pop_front();
             seg.payload_len += n.payload_len;
-            seg.flags = n.flags;
-            seg.window = n.window;
+            seg.header.flags = n.header.flags;
+            seg.header.window = n.header.window;
         }
         seg
     }
 
     /// Writes a segment in the script's terms (relative numbers).
     fn describe(&self, s: &Outbound) -> String {
+        let h = &s.header;
         let our = self.our_isn.unwrap_or(0);
-        let start = s.seq.wrapping_sub(our);
+        let start = h.seq.wrapping_sub(our);
         let mut out = format!(
             "> {} {}:{}({})",
-            script::format_flags(s.flags),
+            script::format_flags(h.flags.0),
             start,
             start.wrapping_add(s.payload_len as u32),
             s.payload_len
         );
-        if s.flags & 0x10 != 0 {
+        if h.flags.ack() {
             out.push_str(&format!(
                 " ack {}",
-                s.ack.wrapping_sub(self.peer_isn_base())
+                h.ack.wrapping_sub(self.peer_isn_base())
             ));
         }
-        out.push_str(&format!(" win {}", s.window));
+        out.push_str(&format!(" win {}", h.window));
         if !s.options.is_empty() {
             out.push(' ');
             out.push_str(&script::format_options(&s.options));
@@ -550,28 +552,29 @@ impl Runner {
 
     fn compare(&self, p: &Packet, s: &Outbound) -> Result<(), Stop> {
         let our = self.our_isn.unwrap_or(0);
+        let h = &s.header;
         let bad = |what: &str| fail(format!("{p} ({what})"), self.describe(s));
-        if p.flags != s.flags {
+        if p.flags != h.flags.0 {
             return bad("flags");
         }
-        if s.seq.wrapping_sub(our) != p.start {
+        if h.seq.wrapping_sub(our) != p.start {
             return bad("sequence number");
         }
         if s.payload_len != p.len as usize {
             return bad("payload length");
         }
         if let Some(a) = p.ack {
-            if s.ack.wrapping_sub(self.peer_isn_base()) != a {
+            if h.ack.wrapping_sub(self.peer_isn_base()) != a {
                 return bad("ack");
             }
         }
         if let Some(w) = p.win {
-            if u32::from(s.window) != w {
+            if u32::from(h.window) != w {
                 return bad("window");
             }
         }
         if let Some(u) = p.urg {
-            if u32::from(s.urgent) != u {
+            if u32::from(h.urgent) != u {
                 return bad("urgent pointer");
             }
         }

@@ -5,7 +5,7 @@
 
 use crate::script::Opt;
 use std::net::IpAddr;
-use synack_wire::{IpProtocol, IpRepr, TcpPacket};
+use synack_wire::{IpProtocol, IpRepr, OptionList, TcpHeader, TcpOption, TcpPacket};
 
 /// A segment to inject, with absolute numbers.
 #[derive(Clone, Debug)]
@@ -79,18 +79,11 @@ pub fn build(p: &Inbound<'_>) -> Vec<u8> {
     buf
 }
 
-/// A TCP segment the host sent, decoded.
+/// A TCP segment the host sent, decoded: the shared header, and its options
+/// again as a list in wire order (a script compares them in order).
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Outbound {
-    pub src: IpAddr,
-    pub dst: IpAddr,
-    pub src_port: u16,
-    pub dst_port: u16,
-    pub seq: u32,
-    pub ack: u32,
-    pub flags: u8,
-    pub window: u16,
-    pub urgent: u16,
+    pub header: TcpHeader,
     pub options: Vec<Opt>,
     pub payload_len: usize,
 }
@@ -102,65 +95,31 @@ pub fn decode(packet: &[u8]) -> Result<Outbound, String> {
         return Err(format!("a non-TCP packet ({:?})", ip.protocol()));
     }
     let tcp = TcpPacket::new_checked(payload).map_err(|e| format!("bad TCP header: {e:?}"))?;
+    let (header, data) = TcpHeader::parse(payload, ip.src(), ip.dst(), false)
+        .map_err(|e| format!("bad TCP header: {e:?}"))?;
     Ok(Outbound {
-        src: ip.src(),
-        dst: ip.dst(),
-        src_port: tcp.src_port(),
-        dst_port: tcp.dst_port(),
-        seq: tcp.seq_number(),
-        ack: tcp.ack_number(),
-        flags: tcp.flags().0,
-        window: tcp.window_len(),
-        urgent: tcp.urgent(),
+        header,
         options: decode_options(tcp.options()),
-        payload_len: tcp.payload().len(),
+        payload_len: data.len(),
     })
 }
 
-fn be32(b: &[u8]) -> u32 {
-    u32::from_be_bytes([b[0], b[1], b[2], b[3]])
-}
-
-/// Decodes an option list kind by kind, keeping padding; trailing EOL
-/// bytes after the first EOL are kept as EOLs, as a script writes them.
-pub fn decode_options(mut b: &[u8]) -> Vec<Opt> {
-    let mut out = Vec::new();
-    while let Some(&kind) = b.first() {
-        match kind {
-            0 => {
-                out.push(Opt::Eol);
-                b = &b[1..];
-                continue;
-            }
-            1 => {
-                out.push(Opt::Nop);
-                b = &b[1..];
-                continue;
-            }
-            _ => {}
-        }
-        let Some(&len) = b.get(1) else { break };
-        let len = usize::from(len);
-        if len < 2 || len > b.len() {
-            break;
-        }
-        let body = &b[2..len];
-        match (kind, body.len()) {
-            (2, 2) => out.push(Opt::Mss(u16::from_be_bytes([body[0], body[1]]))),
-            (3, 1) => out.push(Opt::Wscale(body[0])),
-            (4, 0) => out.push(Opt::SackOk),
-            (8, 8) => out.push(Opt::Ts {
-                val: be32(&body[..4]),
-                ecr: be32(&body[4..]),
-            }),
-            (5, n) if n % 8 == 0 => out.push(Opt::Sack(
-                body.chunks(8)
-                    .map(|c| (be32(&c[..4]), be32(&c[4..])))
-                    .collect(),
+/// Decodes an option list kind by kind, keeping padding and every EOL, as
+/// a script writes them; options this runner has no words for are left
+/// out.
+pub fn decode_options(b: &[u8]) -> Vec<Opt> {
+    OptionList::new(b)
+        .filter_map(|o| match o {
+            TcpOption::Eol => Some(Opt::Eol),
+            TcpOption::Nop => Some(Opt::Nop),
+            TcpOption::Mss(m) => Some(Opt::Mss(m)),
+            TcpOption::WindowScale(w) => Some(Opt::Wscale(w)),
+            TcpOption::SackPermitted => Some(Opt::SackOk),
+            TcpOption::Timestamps(val, ecr) => Some(Opt::Ts { val, ecr }),
+            TcpOption::Sack(blocks) => Some(Opt::Sack(
+                blocks.iter().map(|b| (b.left, b.right)).collect(),
             )),
-            _ => {}
-        }
-        b = &b[len..];
-    }
-    out
+            TcpOption::Unknown { .. } | TcpOption::Malformed { .. } => None,
+        })
+        .collect()
 }

@@ -2,11 +2,11 @@
 //! segment with an arrow between client (left) and server (right), and each
 //! side's state changes at the moment they happen.
 
-use crate::trace::{fate_name, SegmentSummary, Trace, TraceEvent};
+use crate::trace::{fate_name, Trace, TraceEvent};
 use std::collections::HashMap;
 use std::fmt::Write as _;
 use synack_device::{Fate, Side};
-use synack_wire::TcpFlags;
+use synack_wire::{TcpFlags, TcpHeader};
 
 /// How to draw.
 #[derive(Copy, Clone, Debug)]
@@ -52,7 +52,7 @@ struct Numbering {
 
 impl Numbering {
     /// Records a segment; returns true if it re-sends sequence space.
-    fn observe(&mut self, from: Side, s: &SegmentSummary, injected: bool) -> bool {
+    fn observe(&mut self, from: Side, s: &TcpHeader, len: usize, injected: bool) -> bool {
         let flow = (from, s.src_port, s.dst_port);
         // A SYN,ACK after our own SYN (simultaneous open) re-sends the SYN's
         // sequence number but is a new segment, not a retransmission.
@@ -75,7 +75,7 @@ impl Numbering {
                 None => self.ws.remove(&flow),
             };
         }
-        let len = s.len as u32 + u32::from(s.flags.syn()) + u32::from(s.flags.fin());
+        let len = s.seq_space(len) as u32;
         if len == 0 || injected || s.flags.rst() {
             return false;
         }
@@ -94,7 +94,7 @@ impl Numbering {
         }
     }
 
-    fn rel_seq(&self, from: Side, s: &SegmentSummary, absolute: bool) -> String {
+    fn rel_seq(&self, from: Side, s: &TcpHeader, absolute: bool) -> String {
         match self.base.get(&(from, s.src_port, s.dst_port)) {
             Some(&b) if !absolute => (s.seq.wrapping_sub(b) as i32).to_string(),
             _ => s.seq.to_string(),
@@ -103,7 +103,7 @@ impl Numbering {
 
     /// The window in bytes: scaled once both SYNs carried window scale
     /// (RFC 7323 §2.2; never in a SYN itself).
-    fn window(&self, from: Side, s: &SegmentSummary) -> u32 {
+    fn window(&self, from: Side, s: &TcpHeader) -> u32 {
         let other = match from {
             Side::A => Side::B,
             Side::B => Side::A,
@@ -116,7 +116,7 @@ impl Numbering {
         }
     }
 
-    fn rel_ack(&self, from: Side, s: &SegmentSummary, absolute: bool) -> String {
+    fn rel_ack(&self, from: Side, s: &TcpHeader, absolute: bool) -> String {
         let other = match from {
             Side::A => Side::B,
             Side::B => Side::A,
@@ -129,16 +129,16 @@ impl Numbering {
 }
 
 /// The text on a segment's arrow: flags, seq, ack, len, window, options.
-fn label(n: &Numbering, from: Side, s: &SegmentSummary, opts: &LadderOptions) -> String {
+fn label(n: &Numbering, from: Side, s: &TcpHeader, len: usize, opts: &LadderOptions) -> String {
     let mut l = format!("{} seq={}", s.flags, n.rel_seq(from, s, opts.absolute));
     if s.flags.ack() {
         let _ = write!(l, " ack={}", n.rel_ack(from, s, opts.absolute));
     }
-    if s.len > 0 {
-        let _ = write!(l, " len={}", s.len);
+    if len > 0 {
+        let _ = write!(l, " len={len}");
     }
     let _ = write!(l, " win={}", n.window(from, s));
-    let o = s.options_text();
+    let o = s.options.to_string();
     if !o.is_empty() {
         let _ = write!(l, " <{o}>");
     }
@@ -191,11 +191,12 @@ pub fn render(trace: &Trace, opts: &LadderOptions, client: &str, server: &str) -
                 at,
                 from,
                 seg,
+                len,
                 outcome,
                 injected,
                 sender,
             } => {
-                let retx = n.observe(*from, seg, injected.is_some());
+                let retx = n.observe(*from, seg, *len, injected.is_some());
                 let i = seg_index;
                 seg_index += 1;
                 let interesting = retx
@@ -211,7 +212,7 @@ pub fn render(trace: &Trace, opts: &LadderOptions, client: &str, server: &str) -
                     skipped += 1;
                     continue;
                 }
-                let mut text = arrow(*from, &label(&n, *from, seg, opts), w, outcome.fate);
+                let mut text = arrow(*from, &label(&n, *from, seg, *len, opts), w, outcome.fate);
                 let mut notes = Vec::new();
                 if let &Some(label) = injected {
                     notes.push(label);
@@ -233,7 +234,7 @@ pub fn render(trace: &Trace, opts: &LadderOptions, client: &str, server: &str) -
                     let _ = write!(text, "  ({})", notes.join(", "));
                 }
                 if let (true, Some(cc)) = (opts.cwnd, sender) {
-                    if seg.len > 0 {
+                    if *len > 0 {
                         let _ = write!(text, "  [cwnd {} in flight {}]", cc.cwnd, cc.in_flight);
                     }
                 }

@@ -11,5 +11,5 @@ pub mod scenarios;
 pub mod trace;
 pub mod world;
 
-pub use trace::{SegmentSummary, Trace, TraceEvent};
+pub use trace::{tcp_header_of, SentSegment, Trace, TraceEvent};
 pub use world::{sweep, Verdict, World, WorldConfig, WorldError};

@@ -5,60 +5,14 @@
 use std::fmt::Write as _;
 use synack_device::{Fate, SendOutcome, Side};
 use synack_tcp::{Instant, RecoveryEvent, Transition};
-use synack_wire::{IpRepr, TcpFlags, TcpOptions, TcpRepr};
+use synack_wire::{IpRepr, TcpHeader};
 
-/// The header fields of one TCP segment (no payload bytes are kept).
-#[derive(Copy, Clone, Debug, PartialEq, Eq)]
-pub struct SegmentSummary {
-    pub src_port: u16,
-    pub dst_port: u16,
-    pub seq: u32,
-    pub ack: u32,
-    pub flags: TcpFlags,
-    pub window: u16,
-    pub len: usize,
-    pub options: TcpOptions,
-}
-
-impl SegmentSummary {
-    /// Parses an IP packet carrying TCP; `None` for anything else.
-    pub fn from_packet(packet: &[u8]) -> Option<SegmentSummary> {
-        let (ip, payload) = IpRepr::parse(packet).ok()?;
-        let tcp = TcpRepr::parse(payload, ip.src(), ip.dst(), false).ok()?;
-        Some(SegmentSummary {
-            src_port: tcp.src_port,
-            dst_port: tcp.dst_port,
-            seq: tcp.seq,
-            ack: tcp.ack,
-            flags: tcp.flags,
-            window: tcp.window,
-            len: tcp.payload.len(),
-            options: tcp.options,
-        })
-    }
-
-    /// Options in a short human form: `mss 1460, ws 3`.
-    pub fn options_text(&self) -> String {
-        let o = &self.options;
-        let mut s = String::new();
-        if let Some(m) = o.mss {
-            let _ = write!(s, "mss {m}, ");
-        }
-        if let Some(w) = o.window_scale {
-            let _ = write!(s, "ws {w}, ");
-        }
-        if o.sack_permitted {
-            s.push_str("sackOK, ");
-        }
-        if let Some((v, e)) = o.timestamps {
-            let _ = write!(s, "ts {v}/{e}, ");
-        }
-        for b in o.sack_blocks() {
-            let _ = write!(s, "sack {}-{}, ", b.left, b.right);
-        }
-        s.truncate(s.trim_end_matches(", ").len());
-        s
-    }
+/// The header of an IP packet carrying TCP and the length of its payload;
+/// `None` for anything else.
+pub fn tcp_header_of(packet: &[u8]) -> Option<(TcpHeader, usize)> {
+    let (ip, payload) = IpRepr::parse(packet).ok()?;
+    let (header, data) = TcpHeader::parse(payload, ip.src(), ip.dst(), false).ok()?;
+    Some((header, data.len()))
 }
 
 /// The sending connection's congestion state right after it sent a segment.
@@ -70,6 +24,16 @@ pub struct SenderState {
     pub in_flight: u32,
 }
 
+/// A segment one side sent, from [`Trace::segments`].
+#[derive(Copy, Clone, Debug)]
+pub struct SentSegment<'a> {
+    pub at: Instant,
+    pub seg: &'a TcpHeader,
+    /// Payload bytes.
+    pub len: usize,
+    pub outcome: &'a SendOutcome,
+}
+
 /// One entry of the trace.
 #[derive(Clone, Debug, PartialEq)]
 pub enum TraceEvent {
@@ -79,7 +43,9 @@ pub enum TraceEvent {
     Segment {
         at: Instant,
         from: Side,
-        seg: SegmentSummary,
+        seg: TcpHeader,
+        /// Payload bytes.
+        len: usize,
         outcome: SendOutcome,
         injected: Option<&'static str>,
         sender: Option<SenderState>,
@@ -147,18 +113,21 @@ impl Trace {
     }
 
     /// Segments sent by `side`.
-    pub fn segments(
-        &self,
-        side: Side,
-    ) -> impl Iterator<Item = (&Instant, &SegmentSummary, &SendOutcome)> {
+    pub fn segments(&self, side: Side) -> impl Iterator<Item = SentSegment<'_>> {
         self.events.iter().filter_map(move |e| match e {
             TraceEvent::Segment {
                 at,
                 from,
                 seg,
+                len,
                 outcome,
                 ..
-            } if *from == side => Some((at, seg, outcome)),
+            } if *from == side => Some(SentSegment {
+                at: *at,
+                seg,
+                len: *len,
+                outcome,
+            }),
             _ => None,
         })
     }
@@ -172,6 +141,7 @@ impl Trace {
                     at,
                     from,
                     seg,
+                    len,
                     outcome,
                     sender,
                     ..
@@ -199,9 +169,9 @@ impl Trace {
                         seg.flags,
                         seg.seq,
                         seg.ack,
-                        seg.len,
+                        len,
                         seg.window,
-                        seg.options_text(),
+                        seg.options,
                         fate_name(outcome),
                         cc
                     );

@@ -3,13 +3,14 @@
 //! so a run can be replayed exactly; a run that does not settle within its
 //! step bound fails with that seed in the message.
 
-use crate::trace::{SegmentSummary, SenderState, Trace, TraceEvent};
+use crate::trace::{tcp_header_of, SenderState, Trace, TraceEvent};
 use std::fmt;
 use std::io::Write;
 use std::net::{IpAddr, Ipv4Addr, SocketAddr};
 use synack_device::{Fate, Link, LinkConfig, PcapWriter, SendOutcome, Side};
 use synack_stack::{Handle, Host, HostConfig, HostEvent};
 use synack_tcp::{Config, Duration, Event, Instant, IsnSecret};
+use synack_wire::TcpHeader;
 
 /// Client address used by default (inside the simulation only).
 pub const CLIENT_ADDR: IpAddr = IpAddr::V4(Ipv4Addr::new(10, 77, 0, 1));
@@ -91,7 +92,8 @@ pub enum Verdict {
 }
 
 /// Decides the fate of chosen segments (to stage a lost ACK, a delayed SYN...).
-pub type Filter = Box<dyn FnMut(Side, &SegmentSummary) -> Verdict>;
+/// It sees the sender, the TCP header and the payload length.
+pub type Filter = Box<dyn FnMut(Side, &TcpHeader, usize) -> Verdict>;
 
 /// A host's entropy (its secrets: port choice, SYN cookies, challenge
 /// budget) from the world's seed, so that every run replays exactly.
@@ -250,7 +252,7 @@ impl World {
     }
 
     /// Installs a filter that sees every segment before the link does.
-    pub fn set_filter(&mut self, f: impl FnMut(Side, &SegmentSummary) -> Verdict + 'static) {
+    pub fn set_filter(&mut self, f: impl FnMut(Side, &TcpHeader, usize) -> Verdict + 'static) {
         self.filter = Some(Box::new(f));
     }
 
@@ -328,12 +330,12 @@ impl World {
             }
         }
         let seg = if self.tracing || self.filter.is_some() {
-            SegmentSummary::from_packet(packet)
+            tcp_header_of(packet)
         } else {
             None
         };
         let verdict = match (self.filter.as_mut(), seg.as_ref()) {
-            (Some(f), Some(seg)) => f(side, seg),
+            (Some(f), Some((seg, len))) => f(side, seg, *len),
             _ => Verdict::Pass,
         };
         let outcome = match verdict {
@@ -357,11 +359,12 @@ impl World {
             }
         };
         if self.tracing {
-            if let Some(seg) = seg {
+            if let Some((seg, len)) = seg {
                 self.trace.events.push(TraceEvent::Segment {
                     at: now,
                     from: side,
                     seg,
+                    len,
                     outcome,
                     injected,
                     sender,

@@ -212,7 +212,7 @@ fn rst_to_half_open_child_leaves_listener_accepting() {
     let now = w.now;
     let l = w.server.listen(now, 80).unwrap();
     // The client's SYN,ACK answer is lost, so the server child stays half-open.
-    w.set_filter(|side, seg| {
+    w.set_filter(|side, seg, _| {
         if side == Side::B && seg.flags.syn() {
             synack_sim::Verdict::Drop
         } else {
@@ -301,7 +301,7 @@ fn closed_and_listening_ports_answer_like_rfc_9293() {
             .trace
             .segments(Side::B)
             .skip(before)
-            .map(|(_, s, _)| *s)
+            .map(|p| *p.seg)
             .collect();
         match want {
             None => assert!(replies.is_empty(), "{flags} to :{port} got {replies:?}"),

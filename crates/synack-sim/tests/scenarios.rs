@@ -6,7 +6,7 @@ use synack_sim::scenarios::{self, DemoOptions};
 use synack_sim::TraceEvent;
 use synack_tcp::RecoveryEvent;
 use synack_tcp::State::{self, *};
-use synack_wire::TcpFlags;
+use synack_wire::{TcpFlags, TcpHeader};
 
 fn run(name: &str) -> synack_sim::scenarios::Report {
     let scenario = scenarios::find(name).expect("scenario exists");
@@ -150,7 +150,7 @@ fn half_close() {
         .world
         .trace
         .segments(Side::B)
-        .filter(|(_, s, _)| s.len > 0)
+        .filter(|p| p.len > 0)
         .count();
     assert_eq!(data_from_server, 3);
 }
@@ -187,7 +187,7 @@ fn lost_final_ack() {
         .world
         .trace
         .segments(Side::B)
-        .filter(|(_, s, _)| s.flags.fin())
+        .filter(|p| p.seg.flags.fin())
         .count();
     assert_eq!(fins, 2, "the server's FIN is retransmitted once");
     // The client's TIME-WAIT ends 2×MSL after the *second* ACK, not the first.
@@ -195,8 +195,8 @@ fn lost_final_ack() {
         .world
         .trace
         .segments(Side::A)
-        .filter(|(_, s, _)| s.flags.ack() && !s.flags.fin() && !s.flags.syn() && s.len == 0)
-        .map(|(t, _, _)| *t)
+        .filter(|p| p.seg.flags.ack() && !p.seg.flags.fin() && !p.seg.flags.syn() && p.len == 0)
+        .map(|p| p.at)
         .collect();
     let last_ack = *acks.last().unwrap();
     let closed_at = r
@@ -225,7 +225,7 @@ fn closed_port() {
         .world
         .trace
         .segments(Side::B)
-        .map(|(_, s, _)| s.flags)
+        .map(|p| p.seg.flags)
         .collect();
     assert_eq!(rst.len(), 1);
     assert!(
@@ -242,7 +242,7 @@ fn connect_timeout() {
         .world
         .trace
         .segments(Side::A)
-        .map(|(t, _, _)| t.as_millis())
+        .map(|p| p.at.as_millis())
         .collect();
     // Initial RTO 1 s, doubling: 6 retransmissions (Linux's tcp_syn_retries).
     assert_eq!(times, [0, 1000, 3000, 7000, 15000, 31000, 63000]);
@@ -282,7 +282,7 @@ fn stale_syn() {
         .world
         .trace
         .segments(Side::A)
-        .filter(|(_, s, _)| s.flags.rst())
+        .filter(|p| p.seg.flags.rst())
         .count();
     assert_eq!(rsts, 1);
 }
@@ -368,8 +368,8 @@ fn client_lengths(r: &synack_sim::scenarios::Report) -> Vec<usize> {
     r.world
         .trace
         .segments(Side::A)
-        .filter(|(_, s, _)| s.len > 0)
-        .map(|(_, s, _)| s.len)
+        .filter(|p| p.len > 0)
+        .map(|p| p.len)
         .collect()
 }
 
@@ -393,9 +393,9 @@ fn slow_start() {
             TraceEvent::Segment {
                 from: Side::A,
                 sender: Some(s),
-                seg,
+                len,
                 ..
-            } if seg.len > 0 => Some(s.cwnd),
+            } if *len > 0 => Some(s.cwnd),
             _ => None,
         })
         .next()
@@ -462,11 +462,7 @@ fn zero_window() {
     let r = run("zero-window");
     let probes = client_lengths(&r).iter().filter(|&&n| n == 1).count();
     assert!(probes >= 3, "{probes}");
-    assert!(r
-        .world
-        .trace
-        .segments(Side::B)
-        .any(|(_, s, _)| s.window == 0));
+    assert!(r.world.trace.segments(Side::B).any(|p| p.seg.window == 0));
 }
 
 #[test]
@@ -496,7 +492,7 @@ fn keepalive_dead_peer() {
         .world
         .trace
         .segments(Side::A)
-        .filter(|(_, s, _)| s.len == 0 && s.flags == TcpFlags::ACK)
+        .filter(|p| p.len == 0 && p.seg.flags == TcpFlags::ACK)
         .count();
     assert!(probes >= 4);
 }
@@ -602,18 +598,12 @@ fn old_duplicate_into_new_connection() {
     assert!(summary_has(&r, "PAWS: 1 segment"), "{:?}", r.summary);
 }
 
-/// The client's segments, in order.
-fn client_segments(r: &synack_sim::scenarios::Report) -> Vec<synack_sim::trace::SegmentSummary> {
+/// The client's segments (header, payload length), in order.
+fn client_segments(r: &synack_sim::scenarios::Report) -> Vec<(TcpHeader, usize)> {
     r.world
         .trace
-        .events
-        .iter()
-        .filter_map(|e| match e {
-            TraceEvent::Segment {
-                from: Side::A, seg, ..
-            } => Some(*seg),
-            _ => None,
-        })
+        .segments(Side::A)
+        .map(|p| (*p.seg, p.len))
         .collect()
 }
 
@@ -621,9 +611,9 @@ fn client_segments(r: &synack_sim::scenarios::Report) -> Vec<synack_sim::trace::
 fn data_on_third_segment() {
     let r = run("data-on-third-segment");
     let segs = client_segments(&r);
-    assert!(segs[0].flags.syn());
-    assert!(segs[1].flags.ack() && !segs[1].flags.syn());
-    assert_eq!(segs[1].len, 32, "the request rides the third segment");
+    assert!(segs[0].0.flags.syn());
+    assert!(segs[1].0.flags.ack() && !segs[1].0.flags.syn());
+    assert_eq!(segs[1].1, 32, "the request rides the third segment");
     let server = r.world.trace.states(Side::B);
     assert_eq!(&server[..4], [Closed, Listen, SynReceived, Established]);
 }
@@ -641,8 +631,11 @@ fn rst_abort() {
         [Closed, Listen, SynReceived, Established, Closed]
     );
     let segs = client_segments(&r);
-    assert!(segs.iter().any(|s| s.flags.rst()));
-    assert!(!segs.iter().any(|s| s.flags.fin()), "an abort sends no FIN");
+    assert!(segs.iter().any(|(s, _)| s.flags.rst()));
+    assert!(
+        !segs.iter().any(|(s, _)| s.flags.fin()),
+        "an abort sends no FIN"
+    );
 }
 
 #[test]
@@ -653,9 +646,9 @@ fn rst_after_crash() {
         [Closed, SynSent, Established, Closed]
     );
     assert_eq!(r.world.server.counters().tcp_out_rsts, 1);
-    let last = client_segments(&r).pop().unwrap();
+    let (_, last_len) = client_segments(&r).pop().unwrap();
     assert_eq!(
-        last.len, 15,
+        last_len, 15,
         "the write that found the half-open connection"
     );
 }

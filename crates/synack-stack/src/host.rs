@@ -28,7 +28,7 @@ use std::sync::Arc;
 use synack_tcp::{
     Cause, Config, Connection, Event, Instant, SegmentKind, SeqNum, State, Transition,
 };
-use synack_wire::{IpProtocol, IpRepr, TcpFlags, TcpOptions, TcpRepr, WireError};
+use synack_wire::{IpProtocol, IpRepr, TcpFlags, TcpHeader, TcpOptions, TcpRepr, WireError};
 
 /// Most host-built segments waiting (RSTs, SYN-ACKs, TIME-WAIT ACKs, ICMP).
 pub(crate) const MAX_OUTBOX: usize = 4096;
@@ -125,7 +125,7 @@ pub(crate) enum Outgoing {
     Tcp {
         src: IpAddr,
         dst: IpAddr,
-        repr: TcpRepr<'static>,
+        repr: TcpHeader,
     },
     /// An ICMP or ICMPv6 message, encoded (checksum included).
     Icmp {
@@ -834,7 +834,7 @@ impl Host {
             let ack = SeqNum(seg.seq) + seg.segment_len() as u32;
             (0, ack.0, TcpFlags::RST | TcpFlags::ACK)
         };
-        let repr = TcpRepr {
+        let repr = TcpHeader {
             src_port: t.local.port(),
             dst_port: t.remote.port(),
             seq,
@@ -843,13 +843,12 @@ impl Host {
             window: 0,
             urgent: 0,
             options: TcpOptions::default(),
-            payload: &[],
         };
         self.push_out(t.local.ip(), t.remote.ip(), repr);
     }
 
     /// Queues a host-built TCP segment.
-    pub(crate) fn push_out(&mut self, src: IpAddr, dst: IpAddr, repr: TcpRepr<'static>) {
+    pub(crate) fn push_out(&mut self, src: IpAddr, dst: IpAddr, repr: TcpHeader) {
         if self.outbox.len() >= MAX_OUTBOX {
             self.counters.outbox_drops += 1;
             return;

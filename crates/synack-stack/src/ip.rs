@@ -8,7 +8,7 @@
 //! and a too-big packet is answered by ICMP, which lowers the MSS).
 
 use std::net::{IpAddr, SocketAddr};
-use synack_wire::{IpProtocol, IpRepr, TcpRepr};
+use synack_wire::{IpProtocol, IpRepr, TcpHeader, TcpRepr};
 
 /// IPv4 header without options, IPv6 fixed header, TCP header.
 const IPV4_HEADER: usize = 20;
@@ -91,10 +91,10 @@ pub(crate) fn write_tcp(
     src: IpAddr,
     dst: IpAddr,
     hop_limit: u8,
-    repr: &TcpRepr<'_>,
+    header: &TcpHeader,
     payload: [&[u8]; 2],
 ) -> Option<usize> {
-    let seg_len = repr.header_len() + payload[0].len() + payload[1].len();
+    let seg_len = header.header_len() + payload[0].len() + payload[1].len();
     let ip = IpRepr::new(src, dst, IpProtocol::Tcp, seg_len, hop_limit);
     let hl = ip.header_len();
     let total = hl + seg_len;
@@ -102,7 +102,7 @@ pub(crate) fn write_tcp(
         return None;
     }
     ip.emit(&mut buf[..hl]);
-    repr.emit_with_payload(&mut buf[hl..total], src, dst, payload[0], payload[1]);
+    header.emit(&mut buf[hl..total], src, dst, payload[0], payload[1]);
     Some(total)
 }
 
@@ -110,7 +110,7 @@ pub(crate) fn write_tcp(
 /// `buf` with the default hop limit; `None` if it does not fit. For tools
 /// and tests that build packets by hand.
 pub fn write_packet(buf: &mut [u8], src: IpAddr, dst: IpAddr, repr: &TcpRepr<'_>) -> Option<usize> {
-    write_tcp(buf, src, dst, 64, repr, [repr.payload, &[]])
+    write_tcp(buf, src, dst, 64, &repr.header(), [repr.payload, &[]])
 }
 
 /// The local and remote socket addresses of a TCP segment that arrived.

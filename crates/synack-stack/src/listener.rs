@@ -27,7 +27,7 @@ use synack_tcp::{
     syn_ack_options, syn_window, timestamp_clock, Cause, Config, Connection, Duration, Handshake,
     Instant, SeqNum, State, Transition,
 };
-use synack_wire::{TcpFlags, TcpOptions, TcpRepr};
+use synack_wire::{TcpFlags, TcpHeader, TcpOptions, TcpRepr};
 
 /// What a peer's SYN offered, compactly.
 #[derive(Copy, Clone, Debug, PartialEq, Eq)]
@@ -471,7 +471,7 @@ impl Host {
             options.window_scale = None;
             options.sack_permitted = false;
         }
-        let repr = TcpRepr {
+        let repr = TcpHeader {
             src_port: h.tuple.local.port(),
             dst_port: h.tuple.remote.port(),
             seq: h.iss.0,
@@ -481,7 +481,6 @@ impl Host {
             window: syn_window(&config, options.window_scale.is_some()),
             urgent: 0,
             options,
-            payload: &[],
         };
         self.push_out(h.tuple.local.ip(), h.tuple.remote.ip(), repr);
     }

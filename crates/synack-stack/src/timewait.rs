@@ -15,7 +15,7 @@ use crate::host::Host;
 use crate::timers::{Target, NEVER};
 use std::collections::HashMap;
 use synack_tcp::{Duration, Instant, SeqNum, TimeWaitState};
-use synack_wire::{OptionLayout, TcpFlags, TcpOptions, TcpRepr};
+use synack_wire::{OptionLayout, TcpFlags, TcpHeader, TcpOptions, TcpRepr};
 
 /// One connection in TIME-WAIT.
 #[derive(Copy, Clone, Debug)]
@@ -123,19 +123,19 @@ pub(crate) enum TwVerdict {
     /// Nothing.
     Drop,
     /// Answer with this ACK.
-    Ack(TcpRepr<'static>),
+    Ack(TcpHeader),
     /// RFC 6191: the old connection is gone; hand the SYN to a listener.
     Reopen,
 }
 
 impl TimeWaitEntry {
-    fn ack(&self, now: Instant) -> TcpRepr<'static> {
+    fn ack(&self, now: Instant) -> TcpHeader {
         let mut options = TcpOptions::with_layout(self.option_layout);
         if let Some((recent, offset)) = self.ts {
             let tsval = (now.as_millis() as u32).wrapping_add(offset);
             options.timestamps = Some((tsval, recent));
         }
-        TcpRepr {
+        TcpHeader {
             src_port: self.tuple.local.port(),
             dst_port: self.tuple.remote.port(),
             seq: self.snd_nxt.0,
@@ -144,7 +144,6 @@ impl TimeWaitEntry {
             window: self.window,
             urgent: 0,
             options,
-            payload: &[],
         }
     }
 
@@ -284,7 +283,7 @@ mod tests {
     }
 
     fn ack(seq: u32) -> TcpRepr<'static> {
-        TcpRepr {
+        TcpHeader {
             src_port: 40000,
             dst_port: 80,
             seq,
@@ -293,8 +292,8 @@ mod tests {
             window: 65535,
             urgent: 0,
             options: TcpOptions::default(),
-            payload: &[],
         }
+        .with_payload(&[])
     }
 
     #[test]

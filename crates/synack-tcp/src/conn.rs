@@ -44,7 +44,7 @@ use crate::timer::{TimerKind, Timers};
 use std::collections::VecDeque;
 use std::net::{IpAddr, Ipv4Addr, SocketAddr};
 use std::sync::Arc;
-use synack_wire::TcpRepr;
+use synack_wire::TcpHeader;
 
 /// Most events kept for the driver; older ones are dropped (and counted).
 const MAX_EVENTS: usize = 64;
@@ -104,12 +104,12 @@ impl SegmentKind {
 
 /// A segment ready for the wire: the addresses for the IP header, the TCP
 /// header, and the payload, borrowed from the send ring in up to two pieces
-/// (the ring may wrap). `header.payload` is always empty.
+/// (the ring may wrap).
 #[derive(Debug)]
 pub struct Transmit<'a> {
     pub local: SocketAddr,
     pub remote: SocketAddr,
-    pub header: TcpRepr<'static>,
+    pub header: TcpHeader,
     pub payload: [&'a [u8]; 2],
     pub kind: SegmentKind,
 }
@@ -127,7 +127,7 @@ impl Transmit<'_> {
     /// Writes the TCP segment (header, options, payload, checksum) into
     /// `buf`; returns its length. `buf` must hold `segment_len()` bytes.
     pub fn emit(&self, buf: &mut [u8]) -> usize {
-        self.header.emit_with_payload(
+        self.header.emit(
             buf,
             self.local.ip(),
             self.remote.ip(),

@@ -18,7 +18,7 @@ use crate::time::Instant;
 use crate::timer::TimerKind;
 use std::net::{IpAddr, SocketAddr};
 use std::sync::Arc;
-use synack_wire::{TcpFlags, TcpOptions, TcpRepr};
+use synack_wire::{TcpFlags, TcpHeader, TcpOptions, TcpRepr};
 
 /// RFC 7323 §3.2: bytes the timestamp option takes in every segment
 /// (with its two NOPs).
@@ -376,7 +376,7 @@ impl Connection {
         Some(Transmit {
             local: self.local,
             remote: self.remote,
-            header: TcpRepr {
+            header: TcpHeader {
                 src_port: self.local.port(),
                 dst_port: self.remote.port(),
                 seq: iss.0,
@@ -385,7 +385,6 @@ impl Connection {
                 window,
                 urgent: 0,
                 options,
-                payload: &[],
             },
             payload: [&[], &[]],
             kind: SegmentKind::Syn { retransmission },
@@ -416,4 +415,18 @@ impl Connection {
 /// the future, which wraps to a huge value).
 pub(crate) fn ecr_sane(ms: u32) -> bool {
     ms < (1 << 30)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::ecr_sane;
+
+    #[test]
+    fn an_echo_older_than_2_to_the_30_ms_is_no_sample() {
+        assert!(ecr_sane(0));
+        assert!(ecr_sane((1 << 30) - 1));
+        assert!(!ecr_sane(1 << 30));
+        // An echo "from the future" wraps to a huge age.
+        assert!(!ecr_sane(u32::MAX));
+    }
 }

@@ -346,7 +346,8 @@ impl Connection {
             State::SynReceived if self.passive => self.return_to_listen(now, Cause::RecvRst),
             // An active open that met a RST in SYN-RECEIVED: refused.
             State::SynReceived => self.terminate(now, CloseReason::Refused, Cause::RecvRst),
-            State::TimeWait => {}
+            // TIME-WAIT never gets here: `rst_verdict` drops every RST in
+            // it (RFC 1337).
             _ => self.terminate(now, CloseReason::Reset, Cause::RecvRst),
         }
     }

@@ -13,7 +13,7 @@ use crate::seq::SeqNum;
 use crate::state::State;
 use crate::time::Instant;
 use crate::timer::TimerKind;
-use synack_wire::{SackBlock, TcpFlags, TcpOptions, TcpRepr};
+use synack_wire::{SackBlock, TcpFlags, TcpHeader, TcpOptions};
 
 impl Connection {
     /// The next segment to send, if any. Call until it returns `None`.
@@ -32,7 +32,7 @@ impl Connection {
             return Some(Transmit {
                 local: self.local,
                 remote,
-                header: TcpRepr {
+                header: TcpHeader {
                     src_port: self.local.port(),
                     dst_port: remote.port(),
                     seq: rst.seq.0,
@@ -41,7 +41,6 @@ impl Connection {
                     window: 0,
                     urgent: 0,
                     options: TcpOptions::default(),
-                    payload: &[],
                 },
                 payload: [&[], &[]],
                 kind: SegmentKind::Rst,
@@ -103,7 +102,7 @@ impl Connection {
             self.snd
                 .next_segment(now, max_payload, can_fin, &mut self.timers)
         };
-        let (seq, kind, mut flags, plan) = match plan {
+        let (seq, kind, flags, plan) = match plan {
             Some(p) => {
                 // The segment carries the ACK a challenge asked for.
                 self.challenge_pending = false;
@@ -147,9 +146,6 @@ impl Connection {
             }
             None => return None,
         };
-        if plan.is_some_and(|p| p.fin && p.len == 0) {
-            flags.remove(TcpFlags::PSH);
-        }
         let window = self.rcv.window_field();
         if self.rcv.ack.on_sent() == AckTimer::Disarm {
             self.timers.clear(TimerKind::DelayedAck);
@@ -162,7 +158,7 @@ impl Connection {
         Some(Transmit {
             local: self.local,
             remote: self.remote,
-            header: TcpRepr {
+            header: TcpHeader {
                 src_port: self.local.port(),
                 dst_port: self.remote.port(),
                 seq: seq.0,
@@ -171,7 +167,6 @@ impl Connection {
                 window,
                 urgent: 0,
                 options,
-                payload: &[],
             },
             payload: [a, b],
             kind,

@@ -131,4 +131,6 @@ fn a_closed_connection_ignores_what_still_arrives() {
     );
     assert!(drain(&mut c, t).is_empty());
     assert_eq!(c.recv_queue(), 0);
+    // There is no TCB to test it against (RFC 9293 §3.10.7.1).
+    assert_eq!(c.stats().unacceptable, 0);
 }

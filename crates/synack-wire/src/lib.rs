@@ -38,7 +38,10 @@ pub use icmp::{Icmpv4Repr, Icmpv6Repr};
 pub use ip::{IpProtocol, IpRepr};
 pub use ipv4::{Ipv4Packet, Ipv4Repr};
 pub use ipv6::{Ipv6Packet, Ipv6Repr};
-pub use tcp::{OptionLayout, SackBlock, TcpFlags, TcpOptions, TcpPacket, TcpRepr};
+pub use tcp::{
+    OptionLayout, OptionList, SackBlock, TcpFlags, TcpHeader, TcpOption, TcpOptions, TcpPacket,
+    TcpRepr,
+};
 
 /// Read a big-endian `u16` at `at`. Callers must have checked the length.
 #[inline]

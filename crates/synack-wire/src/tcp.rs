@@ -1,7 +1,8 @@
 //! TCP segments (RFC 9293 §3.1).
 //!
 //! This module owns the TCP header: [`TcpFlags`], the zero-copy
-//! [`TcpPacket`] view, the decoded [`TcpRepr`], and (in a submodule) the
+//! [`TcpPacket`] view, the owned [`TcpHeader`], the decoded [`TcpRepr`]
+//! (a header with its payload), and (in a submodule) the
 //! option codec [`TcpOptions`] / [`SackBlock`]. Sequence-number arithmetic
 //! and the connection state machine live in the engine crate, not here.
 
@@ -14,7 +15,10 @@ use crate::{be16, be32, put16, put32, WireError};
 
 mod options;
 
-pub use options::{OptionLayout, SackBlock, TcpOptions, MAX_OPTIONS_LEN, MAX_SACK_BLOCKS};
+pub use options::{
+    OptionLayout, OptionList, SackBlock, SackList, TcpOption, TcpOptions, MAX_OPTIONS_LEN,
+    MAX_SACK_BLOCKS,
+};
 
 /// The IP protocol number of TCP, used in the pseudo-header.
 const PROTOCOL_TCP: u8 = 6;
@@ -383,6 +387,123 @@ impl<T: AsRef<[u8]>> AsRef<[u8]> for TcpPacket<T> {
     }
 }
 
+/// One TCP header as an owned value: what traces, tests, fuzz targets and
+/// the packetdrill runner keep of a segment, and what the engine hands out
+/// with each segment it sends. [`TcpRepr`] is the same header borrowed
+/// together with its payload.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct TcpHeader {
+    /// Source port.
+    pub src_port: u16,
+    /// Destination port.
+    pub dst_port: u16,
+    /// Raw sequence number.
+    pub seq: u32,
+    /// Raw acknowledgment number; meaningful only if `flags.ack()`.
+    pub ack: u32,
+    /// Control bits.
+    pub flags: TcpFlags,
+    /// Raw (unscaled) window.
+    pub window: u16,
+    /// Urgent pointer.
+    pub urgent: u16,
+    /// Options.
+    pub options: TcpOptions,
+}
+
+impl TcpHeader {
+    /// Parse the header of `segment` (the TCP header + payload, exactly the
+    /// IP payload) and return it with the payload. If `verify` is true,
+    /// checks the checksum over the pseudo-header of `src`/`dst`.
+    ///
+    /// Errors: `Truncated` (< 20 bytes), `BadDataOffset`, `BadChecksum`.
+    /// Bad options never fail the parse: they are skipped and counted in
+    /// the options (see [`TcpOptions::parse`]). Reserved bits are ignored.
+    pub fn parse(
+        segment: &[u8],
+        src: IpAddr,
+        dst: IpAddr,
+        verify: bool,
+    ) -> Result<(TcpHeader, &[u8]), WireError> {
+        let packet = TcpPacket::new_checked(segment)?;
+        if verify && !packet.verify_checksum(src, dst) {
+            return Err(WireError::BadChecksum);
+        }
+        let header = TcpHeader {
+            src_port: packet.src_port(),
+            dst_port: packet.dst_port(),
+            seq: packet.seq_number(),
+            ack: packet.ack_number(),
+            flags: packet.flags(),
+            window: packet.window_len(),
+            urgent: packet.urgent(),
+            options: TcpOptions::parse(packet.options()),
+        };
+        Ok((header, &segment[packet.header_len()..]))
+    }
+
+    /// This header with `payload` after it.
+    pub fn with_payload(self, payload: &[u8]) -> TcpRepr<'_> {
+        TcpRepr {
+            src_port: self.src_port,
+            dst_port: self.dst_port,
+            seq: self.seq,
+            ack: self.ack,
+            flags: self.flags,
+            window: self.window,
+            urgent: self.urgent,
+            options: self.options,
+            payload,
+        }
+    }
+
+    /// Header length: 20 + `options.encoded_len()`.
+    pub fn header_len(&self) -> usize {
+        HEADER_LEN + self.options.encoded_len()
+    }
+
+    /// Sequence space taken by a segment with this header and
+    /// `payload_len` bytes: the payload, plus one each for SYN and FIN.
+    pub fn seq_space(&self, payload_len: usize) -> usize {
+        payload_len + usize::from(self.flags.syn()) + usize::from(self.flags.fin())
+    }
+
+    /// Write this header, options and the payload `a` followed by `b` (a
+    /// ring buffer may wrap) into `buf`, and fill in the checksum. Returns
+    /// the bytes written: `header_len() + a.len() + b.len()`.
+    ///
+    /// Reserved bits are written as zero. SACK blocks that do not fit in the
+    /// option space are dropped (see [`TcpOptions::encoded_len`]).
+    ///
+    /// # Panics
+    ///
+    /// If `buf` is shorter than the returned length.
+    pub fn emit(&self, buf: &mut [u8], src: IpAddr, dst: IpAddr, a: &[u8], b: &[u8]) -> usize {
+        let header_len = self.header_len();
+        let total = header_len + a.len() + b.len();
+        let out = &mut buf[..total];
+        put16(out, field::SRC_PORT, self.src_port);
+        put16(out, field::DST_PORT, self.dst_port);
+        put32(out, field::SEQ, self.seq);
+        put32(out, field::ACK, self.ack);
+        // RFC 9293 §3.1: data offset in 32-bit words; header_len <= 60.
+        out[field::DATA_OFFSET] = ((header_len / 4) as u8) << 4;
+        out[field::FLAGS] = self.flags.0;
+        put16(out, field::WINDOW, self.window);
+        put16(out, field::CHECKSUM, 0);
+        put16(out, field::URGENT, self.urgent);
+        self.options.emit(&mut out[HEADER_LEN..header_len]);
+        let (a_out, b_out) = out[header_len..].split_at_mut(a.len());
+        a_out.copy_from_slice(a);
+        b_out.copy_from_slice(b);
+        // RFC 9293 §3.1: checksum over pseudo-header, header and data.
+        let pseudo = checksum::pseudo_header(src, dst, PROTOCOL_TCP, pseudo_len(total));
+        let value = checksum::finish(pseudo + checksum::sum(out));
+        put16(out, field::CHECKSUM, value);
+        total
+    }
+}
+
 /// A decoded TCP segment.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct TcpRepr<'a> {
@@ -420,27 +541,27 @@ impl<'a> TcpRepr<'a> {
         dst: IpAddr,
         verify: bool,
     ) -> Result<Self, WireError> {
-        let packet = TcpPacket::new_checked(segment)?;
-        if verify && !packet.verify_checksum(src, dst) {
-            return Err(WireError::BadChecksum);
+        let (header, payload) = TcpHeader::parse(segment, src, dst, verify)?;
+        Ok(header.with_payload(payload))
+    }
+
+    /// The header without the payload.
+    pub fn header(&self) -> TcpHeader {
+        TcpHeader {
+            src_port: self.src_port,
+            dst_port: self.dst_port,
+            seq: self.seq,
+            ack: self.ack,
+            flags: self.flags,
+            window: self.window,
+            urgent: self.urgent,
+            options: self.options,
         }
-        let options = TcpOptions::parse(packet.options());
-        Ok(TcpRepr {
-            src_port: packet.src_port(),
-            dst_port: packet.dst_port(),
-            seq: packet.seq_number(),
-            ack: packet.ack_number(),
-            flags: packet.flags(),
-            window: packet.window_len(),
-            urgent: packet.urgent(),
-            options,
-            payload: &segment[packet.header_len()..],
-        })
     }
 
     /// Header length: 20 + `options.encoded_len()`.
     pub fn header_len(&self) -> usize {
-        HEADER_LEN + self.options.encoded_len()
+        self.header().header_len()
     }
 
     /// Header length + payload length.
@@ -450,7 +571,7 @@ impl<'a> TcpRepr<'a> {
 
     /// Sequence space consumed: payload length + SYN + FIN.
     pub fn segment_len(&self) -> usize {
-        self.payload.len() + usize::from(self.flags.syn()) + usize::from(self.flags.fin())
+        self.header().seq_space(self.payload.len())
     }
 
     /// Write header, options and payload into `buf[..buffer_len()]` and fill
@@ -481,28 +602,7 @@ impl<'a> TcpRepr<'a> {
         a: &[u8],
         b: &[u8],
     ) -> usize {
-        let header_len = self.header_len();
-        let total = header_len + a.len() + b.len();
-        let out = &mut buf[..total];
-        put16(out, field::SRC_PORT, self.src_port);
-        put16(out, field::DST_PORT, self.dst_port);
-        put32(out, field::SEQ, self.seq);
-        put32(out, field::ACK, self.ack);
-        // RFC 9293 §3.1: data offset in 32-bit words; header_len <= 60.
-        out[field::DATA_OFFSET] = ((header_len / 4) as u8) << 4;
-        out[field::FLAGS] = self.flags.0;
-        put16(out, field::WINDOW, self.window);
-        put16(out, field::CHECKSUM, 0);
-        put16(out, field::URGENT, self.urgent);
-        self.options.emit(&mut out[HEADER_LEN..header_len]);
-        let (a_out, b_out) = out[header_len..].split_at_mut(a.len());
-        a_out.copy_from_slice(a);
-        b_out.copy_from_slice(b);
-        // RFC 9293 §3.1: checksum over pseudo-header, header and data.
-        let pseudo = checksum::pseudo_header(src, dst, PROTOCOL_TCP, pseudo_len(total));
-        let value = checksum::finish(pseudo + checksum::sum(out));
-        put16(out, field::CHECKSUM, value);
-        total
+        self.header().emit(buf, src, dst, a, b)
     }
 }
 
@@ -588,6 +688,38 @@ mod tests {
         assert_eq!(one, two);
         let parsed = TcpRepr::parse(&two[..n], SRC, DST, true).unwrap();
         assert_eq!(parsed, repr);
+    }
+
+    #[test]
+    fn header_parse_emit_and_repr_agree() {
+        let mut options = TcpOptions::default();
+        options.mss = Some(1460);
+        let header = TcpHeader {
+            src_port: 4000,
+            dst_port: 80,
+            seq: u32::MAX,
+            ack: 9,
+            flags: TcpFlags::SYN | TcpFlags::ACK,
+            window: 1000,
+            urgent: 3,
+            options,
+        };
+        let mut buf = [0u8; 64];
+        let n = header.emit(&mut buf, SRC, DST, b"ab", b"c");
+        assert_eq!(n, header.header_len() + 3);
+        let (parsed, payload) = TcpHeader::parse(&buf[..n], SRC, DST, true).unwrap();
+        assert_eq!((parsed, payload), (header, &b"abc"[..]));
+        let repr = parsed.with_payload(payload);
+        assert_eq!(repr.header(), header);
+        assert_eq!(TcpRepr::parse(&buf[..n], SRC, DST, true), Ok(repr));
+        // SYN and FIN each take one sequence number.
+        assert_eq!(header.seq_space(3), 4);
+        assert_eq!(repr.segment_len(), 4);
+        buf[n - 1] ^= 1;
+        assert_eq!(
+            TcpHeader::parse(&buf[..n], SRC, DST, true),
+            Err(WireError::BadChecksum)
+        );
     }
 
     #[test]

@@ -114,8 +114,8 @@ pub(super) fn lost_final_ack(w: &mut World, out: &mut Vec<String>) -> Result<(),
     pump_until(w, &mut server, |a| a.eof)?;
     // Lose the client's first ACK of the server's FIN.
     let mut dropped = false;
-    w.set_filter(move |side, seg| {
-        if side == Side::A && !dropped && seg.flags == TcpFlags::ACK && seg.len == 0 {
+    w.set_filter(move |side, seg, len| {
+        if side == Side::A && !dropped && seg.flags == TcpFlags::ACK && len == 0 {
             dropped = true;
             Verdict::Drop
         } else {
@@ -149,7 +149,7 @@ pub(super) fn lost_final_ack(w: &mut World, out: &mut Vec<String>) -> Result<(),
     let fins = w
         .trace
         .segments(Side::B)
-        .filter(|(_, seg, _)| seg.flags.fin())
+        .filter(|p| p.seg.flags.fin())
         .count();
     out.push(format!(
         "server sent its FIN {fins} times; the client re-ACKed it from TIME-WAIT"
@@ -175,7 +175,7 @@ pub(super) fn closed_port(w: &mut World, out: &mut Vec<String>) -> Result<(), St
 
 pub(super) fn connect_timeout(w: &mut World, out: &mut Vec<String>) -> Result<(), String> {
     // Everything the client sends disappears.
-    w.set_filter(|side, _| {
+    w.set_filter(|side, _, _| {
         if side == Side::A {
             Verdict::Drop
         } else {
@@ -195,7 +195,7 @@ pub(super) fn connect_timeout(w: &mut World, out: &mut Vec<String>) -> Result<()
     let times: Vec<String> = w
         .trace
         .segments(Side::A)
-        .map(|(at, _, _)| at.to_string())
+        .map(|p| p.at.to_string())
         .collect();
     out.push(format!(
         "{} SYNs sent at {}; gave up at {t}",
@@ -211,7 +211,7 @@ pub(super) fn stale_syn(w: &mut World, out: &mut Vec<String>) -> Result<(), Stri
     // The client's real SYN is slow; an old duplicate SYN of an earlier
     // incarnation of the same connection overtakes it.
     let mut first = true;
-    w.set_filter(move |side, seg| {
+    w.set_filter(move |side, seg, _| {
         if side == Side::A && seg.flags == TcpFlags::SYN && first {
             first = false;
             Verdict::Delay(Duration::from_millis(30))
@@ -252,7 +252,7 @@ pub(super) fn stale_syn(w: &mut World, out: &mut Vec<String>) -> Result<(), Stri
     let rsts = w
         .trace
         .segments(Side::A)
-        .filter(|(_, seg, _)| seg.flags.rst())
+        .filter(|p| p.seg.flags.rst())
         .count();
     out.push(format!(
         "client sent {rsts} RST for the bogus SYN,ACK; the server went back to LISTEN"

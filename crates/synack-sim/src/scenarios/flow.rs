@@ -49,13 +49,13 @@ pub(super) fn zero_window(w: &mut World, out: &mut Vec<String>) -> Result<(), St
     let zero_at = w
         .trace
         .segments(Side::B)
-        .find(|(_, s, _)| s.window == 0 && !s.flags.syn())
-        .map(|(t, _, _)| *t)
+        .find(|p| p.seg.window == 0 && !p.seg.flags.syn())
+        .map(|p| p.at)
         .ok_or("the window never closed")?;
     let probes: Vec<Instant> = client_data(w)
         .iter()
-        .filter(|(t, s)| s.len == 1 && *t > zero_at)
-        .map(|(t, _)| *t)
+        .filter(|(t, _, len)| *len == 1 && *t > zero_at)
+        .map(|(t, _, _)| *t)
         .collect();
     w.note(Side::B, "the application reads again");
     w.run_until(|w| {
@@ -159,7 +159,7 @@ pub(super) fn delayed_ack(w: &mut World, out: &mut Vec<String>) -> Result<(), St
     let quick_acks = w
         .trace
         .segments(Side::B)
-        .filter(|(_, s, _)| s.len == 0 && !s.flags.syn() && !s.flags.fin())
+        .filter(|p| p.len == 0 && !p.seg.flags.syn() && !p.seg.flags.fin())
         .count();
     // One small segment: its ACK waits 40 ms.
     w.note(Side::A, "write 100 bytes");
@@ -176,8 +176,8 @@ pub(super) fn delayed_ack(w: &mut World, out: &mut Vec<String>) -> Result<(), St
     let delayed = w
         .trace
         .segments(Side::B)
-        .find(|(t, s, _)| **t > sent_at && s.len == 0)
-        .map(|(t, _, _)| *t - (sent_at + one_way))
+        .find(|p| p.at > sent_at && p.len == 0)
+        .map(|p| p.at - (sent_at + one_way))
         .ok_or("no ACK of the small segment")?;
     // Two full segments: the ACK goes out when the second arrives.
     w.note(Side::A, format!("write {} bytes (2 segments)", 2 * full));
@@ -193,8 +193,8 @@ pub(super) fn delayed_ack(w: &mut World, out: &mut Vec<String>) -> Result<(), St
     let pair = w
         .trace
         .segments(Side::B)
-        .find(|(t, s, _)| **t > sent_at && s.len == 0)
-        .map(|(t, _, _)| *t - (sent_at + one_way))
+        .find(|p| p.at > sent_at && p.len == 0)
+        .map(|p| p.at - (sent_at + one_way))
         .ok_or("no ACK of the two segments")?;
     client_closes_first(w, &mut client, &mut server)?;
     out.push(format!(
@@ -231,7 +231,7 @@ pub(super) fn keepalive_dead_peer(w: &mut World, out: &mut Vec<String>) -> Resul
     w.note(Side::A, "(idle: nobody writes; keep-alive after 2 s)");
     w.run_for(Duration::from_millis(2500)).map_err(werr)?;
     w.note(Side::B, "(network) the server's host loses power");
-    w.set_filter(|_, _| Verdict::Drop);
+    w.set_filter(|_, _, _| Verdict::Drop);
     let c = client.h;
     w.run_until(|w| w.conn(Side::A, c).state() == State::Closed)
         .map_err(werr)?;
@@ -247,9 +247,10 @@ pub(super) fn keepalive_dead_peer(w: &mut World, out: &mut Vec<String>) -> Resul
                 at,
                 from: Side::A,
                 seg,
+                len: 0,
                 outcome,
                 ..
-            } if seg.len == 0 && seg.flags == TcpFlags::ACK => {
+            } if seg.flags == TcpFlags::ACK => {
                 // Keep-alive probes carry SND.NXT − 1.
                 (SeqNum(seg.seq) + 1 == snd_nxt)
                     .then_some((*at, outcome.fate == synack_device::Fate::Queued))
@@ -291,7 +292,7 @@ pub(super) fn paws(w: &mut World, out: &mut Vec<String>) -> Result<(), String> {
     let (tsval, _) = w
         .trace
         .segments(Side::B)
-        .filter_map(|(_, s, _)| s.options.timestamps)
+        .filter_map(|p| p.seg.options.timestamps)
         .last()
         .ok_or("no timestamps in use")?;
     let info = w.conn(Side::A, client.h).info();

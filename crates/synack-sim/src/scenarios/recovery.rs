@@ -3,8 +3,9 @@
 //! timeout's backoff. Each drops exactly the segments it needs to.
 
 use super::*;
-use crate::trace::{SegmentSummary, TraceEvent};
+use crate::trace::TraceEvent;
 use synack_tcp::{Algorithm, Instant, RecoveryEvent};
+use synack_wire::TcpHeader;
 
 /// NewReno with no SACK: the recovery of RFC 5681 and RFC 6582 on its
 /// own; the client sends each write at once (no Nagle).
@@ -27,12 +28,12 @@ pub(super) fn full_segment(w: &mut World, side: Side, h: Handle) -> usize {
     usize::from(i.mss) - if i.timestamps { 12 } else { 0 }
 }
 
-/// The client's data segments as sent (time, header), in order.
-pub(super) fn client_data(w: &World) -> Vec<(Instant, SegmentSummary)> {
+/// The client's data segments as sent (time, header, payload length), in order.
+pub(super) fn client_data(w: &World) -> Vec<(Instant, TcpHeader, usize)> {
     w.trace
         .segments(Side::A)
-        .filter(|(_, s, _)| s.len > 0)
-        .map(|(t, s, _)| (*t, *s))
+        .filter(|p| p.len > 0)
+        .map(|p| (p.at, *p.seg, p.len))
         .collect()
 }
 
@@ -54,8 +55,8 @@ pub(super) fn recovery_events(w: &World, side: Side) -> Vec<(Instant, RecoveryEv
 /// `which` (1-based, counting first transmissions only).
 fn lose_client_segments(w: &mut World, which: &'static [usize]) {
     let mut seen: Vec<u32> = Vec::new();
-    w.set_filter(move |side, seg| {
-        if side != Side::A || seg.len == 0 || seen.contains(&seg.seq) {
+    w.set_filter(move |side, seg, len| {
+        if side != Side::A || len == 0 || seen.contains(&seg.seq) {
             return Verdict::Pass;
         }
         seen.push(seg.seq);
@@ -96,7 +97,7 @@ pub(super) fn slow_start(w: &mut World, out: &mut Vec<String>) -> Result<(), Str
     let data = client_data(w);
     let mut rounds: Vec<usize> = Vec::new();
     let mut last: Option<Instant> = None;
-    for (t, _) in &data {
+    for (t, _, _) in &data {
         if last.is_none_or(|l| *t - l > Duration::from_millis(20)) {
             rounds.push(0);
         }
@@ -128,13 +129,13 @@ pub(super) fn fast_retransmit(w: &mut World, out: &mut Vec<String>) -> Result<()
     let retx = data
         .iter()
         .skip(3)
-        .find(|(_, s)| s.seq == lost)
+        .find(|(_, s, _)| s.seq == lost)
         .ok_or("the lost segment was never resent")?;
     // Duplicate ACKs from the server before the retransmission.
     let dupacks = w
         .trace
         .segments(Side::B)
-        .filter(|(t, s, _)| s.ack == lost && s.len == 0 && **t <= retx.0)
+        .filter(|p| p.seg.ack == lost && p.len == 0 && p.at <= retx.0)
         .count()
         .saturating_sub(1);
     let events = recovery_events(w, Side::A);
@@ -174,7 +175,7 @@ pub(super) fn sack_recovery(w: &mut World, out: &mut Vec<String>) -> Result<(), 
     let lost = [data[2].1.seq, data[5].1.seq];
     let mut seen = Vec::new();
     let mut resent = Vec::new();
-    for (_, s) in &data {
+    for (_, s, _) in &data {
         if seen.contains(&s.seq) {
             resent.push(s.seq);
         }
@@ -183,7 +184,7 @@ pub(super) fn sack_recovery(w: &mut World, out: &mut Vec<String>) -> Result<(), 
     let sacks = w
         .trace
         .segments(Side::B)
-        .filter(|(_, s, _)| !s.options.sack_blocks().is_empty())
+        .filter(|p| !p.seg.options.sack_blocks().is_empty())
         .count();
     out.push(format!(
         "segments 3 and 6 lost; {sacks} ACKs carried SACK blocks naming what arrived beyond \
@@ -219,8 +220,8 @@ pub(super) fn tail_loss_probe(w: &mut World, out: &mut Vec<String>) -> Result<()
     let last_ack = w
         .trace
         .segments(Side::B)
-        .filter(|(t, s, _)| **t + one_way <= probe_at && s.len == 0)
-        .map(|(t, _, _)| *t + one_way)
+        .filter(|p| p.at + one_way <= probe_at && p.len == 0)
+        .map(|p| p.at + one_way)
         .max()
         .ok_or("no ACK before the probe")?;
     let stats = w.conn(Side::A, client.h).stats().send;
@@ -246,8 +247,8 @@ pub(super) fn rto_backoff(w: &mut World, out: &mut Vec<String>) -> Result<(), St
     // The path goes dark for the client's data: its first seven
     // transmissions (four segments, a probe, two retransmissions) vanish.
     let mut dropped = 0;
-    w.set_filter(move |side, seg| {
-        if side == Side::A && seg.len > 0 && dropped < 7 {
+    w.set_filter(move |side, _, len| {
+        if side == Side::A && len > 0 && dropped < 7 {
             dropped += 1;
             Verdict::Drop
         } else {

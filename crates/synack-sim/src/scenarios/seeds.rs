@@ -25,20 +25,21 @@ pub(super) fn data_on_third_segment(w: &mut World, out: &mut Vec<String>) -> Res
     // The client's first segment after its SYN: the third of the handshake.
     let third = w.trace.events.iter().find_map(|e| match e {
         TraceEvent::Segment {
-            from: Side::A, seg, ..
-        } if !seg.flags.syn() => Some(*seg),
+            from: Side::A,
+            seg,
+            len,
+            ..
+        } if !seg.flags.syn() => Some((*seg, *len)),
         _ => None,
     });
-    let third = third.ok_or("the client sent nothing after its SYN")?;
-    if third.len != REQUEST.len() || !third.flags.ack() {
+    let (third, len) = third.ok_or("the client sent nothing after its SYN")?;
+    if len != REQUEST.len() || !third.flags.ack() {
         return Err(format!(
-            "the third segment carried {} bytes, not the request",
-            third.len
+            "the third segment carried {len} bytes, not the request"
         ));
     }
     out.push(format!(
-        "the third segment of the handshake is both the ACK of the SYN-ACK and the first {} bytes of data",
-        third.len
+        "the third segment of the handshake is both the ACK of the SYN-ACK and the first {len} bytes of data"
     ));
     let mut client = App::new(Side::A, c);
     client_closes_first(w, &mut client, &mut server)?;

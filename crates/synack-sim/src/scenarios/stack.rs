@@ -176,11 +176,7 @@ pub(super) fn nmap_scan(w: &mut World, out: &mut Vec<String>) -> Result<(), Stri
             "nmap probe",
         );
         w.run_for(Duration::from_millis(100)).map_err(werr)?;
-        let answer = w
-            .trace
-            .segments(Side::B)
-            .nth(before)
-            .map(|(_, s, _)| s.flags);
+        let answer = w.trace.segments(Side::B).nth(before).map(|p| p.seg.flags);
         let verdict = match (flags.syn(), answer) {
             (true, Some(f)) if f.syn() && f.ack() => {
                 "open (SYN,ACK; the scanner's kernel, knowing no such connection, sent RST)"
@@ -416,8 +412,8 @@ pub(super) fn old_duplicate(w: &mut World, out: &mut Vec<String>) -> Result<(), 
     // normally long before the old copy surfaces.
     let second = (info.snd_nxt + 1448).0;
     let mut held = false;
-    w.set_filter(move |side, seg| {
-        if side == Side::A && seg.seq == second && seg.len > 0 && !held {
+    w.set_filter(move |side, seg, len| {
+        if side == Side::A && seg.seq == second && len > 0 && !held {
             held = true;
             Verdict::Delay(Duration::from_millis(2500))
         } else {
@@ -485,8 +481,8 @@ pub(super) fn old_duplicate(w: &mut World, out: &mut Vec<String>) -> Result<(), 
     let sent_at = w
         .trace
         .segments(Side::A)
-        .find(|(_, seg, o)| seg.seq == second && seg.len > 0 && o.reordered)
-        .map(|(t, _, _)| *t)
+        .find(|p| p.seg.seq == second && p.len > 0 && p.outcome.reordered)
+        .map(|p| p.at)
         .ok_or("the delayed segment is not in the trace")?;
     let arrives = sent_at + Duration::from_millis(2500) + w.link.config(Side::A).delay;
     w.run_for(arrives.saturating_since(w.now)).map_err(werr)?;

@@ -7,7 +7,7 @@ use std::cmp::Reverse;
 use std::collections::BinaryHeap;
 use std::net::{IpAddr, SocketAddr};
 use synack_tcp::{Config, Connection, Duration, Event, Instant, IsnSecret, SegmentKind, State};
-use synack_wire::{TcpFlags, TcpOptions, TcpRepr};
+use synack_wire::{TcpFlags, TcpHeader, TcpRepr};
 
 pub const ACK: TcpFlags = TcpFlags::ACK;
 pub const SYN: TcpFlags = TcpFlags::SYN;
@@ -22,32 +22,32 @@ pub fn addr(s: &str) -> SocketAddr {
 pub const CLIENT: &str = "10.0.0.1:40000";
 pub const SERVER: &str = "10.0.0.2:80";
 
-/// A segment as it left a connection (owned, for assertions).
+/// A segment as it left a connection (owned, for assertions): the shared
+/// header type and the payload bytes. It reads as its header (`out.seq`).
 #[derive(Clone, Debug, PartialEq)]
 pub struct Out {
-    pub seq: u32,
-    pub ack: u32,
-    pub flags: TcpFlags,
-    pub window: u16,
-    pub urgent: u16,
-    pub options: TcpOptions,
+    pub header: TcpHeader,
     pub payload: Vec<u8>,
     pub kind: Option<SegmentKind>,
 }
 
+impl std::ops::Deref for Out {
+    type Target = TcpHeader;
+
+    fn deref(&self) -> &TcpHeader {
+        &self.header
+    }
+}
+
+impl std::ops::DerefMut for Out {
+    fn deref_mut(&mut self) -> &mut TcpHeader {
+        &mut self.header
+    }
+}
+
 impl Out {
     pub fn repr(&self) -> TcpRepr<'_> {
-        TcpRepr {
-            src_port: 0,
-            dst_port: 0,
-            seq: self.seq,
-            ack: self.ack,
-            flags: self.flags,
-            window: self.window,
-            urgent: self.urgent,
-            options: self.options,
-            payload: &self.payload,
-        }
+        self.header.with_payload(&self.payload)
     }
 
     pub fn len(&self) -> usize {
@@ -56,7 +56,7 @@ impl Out {
 
     /// Sequence space: payload, SYN and FIN.
     pub fn space(&self) -> u32 {
-        self.payload.len() as u32 + u32::from(self.flags.syn()) + u32::from(self.flags.fin())
+        self.seq_space(self.payload.len()) as u32
     }
 
     pub fn is_pure_ack(&self) -> bool {
@@ -86,16 +86,10 @@ impl Out {
 pub fn drain(c: &mut Connection, now: Instant) -> Vec<Out> {
     let mut v = Vec::new();
     while let Some(t) = c.poll_transmit(now) {
-        let h = t.header;
         let mut payload = t.payload[0].to_vec();
         payload.extend_from_slice(t.payload[1]);
         v.push(Out {
-            seq: h.seq,
-            ack: h.ack,
-            flags: h.flags,
-            window: h.window,
-            urgent: h.urgent,
-            options: h.options,
+            header: t.header,
             payload,
             kind: Some(t.kind),
         });
@@ -122,12 +116,13 @@ pub fn feed(c: &mut Connection, now: Instant, seg: &Out) {
 
 pub fn seg(seq: u32, ack: u32, flags: TcpFlags, payload: &[u8]) -> Out {
     Out {
-        seq,
-        ack,
-        flags,
-        window: 65535,
-        urgent: 0,
-        options: TcpOptions::default(),
+        header: TcpHeader {
+            seq,
+            ack,
+            flags,
+            window: 65535,
+            ..TcpHeader::default()
+        },
         payload: payload.to_vec(),
         kind: None,
     }

@@ -1,5 +1,7 @@
 //! TCP options (RFC 9293 §3.1-3.2, RFC 7323, RFC 2018): parsing and emission.
 
+use core::fmt;
+
 use crate::{be16, be32, put16, put32};
 
 /// Option kinds (RFC 9293 §3.2 and the IANA registry).
@@ -326,77 +328,167 @@ impl TcpOptions {
     /// a length below 2 or running past the end stops parsing (there is no
     /// way to find the next option) and is counted in `malformed` too. A
     /// later occurrence of an option replaces an earlier one.
-    pub fn parse(mut opts: &[u8]) -> TcpOptions {
+    pub fn parse(opts: &[u8]) -> TcpOptions {
         let mut out = TcpOptions::default();
-        loop {
-            // RFC 9293 §3.2: option-kind is one octet; all but EOL and NOP
-            // are followed by an option-length counting kind and length.
-            let (code, len) = match opts {
-                [] | [kind::EOL, ..] => break,
-                [kind::NOP, ..] => {
-                    opts = &opts[1..];
-                    continue;
-                }
-                [code, len, ..] => (*code, usize::from(*len)),
-                [_] => {
-                    out.malformed = out.malformed.saturating_add(1);
-                    break;
-                }
-            };
-            if len < 2 || len > opts.len() {
-                out.malformed = out.malformed.saturating_add(1);
-                break;
-            }
-            let data = &opts[2..len];
-            let well_formed = match code {
-                // RFC 9293 §3.2: MSS has length 4.
-                kind::MSS if len == 4 => {
-                    out.mss = Some(be16(data, 0));
-                    true
-                }
-                // RFC 7323 §2.2: window scale has length 3.
-                kind::WINDOW_SCALE if len == 3 => {
-                    out.window_scale = Some(data[0]);
-                    true
-                }
-                // RFC 2018 §2: SACK-permitted has length 2.
-                kind::SACK_PERMITTED if len == 2 => {
-                    out.sack_permitted = true;
-                    true
-                }
-                // RFC 2018 §3: SACK has length 2 + 8n; at most 4 blocks fit.
-                kind::SACK if len > 2 && (len - 2) % 8 == 0 && (len - 2) / 8 <= MAX_SACK_BLOCKS => {
+        for option in OptionList::new(opts) {
+            match option {
+                TcpOption::Eol => break,
+                TcpOption::Nop => {}
+                TcpOption::Mss(mss) => out.mss = Some(mss),
+                TcpOption::WindowScale(shift) => out.window_scale = Some(shift),
+                TcpOption::SackPermitted => out.sack_permitted = true,
+                TcpOption::Sack(blocks) => {
                     out.clear_sack_blocks();
-                    for block in data.chunks_exact(8) {
-                        out.push_sack_block(SackBlock {
-                            left: be32(block, 0),
-                            right: be32(block, 4),
-                        });
+                    for block in blocks.iter() {
+                        out.push_sack_block(block);
                     }
-                    true
                 }
-                // RFC 7323 §3.2: timestamps have length 10.
-                kind::TIMESTAMPS if len == 10 => {
-                    out.timestamps = Some((be32(data, 0), be32(data, 4)));
-                    true
-                }
-                kind::MSS
-                | kind::WINDOW_SCALE
-                | kind::SACK_PERMITTED
-                | kind::SACK
-                | kind::TIMESTAMPS => false,
-                // Unknown option: skip by its length.
-                _ => {
-                    out.unknown = out.unknown.saturating_add(1);
-                    true
-                }
-            };
-            if !well_formed {
-                out.malformed = out.malformed.saturating_add(1);
+                TcpOption::Timestamps(val, ecr) => out.timestamps = Some((val, ecr)),
+                TcpOption::Unknown { .. } => out.unknown = out.unknown.saturating_add(1),
+                TcpOption::Malformed { .. } => out.malformed = out.malformed.saturating_add(1),
             }
-            opts = &opts[len..];
         }
         out
+    }
+}
+
+impl fmt::Display for TcpOptions {
+    /// The options in a short human form, e.g. `mss 1460, ws 3, sackOK,
+    /// ts 7/0, sack 100-200`; empty when there are none.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let mut sep = "";
+        let mut item = |f: &mut fmt::Formatter<'_>, text: fmt::Arguments<'_>| {
+            let written = write!(f, "{sep}{text}");
+            sep = ", ";
+            written
+        };
+        if let Some(m) = self.mss {
+            item(f, format_args!("mss {m}"))?;
+        }
+        if let Some(w) = self.window_scale {
+            item(f, format_args!("ws {w}"))?;
+        }
+        if self.sack_permitted {
+            item(f, format_args!("sackOK"))?;
+        }
+        if let Some((v, e)) = self.timestamps {
+            item(f, format_args!("ts {v}/{e}"))?;
+        }
+        for b in self.sack_blocks() {
+            item(f, format_args!("sack {}-{}", b.left, b.right))?;
+        }
+        Ok(())
+    }
+}
+
+/// One option as it stands on the wire (RFC 9293 §3.2), from [`OptionList`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum TcpOption<'a> {
+    /// End of option list (kind 0); what follows is padding.
+    Eol,
+    /// No-operation (kind 1), used to align the next option.
+    Nop,
+    /// Maximum segment size (kind 2, RFC 9293 §3.7.1).
+    Mss(u16),
+    /// Window scale shift count as sent (kind 3, RFC 7323 §2).
+    WindowScale(u8),
+    /// SACK-permitted (kind 4, RFC 2018 §2).
+    SackPermitted,
+    /// SACK blocks (kind 5, RFC 2018 §3).
+    Sack(SackList<'a>),
+    /// Timestamps TSval, TSecr (kind 8, RFC 7323 §3).
+    Timestamps(u32, u32),
+    /// A kind this stack does not know, with its data.
+    Unknown {
+        /// The option-kind octet.
+        kind: u8,
+        /// The bytes after kind and length.
+        data: &'a [u8],
+    },
+    /// A known kind with the wrong length, or a length that cannot be
+    /// followed (below 2 or past the end; the list ends there).
+    Malformed {
+        /// The option-kind octet.
+        kind: u8,
+    },
+}
+
+/// The blocks of one SACK option: 1 to 4 pairs of 32-bit edges.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct SackList<'a>(&'a [u8]);
+
+impl<'a> SackList<'a> {
+    /// The blocks in the order sent.
+    pub fn iter(&self) -> impl Iterator<Item = SackBlock> + 'a {
+        self.0.chunks_exact(8).map(|b| SackBlock {
+            left: be32(b, 0),
+            right: be32(b, 4),
+        })
+    }
+}
+
+/// The options of a header in wire order, padding included, for callers
+/// that care about order (a packetdrill script does); [`TcpOptions::parse`]
+/// reads the same list into a summary. Unlike `parse`, it goes on past an
+/// EOL, yielding whatever bytes follow it.
+#[derive(Debug, Clone)]
+pub struct OptionList<'a> {
+    rest: &'a [u8],
+}
+
+impl<'a> OptionList<'a> {
+    /// The options in `bytes` (the bytes between the fixed header and the
+    /// data offset).
+    pub fn new(bytes: &'a [u8]) -> OptionList<'a> {
+        OptionList { rest: bytes }
+    }
+}
+
+impl<'a> Iterator for OptionList<'a> {
+    type Item = TcpOption<'a>;
+
+    fn next(&mut self) -> Option<TcpOption<'a>> {
+        // RFC 9293 §3.2: option-kind is one octet; all but EOL and NOP
+        // are followed by an option-length counting kind and length.
+        let (code, len) = match self.rest {
+            [] => return None,
+            [kind::EOL, rest @ ..] => {
+                self.rest = rest;
+                return Some(TcpOption::Eol);
+            }
+            [kind::NOP, rest @ ..] => {
+                self.rest = rest;
+                return Some(TcpOption::Nop);
+            }
+            [code, len, ..] => (*code, usize::from(*len)),
+            [code] => (*code, 0),
+        };
+        if len < 2 || len > self.rest.len() {
+            self.rest = &[];
+            return Some(TcpOption::Malformed { kind: code });
+        }
+        let data = &self.rest[2..len];
+        self.rest = &self.rest[len..];
+        Some(match code {
+            // RFC 9293 §3.2: MSS has length 4.
+            kind::MSS if len == 4 => TcpOption::Mss(be16(data, 0)),
+            // RFC 7323 §2.2: window scale has length 3.
+            kind::WINDOW_SCALE if len == 3 => TcpOption::WindowScale(data[0]),
+            // RFC 2018 §2: SACK-permitted has length 2.
+            kind::SACK_PERMITTED if len == 2 => TcpOption::SackPermitted,
+            // RFC 2018 §3: SACK has length 2 + 8n; at most 4 blocks fit.
+            kind::SACK if len > 2 && (len - 2) % 8 == 0 && (len - 2) / 8 <= MAX_SACK_BLOCKS => {
+                TcpOption::Sack(SackList(data))
+            }
+            // RFC 7323 §3.2: timestamps have length 10.
+            kind::TIMESTAMPS if len == 10 => TcpOption::Timestamps(be32(data, 0), be32(data, 4)),
+            kind::MSS
+            | kind::WINDOW_SCALE
+            | kind::SACK_PERMITTED
+            | kind::SACK
+            | kind::TIMESTAMPS => TcpOption::Malformed { kind: code },
+            kind => TcpOption::Unknown { kind, data },
+        })
     }
 }
 
@@ -615,6 +707,88 @@ mod tests {
                 assert_eq!(a, b);
             }
         }
+    }
+
+    #[test]
+    fn option_list_keeps_wire_order_and_padding() {
+        let bytes = [
+            2, 4, 5, 0xb4, 1, 3, 3, 7, 4, 2, 8, 10, 0, 0, 0, 1, 0, 0, 0, 2, //
+            5, 10, 0, 0, 0, 9, 0, 0, 0, 10, 30, 3, 9, 0, 0xff,
+        ];
+        let list: Vec<TcpOption<'_>> = OptionList::new(&bytes).collect();
+        assert_eq!(
+            &list[..5],
+            [
+                TcpOption::Mss(1460),
+                TcpOption::Nop,
+                TcpOption::WindowScale(7),
+                TcpOption::SackPermitted,
+                TcpOption::Timestamps(1, 2),
+            ]
+        );
+        let TcpOption::Sack(blocks) = list[5] else {
+            panic!("{list:?}")
+        };
+        assert_eq!(
+            blocks.iter().collect::<Vec<_>>(),
+            [SackBlock { left: 9, right: 10 }]
+        );
+        // An unknown kind keeps its data; the walk goes on past EOL, and a
+        // lone last byte has no length.
+        assert_eq!(
+            &list[6..],
+            [
+                TcpOption::Unknown {
+                    kind: 30,
+                    data: &[9]
+                },
+                TcpOption::Eol,
+                TcpOption::Malformed { kind: 0xff },
+            ]
+        );
+    }
+
+    #[test]
+    fn option_list_flags_wrong_lengths() {
+        // MSS with length 3 is skipped by its length; a length past the
+        // end stops the walk.
+        let bytes = [2, 3, 0, 1, 8, 40, 0];
+        let list: Vec<_> = OptionList::new(&bytes).collect();
+        assert_eq!(
+            list,
+            [
+                TcpOption::Malformed { kind: 2 },
+                TcpOption::Nop,
+                TcpOption::Malformed { kind: 8 },
+            ]
+        );
+        let parsed = TcpOptions::parse(&bytes);
+        assert_eq!((parsed.mss, parsed.malformed), (None, 2));
+    }
+
+    #[test]
+    fn options_display_in_short_form() {
+        let mut o = TcpOptions {
+            mss: Some(1460),
+            window_scale: Some(7),
+            sack_permitted: true,
+            timestamps: Some((5, 0)),
+            ..TcpOptions::default()
+        };
+        o.push_sack_block(SackBlock {
+            left: 100,
+            right: 200,
+        });
+        assert_eq!(
+            o.to_string(),
+            "mss 1460, ws 7, sackOK, ts 5/0, sack 100-200"
+        );
+        assert_eq!(TcpOptions::default().to_string(), "");
+        let only_ts = TcpOptions {
+            timestamps: Some((1, 2)),
+            ..TcpOptions::default()
+        };
+        assert_eq!(only_ts.to_string(), "ts 1/2");
     }
 
     #[test]
