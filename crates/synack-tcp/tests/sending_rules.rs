@@ -8,48 +8,28 @@ mod common;
 
 use common::*;
 use std::net::SocketAddr;
-use synack_tcp::{Config, Connection, Duration, Instant, Keepalive, SegmentKind, State};
+use synack_tcp::{Config, Duration, Keepalive, SegmentKind, State};
 use synack_wire::{TcpFlags, TcpOptions};
-
-const SYN_ACK: TcpFlags = TcpFlags(TcpFlags::SYN.0 | TcpFlags::ACK.0);
-const PEER_ISS: u32 = 1000;
-
-fn ms(n: u64) -> Instant {
-    Instant::ZERO + Duration::from_millis(n)
-}
-
-/// An active open answered at time zero by a SYN-ACK with `options`
-/// (peer ISS 1000, window 65535); returns the connection and our ISS.
-fn open(cfg: Config, options: TcpOptions) -> (Connection, u32) {
-    let mut c = active(cfg);
-    let iss = drain(&mut c, ms(0))[0].seq;
-    let mut syn_ack = seg(PEER_ISS, iss.wrapping_add(1), SYN_ACK, b"");
-    syn_ack.options = options;
-    feed(&mut c, ms(0), &syn_ack);
-    drain(&mut c, ms(0));
-    assert_eq!(c.state(), State::Established);
-    (c, iss)
-}
 
 #[test]
 fn psh_marks_only_the_segment_that_ends_the_write() {
-    let (mut c, iss) = open(plain(), TcpOptions::default());
+    let (mut c, iss) = established(plain(), TcpOptions::default());
     // Full segments only, so that Nagle holds nothing back.
     let mss = c.info().mss as usize;
     assert_eq!(c.send(&vec![1; 3 * mss]), Ok(3 * mss));
-    let out = drain(&mut c, ms(10));
+    let out = drain(&mut c, at_ms(10));
     let psh: Vec<(usize, bool)> = out.iter().map(|s| (s.len(), s.flags.psh())).collect();
     assert_eq!(psh, [(mss, false), (mss, false), (mss, true)]);
     // Data and FIN together end the stream: PSH stays.
     let data_end = iss.wrapping_add(1 + 3 * mss as u32);
     feed(
         &mut c,
-        ms(20),
+        at_ms(20),
         &seg(PEER_ISS + 1, data_end, TcpFlags::ACK, b""),
     );
     assert_eq!(c.send(b"last"), Ok(4));
-    c.shutdown(ms(30));
-    let out = drain(&mut c, ms(30));
+    c.shutdown(at_ms(30));
+    let out = drain(&mut c, at_ms(30));
     assert_eq!(out.len(), 1, "{out:?}");
     assert_eq!(
         out[0].flags,
@@ -57,9 +37,9 @@ fn psh_marks_only_the_segment_that_ends_the_write() {
         "{out:?}"
     );
     // A bare FIN carries no data to push.
-    let (mut c, _) = open(plain(), TcpOptions::default());
-    c.shutdown(ms(10));
-    let out = drain(&mut c, ms(10));
+    let (mut c, _) = established(plain(), TcpOptions::default());
+    c.shutdown(at_ms(10));
+    let out = drain(&mut c, at_ms(10));
     assert_eq!(out[0].flags, TcpFlags::ACK | TcpFlags::FIN);
 }
 
@@ -73,9 +53,9 @@ fn a_keepalive_probe_carries_snd_nxt_minus_one() {
         }),
         ..plain()
     };
-    let (mut c, iss) = open(cfg, TcpOptions::default());
+    let (mut c, iss) = established(cfg, TcpOptions::default());
     let deadline = c.poll_timeout().expect("the keep-alive timer runs");
-    assert_eq!(deadline, ms(60_000));
+    assert_eq!(deadline, at_ms(60_000));
     c.handle_timeout(deadline);
     let out = drain(&mut c, deadline);
     assert_eq!(out.len(), 1, "{out:?}");
@@ -94,15 +74,15 @@ fn no_sack_blocks_unless_both_sides_agreed() {
         ..plain()
     };
     // The peer did not offer SACK: a gap is reported by the ACK alone.
-    let (mut c, iss) = open(cfg, TcpOptions::default());
+    let (mut c, iss) = established(cfg, TcpOptions::default());
     let ahead = seg(
         PEER_ISS + 101,
         iss.wrapping_add(1),
         TcpFlags::ACK,
         &[7; 100],
     );
-    feed(&mut c, ms(10), &ahead);
-    let out = drain(&mut c, ms(10));
+    feed(&mut c, at_ms(10), &ahead);
+    let out = drain(&mut c, at_ms(10));
     assert_eq!(out.len(), 1);
     assert_eq!(out[0].ack, PEER_ISS + 1);
     assert!(out[0].sack().is_empty(), "{out:?}");
@@ -115,27 +95,31 @@ fn a_reset_connection_sends_not_even_the_ack_it_owed() {
         quick_ack: false,
         ..plain()
     };
-    let (mut c, iss) = open(cfg, TcpOptions::default());
+    let (mut c, iss) = established(cfg, TcpOptions::default());
     let our = iss.wrapping_add(1);
     feed(
         &mut c,
-        ms(10),
+        at_ms(10),
         &seg(PEER_ISS + 1, our, TcpFlags::ACK, b"abc"),
     );
-    assert!(drain(&mut c, ms(10)).is_empty(), "the ACK is delayed");
-    feed(&mut c, ms(20), &seg(PEER_ISS + 4, our, TcpFlags::RST, b""));
+    assert!(drain(&mut c, at_ms(10)).is_empty(), "the ACK is delayed");
+    feed(
+        &mut c,
+        at_ms(20),
+        &seg(PEER_ISS + 4, our, TcpFlags::RST, b""),
+    );
     assert_eq!(c.state(), State::Closed);
-    assert!(drain(&mut c, ms(20)).is_empty());
-    c.handle_timeout(ms(100));
-    assert!(drain(&mut c, ms(100)).is_empty(), "CLOSED sends nothing");
+    assert!(drain(&mut c, at_ms(20)).is_empty());
+    c.handle_timeout(at_ms(100));
+    assert!(drain(&mut c, at_ms(100)).is_empty(), "CLOSED sends nothing");
 }
 
 #[test]
 fn a_listener_resets_a_stray_ack_and_forgets_its_sender() {
     let mut l = passive(plain());
     assert_eq!(l.stats().segs_out, 0);
-    feed(&mut l, ms(0), &seg(5000, 7000, TcpFlags::ACK, b""));
-    let out = drain(&mut l, ms(0));
+    feed(&mut l, at_ms(0), &seg(5000, 7000, TcpFlags::ACK, b""));
+    let out = drain(&mut l, at_ms(0));
     assert_eq!(out.len(), 1);
     // RFC 9293 §3.10.7.2: <SEQ=SEG.ACK><CTL=RST>.
     assert_eq!((out[0].flags, out[0].seq), (TcpFlags::RST, 7000));
@@ -149,10 +133,10 @@ fn a_listener_resets_a_stray_ack_and_forgets_its_sender() {
 
 #[test]
 fn an_aborted_connection_keeps_its_peer_and_counts_its_rst() {
-    let (mut c, _) = open(plain(), TcpOptions::default());
+    let (mut c, _) = established(plain(), TcpOptions::default());
     let before = c.stats().segs_out;
-    c.abort(ms(10));
-    let out = drain(&mut c, ms(10));
+    c.abort(at_ms(10));
+    let out = drain(&mut c, at_ms(10));
     assert!(out[0].flags.rst());
     assert_eq!(c.stats().segs_out, before + 1);
     let peer: SocketAddr = addr(SERVER);
@@ -161,10 +145,10 @@ fn an_aborted_connection_keeps_its_peer_and_counts_its_rst() {
 
 #[test]
 fn every_segment_sent_is_counted() {
-    let (mut c, _) = open(plain(), TcpOptions::default());
+    let (mut c, _) = established(plain(), TcpOptions::default());
     // The SYN and the ACK of the SYN-ACK.
     assert_eq!(c.stats().segs_out, 2);
     assert_eq!(c.send(b"hello"), Ok(5));
-    assert_eq!(drain(&mut c, ms(10)).len(), 1);
+    assert_eq!(drain(&mut c, at_ms(10)).len(), 1);
     assert_eq!(c.stats().segs_out, 3);
 }

@@ -7,7 +7,7 @@ use std::cmp::Reverse;
 use std::collections::BinaryHeap;
 use std::net::{IpAddr, SocketAddr};
 use synack_tcp::{Config, Connection, Duration, Event, Instant, IsnSecret, SegmentKind, State};
-use synack_wire::{TcpFlags, TcpHeader, TcpRepr};
+use synack_wire::{TcpFlags, TcpHeader, TcpOptions, TcpRepr};
 
 pub const ACK: TcpFlags = TcpFlags::ACK;
 pub const SYN: TcpFlags = TcpFlags::SYN;
@@ -126,6 +126,28 @@ pub fn seg(seq: u32, ack: u32, flags: TcpFlags, payload: &[u8]) -> Out {
         payload: payload.to_vec(),
         kind: None,
     }
+}
+
+/// The peer's ISS in tests that drive one connection by hand.
+pub const PEER_ISS: u32 = 1000;
+
+/// `n` milliseconds after time zero.
+pub fn at_ms(n: u64) -> Instant {
+    Instant::ZERO + Duration::from_millis(n)
+}
+
+/// An active open answered at time zero by a SYN-ACK from `PEER_ISS`
+/// (window 65535) carrying `options`; returns the ESTABLISHED connection
+/// and our ISS.
+pub fn established(cfg: Config, options: TcpOptions) -> (Connection, u32) {
+    let mut c = active(cfg);
+    let iss = drain(&mut c, Instant::ZERO)[0].seq;
+    let mut syn_ack = seg(PEER_ISS, iss.wrapping_add(1), SYN | ACK, b"");
+    syn_ack.options = options;
+    feed(&mut c, Instant::ZERO, &syn_ack);
+    drain(&mut c, Instant::ZERO);
+    assert_eq!(c.state(), State::Established);
+    (c, iss)
 }
 
 /// RFC 793-era settings: no window scaling, SACK or timestamps, every
