@@ -5,6 +5,7 @@
 
 use crate::script::Opt;
 use std::net::IpAddr;
+use synack_wire::tcp::HEADER_LEN;
 use synack_wire::{IpProtocol, IpRepr, OptionList, TcpHeader, TcpOption, TcpPacket};
 
 /// A segment to inject, with absolute numbers.
@@ -94,12 +95,13 @@ pub fn decode(packet: &[u8]) -> Result<Outbound, String> {
     if ip.protocol() != IpProtocol::Tcp {
         return Err(format!("a non-TCP packet ({:?})", ip.protocol()));
     }
-    let tcp = TcpPacket::new_checked(payload).map_err(|e| format!("bad TCP header: {e:?}"))?;
     let (header, data) = TcpHeader::parse(payload, ip.src(), ip.dst(), false)
         .map_err(|e| format!("bad TCP header: {e:?}"))?;
+    // The option bytes lie between the fixed header and the payload.
+    let option_bytes = &payload[HEADER_LEN..payload.len() - data.len()];
     Ok(Outbound {
         header,
-        options: decode_options(tcp.options()),
+        options: decode_options(option_bytes),
         payload_len: data.len(),
     })
 }

@@ -226,39 +226,23 @@ impl TcpOptions {
         let out = &mut buf[..len];
         let mut at = 0;
         if let Some(mss) = self.mss {
-            out[at] = kind::MSS;
-            out[at + 1] = 4;
-            put16(out, at + 2, mss);
-            at += 4;
+            put_mss(out, &mut at, mss);
         }
         if let Some(shift) = self.window_scale {
             pad_nops(out, &mut at, 2, 1);
-            out[at..at + 3].copy_from_slice(&[kind::WINDOW_SCALE, 3, shift]);
-            at += 3;
+            put_window_scale(out, &mut at, shift);
         }
         if self.sack_permitted {
             pad_nops(out, &mut at, 2, 0);
-            out[at..at + 2].copy_from_slice(&[kind::SACK_PERMITTED, 2]);
-            at += 2;
+            put_sack_permitted(out, &mut at);
         }
         if let Some((tsval, tsecr)) = self.timestamps {
             pad_nops(out, &mut at, 4, 2);
-            out[at] = kind::TIMESTAMPS;
-            out[at + 1] = 10;
-            put32(out, at + 2, tsval);
-            put32(out, at + 6, tsecr);
-            at += 10;
+            put_timestamps(out, &mut at, tsval, tsecr);
         }
         if blocks > 0 {
             pad_nops(out, &mut at, 4, 2);
-            out[at] = kind::SACK;
-            out[at + 1] = 2 + 8 * blocks as u8;
-            at += 2;
-            for b in &self.sack_blocks()[..blocks] {
-                put32(out, at, b.left);
-                put32(out, at + 4, b.right);
-                at += 8;
-            }
+            put_sack(out, &mut at, &self.sack_blocks()[..blocks]);
         }
         // RFC 9293 §3.1: the header is padded with zeros (EOL) to a
         // 32-bit boundary.
@@ -274,44 +258,31 @@ impl TcpOptions {
         let out = &mut buf[..len];
         let mut at = 0;
         if let Some(mss) = self.mss {
-            out[at] = kind::MSS;
-            out[at + 1] = 4;
-            put16(out, at + 2, mss);
-            at += 4;
+            put_mss(out, &mut at, mss);
         }
         match (self.sack_permitted, self.timestamps) {
             (sack_ok, Some((tsval, tsecr))) => {
                 if sack_ok {
-                    out[at..at + 2].copy_from_slice(&[kind::SACK_PERMITTED, 2]);
+                    put_sack_permitted(out, &mut at);
                 } else {
-                    out[at..at + 2].copy_from_slice(&[kind::NOP, kind::NOP]);
+                    put_nops(out, &mut at, 2);
                 }
-                out[at + 2] = kind::TIMESTAMPS;
-                out[at + 3] = 10;
-                put32(out, at + 4, tsval);
-                put32(out, at + 8, tsecr);
-                at += 12;
+                put_timestamps(out, &mut at, tsval, tsecr);
             }
             (true, None) => {
-                out[at..at + 4].copy_from_slice(&[kind::NOP, kind::NOP, kind::SACK_PERMITTED, 2]);
-                at += 4;
+                put_nops(out, &mut at, 2);
+                put_sack_permitted(out, &mut at);
             }
             (false, None) => {}
         }
         if let Some(shift) = self.window_scale {
-            out[at..at + 4].copy_from_slice(&[kind::NOP, kind::WINDOW_SCALE, 3, shift]);
-            at += 4;
+            put_nops(out, &mut at, 1);
+            put_window_scale(out, &mut at, shift);
         }
         let blocks = &self.sack_blocks()[..self.emitted_sack_blocks()];
         if !blocks.is_empty() {
-            let opt_len = 2 + 8 * blocks.len() as u8;
-            out[at..at + 4].copy_from_slice(&[kind::NOP, kind::NOP, kind::SACK, opt_len]);
-            at += 4;
-            for b in blocks {
-                put32(out, at, b.left);
-                put32(out, at + 4, b.right);
-                at += 8;
-            }
+            put_nops(out, &mut at, 2);
+            put_sack(out, &mut at, blocks);
         }
         debug_assert_eq!(at, len);
         len
@@ -492,11 +463,51 @@ impl<'a> Iterator for OptionList<'a> {
     }
 }
 
+// Writers for one option each at `*at`, moving `*at` past it; both
+// layouts use them and differ only in order and padding.
+
+fn put_nops(out: &mut [u8], at: &mut usize, n: usize) {
+    out[*at..*at + n].fill(kind::NOP);
+    *at += n;
+}
+
+fn put_mss(out: &mut [u8], at: &mut usize, mss: u16) {
+    out[*at..*at + 2].copy_from_slice(&[kind::MSS, 4]);
+    put16(out, *at + 2, mss);
+    *at += 4;
+}
+
+fn put_window_scale(out: &mut [u8], at: &mut usize, shift: u8) {
+    out[*at..*at + 3].copy_from_slice(&[kind::WINDOW_SCALE, 3, shift]);
+    *at += 3;
+}
+
+fn put_sack_permitted(out: &mut [u8], at: &mut usize) {
+    out[*at..*at + 2].copy_from_slice(&[kind::SACK_PERMITTED, 2]);
+    *at += 2;
+}
+
+fn put_timestamps(out: &mut [u8], at: &mut usize, tsval: u32, tsecr: u32) {
+    out[*at..*at + 2].copy_from_slice(&[kind::TIMESTAMPS, 10]);
+    put32(out, *at + 2, tsval);
+    put32(out, *at + 6, tsecr);
+    *at += 10;
+}
+
+fn put_sack(out: &mut [u8], at: &mut usize, blocks: &[SackBlock]) {
+    out[*at..*at + 2].copy_from_slice(&[kind::SACK, 2 + 8 * blocks.len() as u8]);
+    *at += 2;
+    for b in blocks {
+        put32(out, *at, b.left);
+        put32(out, *at + 4, b.right);
+        *at += 8;
+    }
+}
+
 /// NOPs from `*at` up to the next offset that is `rem` modulo `modulus`.
 fn pad_nops(out: &mut [u8], at: &mut usize, modulus: usize, rem: usize) {
     let to = align(*at, modulus, rem);
-    out[*at..to].fill(kind::NOP);
-    *at = to;
+    put_nops(out, at, to - *at);
 }
 
 /// The smallest offset `>= at` that is `rem` modulo `modulus`.
