@@ -6,15 +6,18 @@
 # Works on a fresh Debian machine that has only the Rust toolchain (rustup
 # with the default profile). It installs what is missing of the kernel-side
 # tools the tests drive (curl, netcat-openbsd, socat, openssl, nmap,
-# hping3, tshark, iproute2, nftables, python3, ping, procps; with apt) and
+# hping3, tshark, iproute2, nftables, python3, ping, procps, and chromium
+# for the HTML pages; with apt) and
 # cargo-fuzz (cargo install), then runs, in order:
 #
 #   1. cargo fmt --check
 #   2. cargo clippy on every target, warnings denied
 #   3. cargo test --workspace --release, with debug assertions and overflow
-#      checks on (SYNACK_REQUIRE_TOOLS=1: the tshark test fails instead of
-#      skipping when tshark is missing)
-#   4. every fuzz target for FUZZ_SECONDS (default 60) seconds each
+#      checks on (SYNACK_REQUIRE_TOOLS=1: the tshark and chromium tests fail
+#      instead of skipping when their tool is missing)
+#   4. the benchmarks once in quick mode (cargo bench -p synack-bench --
+#      --quick): the harness must run; no figure is checked
+#   5. every fuzz target for FUZZ_SECONDS (default 60) seconds each
 #
 # Environment:
 #   FUZZ_SECONDS           seconds per fuzz target (default 60)
@@ -94,11 +97,13 @@ apt_tools=(
     "nmap nmap"
     "hping3 hping3"
     "tshark tshark"
+    "tcpdump tcpdump"
     "iproute2 ip"
     "nftables nft"
     "python3 python3"
     "iputils-ping ping"
     "procps pgrep"
+    "chromium chromium"
 )
 missing_pkgs=()
 for entry in "${apt_tools[@]}"; do
@@ -179,6 +184,12 @@ CARGO_PROFILE_RELEASE_DEBUG_ASSERTIONS=true \
 tests_passed=$(grep -Eo '[0-9]+ passed' "$test_log" | awk '{s += $1} END {print s + 0}')
 tests_failed=$(grep -Eo '[0-9]+ failed' "$test_log" | awk '{s += $1} END {print s + 0}')
 rm -f "$test_log"
+
+# ---------------------------------------------------------------------------
+section "benchmarks, quick mode (proves the harness runs; no timing checked)"
+# The side-by-side comparison with smoltcp, Linux loopback and memcpy, at
+# tiny sizes. The real run is scripts/bench.sh (see BENCHMARKS.md).
+cargo bench -p synack-bench --bench compare -- --quick
 
 # ---------------------------------------------------------------------------
 section "fuzz: build targets"

@@ -1,5 +1,6 @@
 //! `synack`: see TCP work. `synack demo` plays a scenario on the simulated
-//! network and draws it as a ladder diagram; `synack bench` measures;
+//! network and draws it as a ladder diagram; `synack view` draws a capture
+//! file the same way; `synack bench` measures;
 //! `synack serve|connect|get|netstat` run the stack on a TUN device
 //! (`real.rs`).
 #![forbid(unsafe_code)]
@@ -71,6 +72,24 @@ enum Command {
     Netstat(real::NetstatArgs),
     /// Run packetdrill scripts against one synack host on virtual time
     Drill(drill::DrillArgs),
+    /// Draw one TCP connection of a capture file (pcap or pcapng, e.g. from tcpdump) as a ladder diagram
+    #[command(
+        long_about = "Reads a capture file, pcap or pcapng (tcpdump -w, Wireshark, dumpcap, \
+                      `synack demo --pcap`), of raw IP, Ethernet, Linux cooked or BSD loopback \
+                      frames, and draws one TCP connection in it the way `synack demo` draws a \
+                      simulated run: the ladder printed, and with --svg and --html the picture and \
+                      the page with a step-through.\n\nThe connections are numbered in order of their \
+                      first packet; --conn picks one (default the first). The client is the end that \
+                      sent the first SYN. Checksums are not checked: a capture taken on the sending \
+                      host holds checksums the NIC had yet to fill in.\n\nA capture sees one point of \
+                      the path, so each segment is drawn sent and received at the moment it was \
+                      captured (flat arrows), and it records no states: each side's TCP state is \
+                      inferred from the segments it sends and receives, following RFC 9293's state \
+                      machine (a capture that starts mid-connection starts both sides in \
+                      ESTABLISHED). The inferred states are what the segments imply, not what \
+                      either host's TCP reported."
+    )]
+    View(ViewArgs),
 }
 
 #[derive(Args, Debug)]
@@ -100,6 +119,14 @@ struct DemoArgs {
     /// Write every packet to this pcap file (raw IP; opens in Wireshark/tshark)
     #[arg(long, value_name = "FILE")]
     pcap: Option<std::path::PathBuf>,
+    /// Also draw the exchange as an SVG picture: arrows sloped by the delay,
+    /// lost segments crossed, states as bands along each lifeline
+    #[arg(long, value_name = "FILE")]
+    svg: Option<std::path::PathBuf>,
+    /// Also write a self-contained HTML page: the picture, a step-through
+    /// (← → keys) and each segment explained in plain words
+    #[arg(long, value_name = "FILE")]
+    html: Option<std::path::PathBuf>,
     /// Seed for the simulated network and the ISNs; the same seed replays the same run
     #[arg(long, value_name = "N", default_value_t = 1)]
     seed: u64,
@@ -109,7 +136,7 @@ struct DemoArgs {
     /// One-way link delay in milliseconds (default 10)
     #[arg(long, value_name = "MS", value_parser = parse_delay, allow_negative_numbers = true)]
     delay: Option<u64>,
-    /// Print one JSON object per event instead of the diagram
+    /// Print JSON lines instead of the diagram: a header, one object per event (with relative numbers, the window in bytes, retransmission and arrival), the summary
     #[arg(long)]
     json: bool,
     /// Show raw sequence numbers instead of numbers relative to each ISN
@@ -118,11 +145,36 @@ struct DemoArgs {
     /// Draw every segment of long transfers
     #[arg(long)]
     full: bool,
+    /// Draw the ladder 110 columns wide instead of 80 (fewer wrapped lines)
+    #[arg(long)]
+    wide: bool,
     /// Also print each host's socket table (like `ss -tani`) and non-zero
     /// counters (named as `nstat` names them), at the moments the scenario
     /// marks and at the end
     #[arg(long)]
     netstat: bool,
+}
+
+#[derive(Args, Debug)]
+struct ViewArgs {
+    /// The capture file: pcap or pcapng
+    capture: std::path::PathBuf,
+    /// Which TCP connection to draw: the N-th in order of first appearance
+    #[arg(long, value_name = "N", default_value_t = 1)]
+    conn: usize,
+    /// Also draw the connection as an SVG picture
+    #[arg(long, value_name = "FILE")]
+    svg: Option<std::path::PathBuf>,
+    /// Also write a self-contained HTML page: the picture, a step-through
+    /// (← → keys) and each segment explained in plain words
+    #[arg(long, value_name = "FILE")]
+    html: Option<std::path::PathBuf>,
+    /// Show raw sequence numbers instead of numbers relative to each ISN
+    #[arg(long)]
+    absolute: bool,
+    /// Draw every segment of long transfers
+    #[arg(long)]
+    full: bool,
 }
 
 #[derive(Subcommand, Debug)]
@@ -224,7 +276,7 @@ fn main() -> ExitCode {
                 "synack: {first}; valid: synack demo [NAME] [--list] [--pcap FILE] [--seed N] [--loss P] \
                  [--delay MS] [--json] [--absolute] [--full] | synack bench bulk [--size MIB] | synack bench scale [--idle N,N] | \
                  synack chaos [--seeds N] [--from SEED] | synack serve|connect|get --tun NAME --addr IP/PREFIX ... | \
-                 synack netstat --tun NAME (see --help)"
+                 synack netstat --tun NAME | synack view CAPTURE [--conn N] [--svg FILE] [--html FILE] (see --help)"
             );
             return ExitCode::from(2);
         }
@@ -246,6 +298,7 @@ fn main() -> ExitCode {
         Command::Get(args) => real::get(args),
         Command::Netstat(args) => real::netstat(args),
         Command::Drill(args) => drill::drill(args),
+        Command::View(args) => view(args),
     }
 }
 
@@ -321,6 +374,37 @@ fn emit(text: &str) {
     let _ = out.write_all(text.as_bytes()).and_then(|_| out.flush());
 }
 
+/// `--svg` and `--html`: the run drawn as a picture and as a page.
+fn write_pictures(
+    args: &DemoArgs,
+    scenario: &scenarios::Scenario,
+    report: &scenarios::Report,
+) -> Result<(), String> {
+    if args.svg.is_none() && args.html.is_none() {
+        return Ok(());
+    }
+    let w = &report.world;
+    let lopts = LadderOptions {
+        absolute: args.absolute,
+        ..LadderOptions::default()
+    };
+    let client = w.client.addr().to_string();
+    let server = w.server.addr().to_string();
+    let picture = synack_sim::svg::render(&w.trace, &lopts, &client, &server);
+    let write = |path: &std::path::Path, text: &str| {
+        std::fs::write(path, text).map_err(|e| format!("cannot write {}: {e}", path.display()))
+    };
+    if let Some(path) = &args.svg {
+        write(path, &picture.svg)?;
+    }
+    if let Some(path) = &args.html {
+        let title = format!("synack demo {}", scenario.name);
+        let page = synack_sim::svg::html_page(&title, scenario.about, &picture, &report.summary);
+        write(path, &page)?;
+    }
+    Ok(())
+}
+
 fn demo(args: DemoArgs) -> ExitCode {
     let mut o = String::new();
     if args.list {
@@ -362,15 +446,49 @@ fn demo(args: DemoArgs) -> ExitCode {
         }
     };
     let w = &report.world;
+    if let Err(e) = write_pictures(&args, scenario, &report) {
+        eprintln!("synack: {e}");
+        return ExitCode::FAILURE;
+    }
     if args.json {
+        // A header with what the run was, the events, then the summary:
+        // everything the ladder shows.
+        use synack_sim::trace::json_escape;
+        let cfg = scenarios::demo_config(&opts, scenario);
+        let _ = writeln!(
+            o,
+            "{{\"type\":\"demo\",\"scenario\":\"{}\",\"about\":\"{}\",\"seed\":{},\"delay_ms\":{},\"loss\":{},\"msl_s\":{},\"client\":\"{}\",\"server\":\"{}\"}}",
+            scenario.name,
+            json_escape(scenario.about),
+            opts.seed,
+            cfg.a_to_b.delay.as_millis(),
+            cfg.a_to_b.loss,
+            cfg.client_tcp.msl.as_secs(),
+            w.client.addr(),
+            w.server.addr()
+        );
         o.push_str(&w.trace.to_json_lines());
+        let lines: Vec<String> = report
+            .summary
+            .iter()
+            .map(|l| format!("\"{}\"", json_escape(l)))
+            .collect();
+        let _ = writeln!(
+            o,
+            "{{\"type\":\"summary\",\"lines\":[{}],\"error\":{}}}",
+            lines.join(","),
+            report
+                .error
+                .as_ref()
+                .map_or("null".to_string(), |e| format!("\"{}\"", json_escape(e)))
+        );
     } else {
         let cfg = scenarios::demo_config(&opts, scenario);
         let _ = writeln!(o,
-            "synack demo {} — {}\nseed {}, one-way delay {} ms, loss {}%, MSL {} s (TIME-WAIT lasts 2×MSL)\n\
-             {}; win is the receive window in bytes\n",
+            "synack demo {}\n{}\nseed {}, one-way delay {} ms, loss {}%, MSL {} s (TIME-WAIT lasts 2×MSL)\n\
+             {};\nwin is the receive window in bytes\n",
             scenario.name,
-            scenario.about,
+            ladder::wrap(scenario.about, 80).join("\n"),
             opts.seed,
             cfg.a_to_b.delay.as_millis(),
             cfg.a_to_b.loss * 100.0,
@@ -378,22 +496,29 @@ fn demo(args: DemoArgs) -> ExitCode {
             if args.absolute {
                 "seq/ack are raw sequence numbers"
             } else {
-                "seq/ack count from each side's initial sequence number (--absolute shows raw numbers)"
+                "seq/ack count from each side's initial sequence number (--absolute: raw)"
             }
         );
         let lopts = LadderOptions {
             absolute: args.absolute,
             full: args.full || scenario.full,
+            width: if args.wide {
+                100
+            } else {
+                LadderOptions::default().width
+            },
             cwnd: scenario.show_cwnd,
-            ..LadderOptions::default()
         };
         let client = w.client.addr().to_string();
         let server = w.server.addr().to_string();
         o.push_str(&ladder::render(&w.trace, &lopts, &client, &server));
         let _ = writeln!(o);
         let _ = writeln!(o, "Summary");
+        // 80 columns: each summary line wraps, its continuation indented.
         for line in &report.summary {
-            let _ = writeln!(o, "  {line}");
+            for (i, part) in ladder::wrap(line, 76).iter().enumerate() {
+                let _ = writeln!(o, "{}{part}", if i == 0 { "  " } else { "    " });
+            }
         }
         for (side, host) in [
             (synack_device::Side::A, &w.client),
@@ -402,7 +527,7 @@ fn demo(args: DemoArgs) -> ExitCode {
             let c = host.counters();
             let link = w.link.stats(side);
             let _ = writeln!(o,
-                "  {:<7} sent {} segment{} ({} lost, {} corrupted on the link); received {}, dropped {} with bad checksums",
+                "  {:<7} sent {} segment{} ({} lost, {} corrupted on the link);\n          received {}, dropped {} with bad checksums",
                 side_name(side),
                 c.tcp_out_segs,
                 if c.tcp_out_segs == 1 { "" } else { "s" },
@@ -438,6 +563,103 @@ fn demo(args: DemoArgs) -> ExitCode {
             ExitCode::FAILURE
         }
     }
+}
+
+/// `synack view`: one connection of a capture file, drawn like a demo.
+fn view(args: ViewArgs) -> ExitCode {
+    use synack_sim::view;
+    let file = args.capture.display().to_string();
+    let bytes = match std::fs::read(&args.capture) {
+        Ok(b) => b,
+        Err(e) => {
+            eprintln!("synack: cannot read {file}: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    let v = match view::view(&bytes, args.conn) {
+        Ok(v) => v,
+        Err(e) => {
+            eprintln!("synack: {file}: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    let (client, server) = (v.client.to_string(), v.server.to_string());
+    let about = format!(
+        "connection {} of {}: {client} ↔ {server}",
+        v.connection, v.connections
+    );
+    let c = &v.counts;
+    let links: Vec<String> = v
+        .link_types
+        .iter()
+        .map(|&l| format!("{} ({l})", view::link_name(l)))
+        .collect();
+    let mut o = String::new();
+    let _ = writeln!(o, "synack view {file} — {about}");
+    let _ = writeln!(
+        o,
+        "{}, link type {}; {} packet{}: {} shown, {} in other connections, {} skipped \
+         ({} not IP, {} not TCP, {} unreadable)",
+        v.format,
+        links.join(", "),
+        c.packets,
+        if c.packets == 1 { "" } else { "s" },
+        c.shown,
+        c.other_connections,
+        c.skipped(),
+        c.not_ip,
+        c.not_tcp,
+        c.unreadable
+    );
+    let _ = writeln!(
+        o,
+        "client {client} ({}); times count from the connection's first packet, {} into the capture",
+        v.client_reason,
+        synack_tcp::Instant::from_micros(v.offset_us)
+    );
+    let _ = writeln!(
+        o,
+        "A capture sees one point of the path: each segment is drawn at the moment it was captured.\n\
+         States are inferred from the segments, not read from either host.\n\
+         {}; win is the receive window in bytes\n",
+        if args.absolute {
+            "seq/ack are raw sequence numbers"
+        } else {
+            "seq/ack count from each side's initial sequence number (--absolute shows raw numbers)"
+        }
+    );
+    let lopts = LadderOptions {
+        absolute: args.absolute,
+        full: args.full,
+        ..LadderOptions::default()
+    };
+    o.push_str(&ladder::render(&v.trace, &lopts, &client, &server));
+    let summary = v.summary();
+    let _ = writeln!(o, "\nSummary");
+    for line in &summary {
+        let _ = writeln!(o, "  {line}");
+    }
+    if args.svg.is_some() || args.html.is_some() {
+        let picture = synack_sim::svg::render(&v.trace, &lopts, &client, &server);
+        let write = |path: &std::path::Path, text: &str| {
+            std::fs::write(path, text).map_err(|e| format!("cannot write {}: {e}", path.display()))
+        };
+        let mut written = Ok(());
+        if let Some(path) = &args.svg {
+            written = written.and_then(|_| write(path, &picture.svg));
+        }
+        if let Some(path) = &args.html {
+            let title = format!("synack view {file}");
+            let page = synack_sim::svg::html_page(&title, &about, &picture, &summary);
+            written = written.and_then(|_| write(path, &page));
+        }
+        if let Err(e) = written {
+            eprintln!("synack: {e}");
+            return ExitCode::FAILURE;
+        }
+    }
+    emit(&o);
+    ExitCode::SUCCESS
 }
 
 /// `--netstat`: the tables the scenario took, then both hosts' tables and

@@ -188,6 +188,10 @@ struct Runner {
     /// Script TS val → the value we actually sent.
     ts_map: HashMap<u32, u32>,
     last_ts_sent: Option<u32>,
+    /// `--tcp_ts_tick_usecs`: outbound TS values are checked against the
+    /// clock, from the first one (the anchor: its value and when it left).
+    ts_tick: Option<u64>,
+    ts_anchor: Option<(u32, Instant)>,
     pending: VecDeque<Sent>,
     blocked: Option<Blocked>,
     blocked_failure: Option<(usize, String, Stop)>,
@@ -232,6 +236,13 @@ impl Runner {
                 return Err(format!("header option --{name}"));
             }
         }
+        let ts_tick = match script.option("tcp_ts_tick_usecs") {
+            Some(t) => match t.parse::<u64>() {
+                Ok(n) if n > 0 => Some(n),
+                _ => return Err(format!("--tcp_ts_tick_usecs={t}")),
+            },
+            None => None,
+        };
         let cfg = profile::host_config(opts.profile, v6, mtu);
         let host = Host::new(cfg, [0x5a; 32]);
         let local = SocketAddr::new(profile::local_ip(v6), LISTEN_PORT);
@@ -249,6 +260,8 @@ impl Runner {
             peer_isn: 0,
             ts_map: HashMap::new(),
             last_ts_sent: None,
+            ts_tick,
+            ts_anchor: None,
             pending: VecDeque::new(),
             blocked: None,
             blocked_failure: None,
@@ -466,6 +479,7 @@ impl Runner {
         }
         let seg = self.aggregate(seg, p);
         self.compare(p, &seg)?;
+        self.check_ts_clock(p, &seg, first.at)?;
         // Remember which value we sent where the script wrote its own, so
         // that a later inbound `ecr` naming it gets the live value.
         if let (
@@ -593,6 +607,43 @@ impl Runner {
                     return bad("options");
                 }
             }
+        }
+        Ok(())
+    }
+
+    /// With `--tcp_ts_tick_usecs`, an outbound TS val the script writes must
+    /// be the first one sent (the anchor) plus the ticks elapsed since it
+    /// left, within the tolerance (counted in ticks, at least one).
+    fn check_ts_clock(&mut self, p: &Packet, s: &Outbound, at: Instant) -> Result<(), Stop> {
+        let Some(tick) = self.ts_tick else {
+            return Ok(());
+        };
+        let scripted = p
+            .options
+            .as_ref()
+            .is_some_and(|o| o.iter().any(|x| matches!(x, Opt::Ts { .. })));
+        let Some(val) = s.options.iter().find_map(|o| match o {
+            Opt::Ts { val, .. } => Some(*val),
+            _ => None,
+        }) else {
+            return Ok(());
+        };
+        if !scripted {
+            return Ok(());
+        }
+        let Some((anchor, since)) = self.ts_anchor else {
+            self.ts_anchor = Some((val, at));
+            return Ok(());
+        };
+        let ticks = (at.as_micros() - since.as_micros()) / tick;
+        let want = anchor.wrapping_add(ticks as u32);
+        let slack = (self.tol / tick).max(1);
+        let off = i64::from(val.wrapping_sub(want) as i32);
+        if off.unsigned_abs() > slack {
+            return fail(
+                format!("{p} (TS val {want}: {anchor} + {ticks} ticks of {tick} µs, ±{slack})"),
+                self.describe(s),
+            );
         }
         Ok(())
     }
@@ -1383,6 +1434,43 @@ mod tests {
             panic!()
         };
         assert_eq!(skipped.len(), 1);
+    }
+
+    #[test]
+    fn ts_values_follow_the_tick_when_asked() {
+        let script = |tick: u32| {
+            format!(
+                "--tcp_ts_tick_usecs={tick}\n\
+                 0 socket(..., SOCK_STREAM, IPPROTO_TCP) = 3\n\
+                 +0 bind(3, ..., ...) = 0\n+0 listen(3, 1) = 0\n\
+                 +0 < S 0:0(0) win 20000 <mss 1000,sackOK,TS val 100 ecr 0>\n\
+                 +0 > S. 0:0(0) ack 1 <mss 1460,sackOK,TS val 100 ecr 100>\n\
+                 +.1 < . 1:1(0) ack 1 win 20000 <nop,nop,TS val 200 ecr 100>\n\
+                 +0 accept(3, ..., ...) = 4\n\
+                 +1 close(4) = 0\n\
+                 +0 > F. 1:1(0) ack 1 <nop,nop,TS val 1200 ecr 200>\n"
+            )
+        };
+        // synack's clock ticks every millisecond: 1100 ticks in 1.1 s.
+        assert!(
+            matches!(run(&script(1000)), Outcome::Pass { .. }),
+            "{:?}",
+            run(&script(1000))
+        );
+        // A 100 µs tick would have counted 11,000.
+        let Outcome::Fail { expected, .. } = run(&script(100)) else {
+            panic!("a wrong tick accepted")
+        };
+        assert!(expected.contains("11000 ticks"), "{expected}");
+        // Without the option the value is not compared.
+        let loose = script(1000)
+            .replacen("--tcp_ts_tick_usecs=1000\n", "", 1)
+            .replace("TS val 1200", "TS val 7");
+        assert!(
+            matches!(run(&loose), Outcome::Pass { .. }),
+            "{:?}",
+            run(&loose)
+        );
     }
 
     #[test]

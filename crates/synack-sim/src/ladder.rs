@@ -15,7 +15,9 @@ pub struct LadderOptions {
     pub absolute: bool,
     /// Draw every segment, even in long transfers.
     pub full: bool,
-    /// Width of the area between the two sides.
+    /// Width of the area between the two sides: 70 fits the whole line,
+    /// time column included, in 80 columns (what does not fit wraps onto
+    /// lines of its own); `--wide` gives more.
     pub width: usize,
     /// Show the sender's cwnd and flight on each data segment.
     pub cwnd: bool,
@@ -26,7 +28,7 @@ impl Default for LadderOptions {
         LadderOptions {
             absolute: false,
             full: false,
-            width: 78,
+            width: 70,
             cwnd: false,
         }
     }
@@ -41,7 +43,7 @@ type Flow = (Side, u16, u16);
 
 /// Sequence-number bookkeeping per direction: ISN base and highest sent.
 #[derive(Default)]
-struct Numbering {
+pub(crate) struct Numbering {
     base: HashMap<Flow, u32>,
     high: HashMap<Flow, u32>,
     /// Window scale shift each direction offered in its SYN.
@@ -52,7 +54,13 @@ struct Numbering {
 
 impl Numbering {
     /// Records a segment; returns true if it re-sends sequence space.
-    fn observe(&mut self, from: Side, s: &TcpHeader, len: usize, injected: bool) -> bool {
+    pub(crate) fn observe(
+        &mut self,
+        from: Side,
+        s: &TcpHeader,
+        len: usize,
+        injected: bool,
+    ) -> bool {
         let flow = (from, s.src_port, s.dst_port);
         // A SYN,ACK after our own SYN (simultaneous open) re-sends the SYN's
         // sequence number but is a new segment, not a retransmission.
@@ -94,7 +102,7 @@ impl Numbering {
         }
     }
 
-    fn rel_seq(&self, from: Side, s: &TcpHeader, absolute: bool) -> String {
+    pub(crate) fn rel_seq(&self, from: Side, s: &TcpHeader, absolute: bool) -> String {
         match self.base.get(&(from, s.src_port, s.dst_port)) {
             Some(&b) if !absolute => (s.seq.wrapping_sub(b) as i32).to_string(),
             _ => s.seq.to_string(),
@@ -103,7 +111,7 @@ impl Numbering {
 
     /// The window in bytes: scaled once both SYNs carried window scale
     /// (RFC 7323 §2.2; never in a SYN itself).
-    fn window(&self, from: Side, s: &TcpHeader) -> u32 {
+    pub(crate) fn window(&self, from: Side, s: &TcpHeader) -> u32 {
         let other = match from {
             Side::A => Side::B,
             Side::B => Side::A,
@@ -116,7 +124,7 @@ impl Numbering {
         }
     }
 
-    fn rel_ack(&self, from: Side, s: &TcpHeader, absolute: bool) -> String {
+    pub(crate) fn rel_ack(&self, from: Side, s: &TcpHeader, absolute: bool) -> String {
         let other = match from {
             Side::A => Side::B,
             Side::B => Side::A,
@@ -129,7 +137,13 @@ impl Numbering {
 }
 
 /// The text on a segment's arrow: flags, seq, ack, len, window, options.
-fn label(n: &Numbering, from: Side, s: &TcpHeader, len: usize, opts: &LadderOptions) -> String {
+pub(crate) fn label(
+    n: &Numbering,
+    from: Side,
+    s: &TcpHeader,
+    len: usize,
+    opts: &LadderOptions,
+) -> String {
     let mut l = format!("{} seq={}", s.flags, n.rel_seq(from, s, opts.absolute));
     if s.flags.ack() {
         let _ = write!(l, " ack={}", n.rel_ack(from, s, opts.absolute));
@@ -155,6 +169,61 @@ fn arrow(from: Side, text: &str, width: usize, fate: Fate) -> String {
         Side::A => format!("──{body}{}{head_right}", "─".repeat(fill)),
         Side::B => format!("{head_left}{}{body}──", "─".repeat(fill)),
     }
+}
+
+/// `text` in lines of at most `width` characters, broken at spaces (a
+/// longer word keeps a line of its own).
+pub fn wrap(text: &str, width: usize) -> Vec<String> {
+    let mut lines: Vec<String> = Vec::new();
+    for word in text.split(' ') {
+        match lines.last_mut() {
+            Some(l) if l.chars().count() + 1 + word.chars().count() <= width => {
+                l.push(' ');
+                l.push_str(word);
+            }
+            _ => lines.push(word.to_string()),
+        }
+    }
+    lines
+}
+
+/// A segment's arrow, and what does not fit on it within `width` (the
+/// options, then the notes) on lines of their own under it, on the
+/// sender's side.
+fn segment_lines(
+    from: Side,
+    full: &str,
+    extra: &[String],
+    width: usize,
+    fate: Fate,
+) -> Vec<String> {
+    let one = |s: &str| s.chars().count();
+    let joined = extra.join("  ");
+    let whole = if joined.is_empty() {
+        arrow(from, full, width, fate)
+    } else {
+        format!("{}  {joined}", arrow(from, full, width, fate))
+    };
+    if one(&whole) <= width {
+        return vec![whole];
+    }
+    // The header on the arrow; the options and notes below it.
+    let (head, options) = match full.split_once(" <") {
+        Some((h, o)) => (h.to_string(), Some(format!("<{o}"))),
+        None => (full.to_string(), None),
+    };
+    let mut lines = vec![arrow(from, &head, width, fate)];
+    let mut rest: Vec<String> = options.into_iter().collect();
+    rest.extend(extra.iter().cloned());
+    for r in rest {
+        for part in wrap(&r, width.saturating_sub(3)) {
+            lines.push(match from {
+                Side::A => format!("   {part}"),
+                Side::B => right(&part, width.saturating_sub(3)),
+            });
+        }
+    }
+    lines
 }
 
 fn right(text: &str, width: usize) -> String {
@@ -212,7 +281,7 @@ pub fn render(trace: &Trace, opts: &LadderOptions, client: &str, server: &str) -
                     skipped += 1;
                     continue;
                 }
-                let mut text = arrow(*from, &label(&n, *from, seg, *len, opts), w, outcome.fate);
+                let full = label(&n, *from, seg, *len, opts);
                 let mut notes = Vec::new();
                 if let &Some(label) = injected {
                     notes.push(label);
@@ -230,15 +299,16 @@ pub fn render(trace: &Trace, opts: &LadderOptions, client: &str, server: &str) -
                 if outcome.corrupted {
                     notes.push("receiver drops it: bad checksum");
                 }
+                let mut extra = Vec::new();
                 if !notes.is_empty() {
-                    let _ = write!(text, "  ({})", notes.join(", "));
+                    extra.push(format!("({})", notes.join(", ")));
                 }
                 if let (true, Some(cc)) = (opts.cwnd, sender) {
                     if *len > 0 {
-                        let _ = write!(text, "  [cwnd {} in flight {}]", cc.cwnd, cc.in_flight);
+                        extra.push(format!("[cwnd {} in flight {}]", cc.cwnd, cc.in_flight));
                     }
                 }
-                (*at, text)
+                (*at, segment_lines(*from, &full, &extra, w, outcome.fate))
             }
             TraceEvent::State {
                 at,
@@ -250,7 +320,7 @@ pub fn render(trace: &Trace, opts: &LadderOptions, client: &str, server: &str) -
                     Side::A => format!("{t}  {}", transition.cause),
                     Side::B => right(&format!("{}  {t}", transition.cause), w),
                 };
-                (*at, text)
+                (*at, vec![text])
             }
             TraceEvent::Recovery {
                 at,
@@ -269,17 +339,27 @@ pub fn render(trace: &Trace, opts: &LadderOptions, client: &str, server: &str) -
                         ssthresh.to_string()
                     }
                 );
-                let text = match side {
-                    Side::A => t,
-                    Side::B => right(&t, w),
-                };
+                let text = wrap(&t, w)
+                    .into_iter()
+                    .map(|l| match side {
+                        Side::A => l,
+                        Side::B => right(&l, w),
+                    })
+                    .collect();
                 (*at, text)
             }
             TraceEvent::Note { at, side, text } => {
-                let text = match side {
-                    Side::A => format!("» {text}"),
-                    Side::B => right(&format!("{text} «"), w),
-                };
+                let lines = wrap(text, w.saturating_sub(2).max(20));
+                let text = lines
+                    .iter()
+                    .enumerate()
+                    .map(|(i, l)| match (side, i) {
+                        (Side::A, 0) => format!("» {l}"),
+                        (Side::A, _) => format!("  {l}"),
+                        (Side::B, 0) => right(&format!("{l} «"), w),
+                        (Side::B, _) => right(&format!("{l}  "), w),
+                    })
+                    .collect();
                 (*at, text)
             }
         };
@@ -291,7 +371,13 @@ pub fn render(trace: &Trace, opts: &LadderOptions, client: &str, server: &str) -
             );
             skipped = 0;
         }
-        let _ = writeln!(out, "{:>8}  {}", line.0.to_string(), line.1);
+        for (i, text) in line.1.iter().enumerate() {
+            if i == 0 {
+                let _ = writeln!(out, "{:>8}  {text}", line.0.to_string());
+            } else {
+                let _ = writeln!(out, "{:>8}  {text}", "");
+            }
+        }
     }
     if skipped > 0 {
         let _ = writeln!(

@@ -1,14 +1,18 @@
 //! synack-sim: a two-host world on a virtual clock, traces of what
-//! happened, ladder diagrams, the demo scenarios, and seed sweeps.
+//! happened, ladder diagrams (text and SVG), the demo scenarios, and seed
+//! sweeps.
 #![forbid(unsafe_code)]
 
 pub mod bench;
 pub mod chaos;
 pub mod goodput;
 pub mod ladder;
+pub mod machine;
 pub mod scale;
 pub mod scenarios;
+pub mod svg;
 pub mod trace;
+pub mod view;
 pub mod world;
 
 pub use trace::{tcp_header_of, SentSegment, Trace, TraceEvent};

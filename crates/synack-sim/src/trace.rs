@@ -135,6 +135,7 @@ impl Trace {
     /// One JSON object per line, for tools (`synack demo --json`).
     pub fn to_json_lines(&self) -> String {
         let mut out = String::new();
+        let mut numbers = crate::ladder::Numbering::default();
         for e in &self.events {
             match e {
                 TraceEvent::Segment {
@@ -144,8 +145,24 @@ impl Trace {
                     len,
                     outcome,
                     sender,
-                    ..
+                    injected,
                 } => {
+                    // What the ladder shows beside the raw fields: numbers
+                    // relative to each ISN, the window in bytes (scaled
+                    // once both SYNs agreed), the retransmission mark,
+                    // when it arrived.
+                    let retx = numbers.observe(*from, seg, *len, injected.is_some());
+                    let ladder = format!(
+                        ",\"rel_seq\":{},\"rel_ack\":{},\"window_bytes\":{},\"retransmission\":{},\"arrival_us\":{},\"injected\":{}",
+                        numbers.rel_seq(*from, seg, false),
+                        numbers.rel_ack(*from, seg, false),
+                        numbers.window(*from, seg),
+                        retx,
+                        outcome
+                            .arrival
+                            .map_or("null".to_string(), |a| a.as_micros().to_string()),
+                        injected.map_or("null".to_string(), |i| format!("\"{}\"", json_escape(i)))
+                    );
                     let cc = match sender {
                         Some(s) => format!(
                             ",\"cwnd\":{},\"ssthresh\":{},\"in_flight\":{}",
@@ -161,7 +178,7 @@ impl Trace {
                     };
                     let _ = writeln!(
                         out,
-                        "{{\"type\":\"segment\",\"t_us\":{},\"from\":\"{}\",\"src_port\":{},\"dst_port\":{},\"flags\":\"{}\",\"seq\":{},\"ack\":{},\"len\":{},\"win\":{},\"options\":\"{}\",\"fate\":\"{}\"{}}}",
+                        "{{\"type\":\"segment\",\"t_us\":{},\"from\":\"{}\",\"src_port\":{},\"dst_port\":{},\"flags\":\"{}\",\"seq\":{},\"ack\":{},\"len\":{},\"win\":{},\"options\":\"{}\",\"fate\":\"{}\"{}{}}}",
                         at.as_micros(),
                         side_name(*from),
                         seg.src_port,
@@ -173,6 +190,7 @@ impl Trace {
                         seg.window,
                         seg.options,
                         fate_name(outcome),
+                        ladder,
                         cc
                     );
                 }
@@ -244,7 +262,8 @@ pub fn fate_name(o: &SendOutcome) -> &'static str {
     }
 }
 
-fn json_escape(s: &str) -> String {
+/// `s` as the inside of a JSON string.
+pub fn json_escape(s: &str) -> String {
     let mut out = String::with_capacity(s.len());
     for c in s.chars() {
         match c {

@@ -117,6 +117,76 @@ fn simultaneous_close() {
     );
 }
 
+/// Every segment of a run in the order they were sent: (sender, header,
+/// payload length).
+fn all_segments(r: &synack_sim::scenarios::Report) -> Vec<(Side, TcpHeader, usize)> {
+    r.world
+        .trace
+        .events
+        .iter()
+        .filter_map(|e| match e {
+            TraceEvent::Segment { from, seg, len, .. } => Some((*from, *seg, *len)),
+            _ => None,
+        })
+        .collect()
+}
+
+#[test]
+fn three_segment_close() {
+    let r = run("three-segment-close");
+    assert_eq!(
+        r.world.trace.states(Side::A),
+        [Closed, SynSent, Established, FinWait1, TimeWait, Closed],
+        "no FIN-WAIT-2"
+    );
+    assert_eq!(
+        r.world.trace.states(Side::B),
+        [
+            Closed,
+            Listen,
+            SynReceived,
+            Established,
+            CloseWait,
+            LastAck,
+            Closed
+        ]
+    );
+    // The client's FIN-WAIT-1 → TIME-WAIT was caused by one segment that
+    // carried the server's FIN and acknowledged the client's.
+    let cause = r
+        .world
+        .trace
+        .events
+        .iter()
+        .find_map(|e| match e {
+            TraceEvent::State {
+                side: Side::A,
+                transition,
+                ..
+            } if transition.to == TimeWait => Some((transition.from, transition.cause)),
+            _ => None,
+        })
+        .unwrap();
+    assert_eq!(cause, (FinWait1, synack_tcp::Cause::RecvFinAck));
+    // From the client's FIN on: exactly FIN, FIN+ACK, ACK.
+    let segs = all_segments(&r);
+    let first_fin = segs.iter().position(|(_, s, _)| s.flags.fin()).unwrap();
+    let close = &segs[first_fin..];
+    assert_eq!(close.len(), 3, "{close:?}");
+    let (fin, fin_ack, last) = (&close[0], &close[1], &close[2]);
+    assert_eq!((fin.0, fin.2), (Side::A, 0));
+    assert_eq!((fin_ack.0, fin_ack.2), (Side::B, 0));
+    assert_eq!(fin_ack.1.flags, TcpFlags::FIN | TcpFlags::ACK);
+    assert_eq!(
+        fin_ack.1.ack,
+        fin.1.seq.wrapping_add(1),
+        "the server's FIN acknowledges the client's"
+    );
+    assert_eq!((last.0, last.2), (Side::A, 0));
+    assert_eq!(last.1.flags, TcpFlags::ACK);
+    assert_eq!(last.1.ack, fin_ack.1.seq.wrapping_add(1));
+}
+
 #[test]
 fn half_close() {
     let r = run("half-close");
@@ -321,12 +391,14 @@ fn every_scenario_is_tested_here() {
             "handshake-close",
             "simultaneous-open",
             "simultaneous-close",
+            "three-segment-close",
             "half-close",
             "lost-final-ack",
             "closed-port",
             "connect-timeout",
             "stale-syn",
             "data-on-third-segment",
+            "default-mss-536",
             "rst-abort",
             "rst-after-crash",
             "lossy-transfer",
@@ -616,6 +688,61 @@ fn data_on_third_segment() {
     assert_eq!(segs[1].1, 32, "the request rides the third segment");
     let server = r.world.trace.states(Side::B);
     assert_eq!(&server[..4], [Closed, Listen, SynReceived, Established]);
+}
+
+#[test]
+fn default_mss_536() {
+    let r = run("default-mss-536");
+    assert_eq!(
+        r.world.trace.states(Side::A),
+        [
+            Closed,
+            SynSent,
+            Established,
+            FinWait1,
+            FinWait2,
+            TimeWait,
+            Closed
+        ]
+    );
+    assert_eq!(
+        r.world.trace.states(Side::B),
+        [
+            Closed,
+            Listen,
+            SynReceived,
+            Established,
+            CloseWait,
+            LastAck,
+            Closed
+        ]
+    );
+    // TCP_NOOPT: the client's SYN carries no option at all.
+    let (syn, _) = client_segments(&r)[0];
+    assert!(syn.flags.syn() && !syn.flags.ack());
+    assert_eq!(syn.options.mss, None);
+    assert_eq!(syn.options.window_scale, None);
+    assert!(!syn.options.sack_permitted);
+    assert_eq!(syn.options.timestamps, None);
+    // The server still announces its own MSS: the limit is per direction.
+    let synack = r
+        .world
+        .trace
+        .segments(Side::B)
+        .find(|p| p.seg.flags.syn())
+        .unwrap();
+    assert_eq!(synack.seg.options.mss, Some(1460));
+    // The 4041-byte response in 536-byte segments (no timestamps, so all
+    // payload), the short tail last.
+    let lens: Vec<usize> = r
+        .world
+        .trace
+        .segments(Side::B)
+        .filter(|p| p.len > 0)
+        .map(|p| p.len)
+        .collect();
+    assert_eq!(lens, [536, 536, 536, 536, 536, 536, 536, 289]);
+    assert!(summary_has(&r, "assume 536 bytes"), "{:?}", r.summary);
 }
 
 #[test]

@@ -1,6 +1,7 @@
 //! A host's settings, and the secrets it derives from the entropy it is
 //! given.
 
+use crate::demux::DemuxHash;
 use std::net::IpAddr;
 use synack_tcp::isn::siphash24;
 use synack_tcp::{Config, IsnSecret};
@@ -46,6 +47,11 @@ pub struct HostConfig {
     pub challenge_ack_limit: u32,
     /// TTL / hop limit of packets we originate.
     pub hop_limit: u8,
+    /// The link computes and checks TCP checksums, or cannot corrupt a
+    /// packet (an in-memory wire): segments go out with a zero checksum and
+    /// arriving ones are not checked. Off by default; never on for a link
+    /// that can flip a bit. (IPv4 header checksums are still kept.)
+    pub checksum_offload: bool,
 }
 
 impl HostConfig {
@@ -68,6 +74,7 @@ impl HostConfig {
             max_time_wait: 262_144,
             challenge_ack_limit: 1000,
             hop_limit: 64,
+            checksum_offload: false,
         }
     }
 
@@ -88,6 +95,8 @@ pub(crate) struct Keys {
     pub cookie: [u8; 16],
     /// Ephemeral port selection (RFC 6056 algorithm 3).
     pub ports: [u8; 16],
+    /// The demultiplexing tables' hash.
+    pub demux: DemuxHash,
     /// State of the small generator behind the randomised challenge-ACK
     /// budget (RFC 5961 §7, against CVE-2016-5696).
     pub rng: u64,
@@ -114,6 +123,7 @@ impl Keys {
             isn: fixed_isn.unwrap_or_else(|| IsnSecret::new(derive(entropy, 1))),
             cookie: derive(entropy, 2),
             ports: derive(entropy, 3),
+            demux: DemuxHash::new(derive(entropy, 5)),
             rng: u64::from_le_bytes(derive(entropy, 4)[..8].try_into().unwrap_or([1; 8])) | 1,
         }
     }

@@ -17,7 +17,7 @@
 
 use crate::config::{HostConfig, Keys};
 use crate::counters::Counters;
-use crate::demux::Tuple;
+use crate::demux::{DemuxHash, Tuple};
 use crate::ip::{self, Interface};
 use crate::listener::Listener;
 use crate::ports::Ports;
@@ -139,7 +139,6 @@ pub(crate) enum Outgoing {
 #[derive(Debug)]
 pub(crate) struct ConnEntry {
     pub conn: Connection,
-    pub tuple: Tuple,
     /// The listener it came from, while it waits in its accept queue.
     pub listener: Option<Handle>,
     /// The application let go of its handle: the host finishes it alone.
@@ -158,6 +157,16 @@ pub(crate) struct ConnEntry {
 pub(crate) enum Entry {
     Conn(Box<ConnEntry>),
     Listener(Box<Listener>),
+}
+
+impl ConnEntry {
+    /// The connection's 4-tuple (kept once, in the connection).
+    pub fn tuple(&self) -> Tuple {
+        Tuple {
+            local: self.conn.local(),
+            remote: self.conn.remote(),
+        }
+    }
 }
 
 #[derive(Debug)]
@@ -208,8 +217,8 @@ pub struct Host {
     pub(crate) tcp6: Arc<Config>,
     pub(crate) slots: Vec<Slot>,
     free: Vec<u32>,
-    pub(crate) conns: HashMap<Tuple, Handle>,
-    pub(crate) listeners: HashMap<u16, Handle>,
+    pub(crate) conns: HashMap<Tuple, Handle, DemuxHash>,
+    pub(crate) listeners: HashMap<u16, Handle, DemuxHash>,
     pub(crate) tw: crate::timewait::TimeWaitTable,
     pub(crate) timers: TimerHeap,
     ready: VecDeque<Handle>,
@@ -226,6 +235,9 @@ pub struct Host {
     /// what the scale tests count instead of time.
     pub(crate) work: u64,
     last_sender: Option<Handle>,
+    /// The connection the last segment was delivered to, and its tuple.
+    last_hit: Option<Handle>,
+    last_tuple: Tuple,
 }
 
 /// A connection's settings on this host: its MSS is what the link's MTU
@@ -251,6 +263,7 @@ impl Host {
             mtu: config.mtu,
         };
         let keys = Keys::new(&entropy, config.isn_secret);
+        let demux = keys.demux;
         Host {
             tcp4: Arc::new(adapt(config.tcp.clone(), &iface, config.mss_clamp, true)),
             tcp6: Arc::new(adapt(config.tcp.clone(), &iface, config.mss_clamp, false)),
@@ -260,9 +273,9 @@ impl Host {
             config,
             slots: Vec::new(),
             free: Vec::new(),
-            conns: HashMap::new(),
-            listeners: HashMap::new(),
-            tw: Default::default(),
+            conns: HashMap::with_hasher(demux),
+            listeners: HashMap::with_hasher(demux),
+            tw: crate::timewait::TimeWaitTable::new(demux),
             timers: TimerHeap::default(),
             ready: VecDeque::new(),
             dirty: Vec::new(),
@@ -274,6 +287,11 @@ impl Host {
             counters: Counters::default(),
             work: 0,
             last_sender: None,
+            last_hit: None,
+            last_tuple: Tuple {
+                local: SocketAddr::new(IpAddr::V4(std::net::Ipv4Addr::UNSPECIFIED), 0),
+                remote: SocketAddr::new(IpAddr::V4(std::net::Ipv4Addr::UNSPECIFIED), 0),
+            },
         }
     }
 
@@ -526,7 +544,6 @@ impl Host {
         };
         let h = self.insert(Entry::Conn(Box::new(ConnEntry {
             conn,
-            tuple,
             listener,
             released: false,
             orphan: false,
@@ -714,7 +731,7 @@ impl Host {
         if let Some(c) = self.conn_entry_mut(h) {
             if c.in_map {
                 c.in_map = false;
-                let t = c.tuple;
+                let t = c.tuple();
                 if self.conns.get(&t) == Some(&h) {
                     self.conns.remove(&t);
                 }
@@ -783,7 +800,7 @@ impl Host {
     }
 
     fn tcp_input(&mut self, now: Instant, src: IpAddr, dst: IpAddr, segment: &[u8]) {
-        let seg = match TcpRepr::parse(segment, src, dst, true) {
+        let seg = match TcpRepr::parse(segment, src, dst, !self.config.checksum_offload) {
             Ok(s) => s,
             Err(WireError::BadChecksum) => {
                 self.counters.tcp_in_csum_errors += 1;
@@ -798,9 +815,24 @@ impl Host {
         let (local, remote) = ip::endpoints(src, dst, &seg);
         let tuple = Tuple { local, remote };
         self.work += 1;
+        // Segments come in trains: the connection the last one went to is
+        // tried before the table. It must still hold the tuple (`in_map`:
+        // a closed connection waiting for its application has let go).
+        if let Some(h) = self.last_hit.filter(|_| self.last_tuple == tuple) {
+            if let Some(c) = self
+                .conn_entry_mut(h)
+                .filter(|c| c.in_map && c.tuple() == tuple)
+            {
+                c.conn.handle_segment(now, src, dst, &seg);
+                self.touch(h);
+                return;
+            }
+        }
         if let Some(&h) = self.conns.get(&tuple) {
             if let Some(c) = self.conn_entry_mut(h) {
                 c.conn.handle_segment(now, src, dst, &seg);
+                self.last_hit = Some(h);
+                self.last_tuple = tuple;
                 self.touch(h);
                 return;
             }
@@ -960,7 +992,16 @@ impl Host {
                         self.counters.tcp_out_rsts += 1;
                     }
                     self.counters.tcp_out_segs += 1;
-                    ip::write_tcp(buf, src, dst, self.config.hop_limit, &repr, [&[], &[]])
+                    let csum = !self.config.checksum_offload;
+                    ip::write_tcp(
+                        buf,
+                        src,
+                        dst,
+                        self.config.hop_limit,
+                        &repr,
+                        [&[], &[]],
+                        csum,
+                    )
                 }
                 Outgoing::Icmp { src, dst, msg } => self.write_icmp(buf, src, dst, &msg),
             };
@@ -995,7 +1036,16 @@ impl Host {
                 self.counters.challenge_acks_dropped += 1;
                 continue;
             }
-            let n = ip::write_tcp(buf, t.local.ip(), t.remote.ip(), hop, &t.header, t.payload);
+            let csum = !self.config.checksum_offload;
+            let n = ip::write_tcp(
+                buf,
+                t.local.ip(),
+                t.remote.ip(),
+                hop,
+                &t.header,
+                t.payload,
+                csum,
+            );
             if kind == SegmentKind::Rst {
                 self.counters.tcp_out_rsts += 1;
             }

@@ -85,7 +85,8 @@ impl Interface {
 }
 
 /// Writes an IP header and a TCP segment (header and payload in up to two
-/// pieces) into `buf`; `None` if it does not fit.
+/// pieces) into `buf`; `None` if it does not fit. With `tcp_checksum`
+/// false the TCP checksum is left to the link (`HostConfig::checksum_offload`).
 pub(crate) fn write_tcp(
     buf: &mut [u8],
     src: IpAddr,
@@ -93,6 +94,7 @@ pub(crate) fn write_tcp(
     hop_limit: u8,
     header: &TcpHeader,
     payload: [&[u8]; 2],
+    tcp_checksum: bool,
 ) -> Option<usize> {
     let seg_len = header.header_len() + payload[0].len() + payload[1].len();
     let ip = IpRepr::new(src, dst, IpProtocol::Tcp, seg_len, hop_limit);
@@ -102,7 +104,14 @@ pub(crate) fn write_tcp(
         return None;
     }
     ip.emit(&mut buf[..hl]);
-    header.emit(&mut buf[hl..total], src, dst, payload[0], payload[1]);
+    header.emit_checksummed(
+        &mut buf[hl..total],
+        src,
+        dst,
+        payload[0],
+        payload[1],
+        tcp_checksum,
+    );
     Some(total)
 }
 
@@ -110,7 +119,7 @@ pub(crate) fn write_tcp(
 /// `buf` with the default hop limit; `None` if it does not fit. For tools
 /// and tests that build packets by hand.
 pub fn write_packet(buf: &mut [u8], src: IpAddr, dst: IpAddr, repr: &TcpRepr<'_>) -> Option<usize> {
-    write_tcp(buf, src, dst, 64, &repr.header(), [repr.payload, &[]])
+    write_tcp(buf, src, dst, 64, &repr.header(), [repr.payload, &[]], true)
 }
 
 /// The local and remote socket addresses of a TCP segment that arrived.

@@ -21,7 +21,7 @@ mod timewait;
 
 pub use config::HostConfig;
 pub use counters::Counters;
-pub use demux::Tuple;
+pub use demux::{DemuxHash, Tuple};
 pub use host::{BufferTooSmall, ConnectOptions, Handle, Host, HostEvent, StackError};
 pub use ip::write_packet;
 pub use listener::{HalfOpen, Listener, PeerSyn};

@@ -16,7 +16,7 @@
 //! dropped, anything else is dropped.
 
 use crate::cookie;
-use crate::demux::Tuple;
+use crate::demux::{DemuxHash, Tuple};
 use crate::host::{adapt, Entry, Handle, Host, HostEvent, StackError};
 use crate::timers::{Target, NEVER};
 use std::cmp::Reverse;
@@ -90,7 +90,7 @@ pub struct Listener {
     syn: Vec<Option<HalfOpen>>,
     syn_gens: Vec<u32>,
     syn_free: Vec<u32>,
-    syn_by_tuple: HashMap<Tuple, u32>,
+    syn_by_tuple: HashMap<Tuple, u32, DemuxHash>,
     syn_timers: BinaryHeap<Reverse<(u64, u32, u32)>>,
     /// Connections ready for `accept`.
     pub accept: VecDeque<Handle>,
@@ -227,7 +227,7 @@ impl Host {
             syn: Vec::new(),
             syn_gens: Vec::new(),
             syn_free: Vec::new(),
-            syn_by_tuple: HashMap::new(),
+            syn_by_tuple: HashMap::with_hasher(self.keys.demux),
             syn_timers: BinaryHeap::new(),
             accept: VecDeque::new(),
             last_overflow: None,

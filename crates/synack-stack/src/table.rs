@@ -84,8 +84,8 @@ impl Host {
                 }
                 Some(Entry::Conn(c)) => rows.push(SocketRow {
                     state: c.conn.state(),
-                    local: c.tuple.local,
-                    remote: Some(c.tuple.remote),
+                    local: c.conn.local(),
+                    remote: Some(c.conn.remote()),
                     recv_q: c.conn.recv_queue(),
                     send_q: c.conn.send_queue(),
                     timer: until(c.conn.poll_timeout()),

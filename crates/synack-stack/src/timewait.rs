@@ -10,7 +10,7 @@
 //! connection's, as Linux allows; anything else with text, or not at
 //! RCV.NXT (the peer's sequence space ended at its FIN), is ACKed.
 
-use crate::demux::Tuple;
+use crate::demux::{DemuxHash, Tuple};
 use crate::host::Host;
 use crate::timers::{Target, NEVER};
 use std::collections::HashMap;
@@ -36,15 +36,24 @@ pub struct TimeWaitEntry {
 }
 
 /// The table: entries in a slab, found by 4-tuple.
-#[derive(Debug, Default)]
+#[derive(Debug)]
 pub(crate) struct TimeWaitTable {
     slots: Vec<Option<TimeWaitEntry>>,
     gens: Vec<u32>,
     free: Vec<u32>,
-    by_tuple: HashMap<Tuple, u32>,
+    by_tuple: HashMap<Tuple, u32, DemuxHash>,
 }
 
 impl TimeWaitTable {
+    pub fn new(hash: DemuxHash) -> TimeWaitTable {
+        TimeWaitTable {
+            slots: Vec::new(),
+            gens: Vec::new(),
+            free: Vec::new(),
+            by_tuple: HashMap::with_hasher(hash),
+        }
+    }
+
     pub fn len(&self) -> usize {
         self.by_tuple.len()
     }

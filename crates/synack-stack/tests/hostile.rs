@@ -498,3 +498,40 @@ fn synack_wire_checksum(header: &[u8]) -> u16 {
     }
     !(sum as u16)
 }
+
+/// `checksum_offload`: segments leave with a zero TCP checksum and
+/// arriving ones are not checked; without it, the same segment is dropped
+/// and counted.
+#[test]
+fn checksum_offload_leaves_tcp_checksums_to_the_link() {
+    use synack_stack::{Host, HostConfig};
+    use synack_tcp::Instant;
+    let (a_ip, b_ip): (IpAddr, IpAddr) =
+        ("10.77.0.1".parse().unwrap(), "10.77.0.2".parse().unwrap());
+    let host = |ip, offload| {
+        let mut cfg = HostConfig::new(ip);
+        cfg.checksum_offload = offload;
+        Host::new(cfg, [9; 32])
+    };
+    let now = Instant::ZERO;
+    let mut a = host(a_ip, true);
+    a.connect(now, SocketAddr::new(b_ip, 80)).unwrap();
+    let mut buf = vec![0u8; 1500];
+    let n = a.poll_transmit(now, &mut buf).unwrap().unwrap();
+    let syn = buf[..n].to_vec();
+    assert_eq!(&syn[36..38], &[0, 0], "TCP checksum left zero");
+    // A host that checks drops it; one that trusts its link answers.
+    let mut strict = host(b_ip, false);
+    strict.listen(now, 80).unwrap();
+    strict.handle_packet(now, &syn);
+    assert_eq!(strict.counters().tcp_in_csum_errors, 1);
+    assert!(strict.poll_transmit(now, &mut buf).unwrap().is_none());
+    let mut trusting = host(b_ip, true);
+    trusting.listen(now, 80).unwrap();
+    trusting.handle_packet(now, &syn);
+    assert_eq!(trusting.counters().tcp_in_csum_errors, 0);
+    let n = trusting.poll_transmit(now, &mut buf).unwrap().unwrap();
+    assert!(n >= 40);
+    assert_eq!(buf[33] & 0x12, 0x12, "a SYN-ACK");
+    assert_eq!(&buf[36..38], &[0, 0], "sent with no checksum either");
+}

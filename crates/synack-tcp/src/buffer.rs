@@ -2,14 +2,20 @@
 //!
 //! The ring's memory is allocated the first time a byte is written to it,
 //! not when the connection is created: a listener, a half-open connection
-//! or an idle one that never moved data costs no buffer memory. After that
-//! nothing on the per-segment path allocates. Each payload byte is copied
-//! once into the ring (from the application or from the device buffer) and
-//! once out of it.
+//! or an idle one that never moved data costs no buffer memory. It starts
+//! small ([`FIRST_ALLOCATION`]) and doubles when a write needs more, up to
+//! the capacity: a connection that exchanged a request and a response
+//! holds a few KiB, not its whole buffer, and a bulk transfer grows its
+//! ring in about a dozen steps, after which nothing on the per-segment
+//! path allocates. Each payload byte is copied once into the ring (from
+//! the application or from the device buffer) and once out of it.
 
 /// A circular byte buffer of fixed capacity (below 4 GiB), allocated on
-/// first write. Positions are `u32`: the ring is 32 bytes of the
-/// connection, not 40.
+/// first write and grown as writes need. Positions are `u32`: the ring is
+/// 32 bytes of the connection, not 40.
+///
+/// The ring wraps at its allocated size (`data.len()`), which is at most
+/// the capacity; `at` is the head's index in `data`.
 #[derive(Clone, Debug)]
 pub struct Ring {
     data: Box<[u8]>,
@@ -20,6 +26,9 @@ pub struct Ring {
 
 /// The largest capacity a ring takes (larger requests are cut to it).
 pub const MAX_CAPACITY: usize = u32::MAX as usize;
+
+/// The size of a ring's first allocation (or its capacity, if smaller).
+pub const FIRST_ALLOCATION: usize = 2048;
 
 impl Ring {
     /// A ring that will hold up to `capacity` bytes. Nothing is allocated yet.
@@ -62,16 +71,37 @@ impl Ring {
         self.capacity() - self.used()
     }
 
-    fn storage(&mut self) -> &mut [u8] {
-        if self.data.len() != self.capacity() {
-            self.data = vec![0; self.capacity()].into_boxed_slice();
+    /// The storage, grown if need be so that `end` bytes past the head
+    /// fit (`end` is at most the capacity).
+    fn storage(&mut self, end: usize) -> &mut [u8] {
+        if end > self.data.len() {
+            self.grow(end);
         }
         &mut self.data
     }
 
+    /// Reallocates to hold at least `end` bytes past the head: double the
+    /// old size or `end`, at least [`FIRST_ALLOCATION`], at most the
+    /// capacity. Everything from the head on (stored bytes and any placed
+    /// beyond them) moves to the start of the new storage.
+    #[cold]
+    fn grow(&mut self, end: usize) {
+        let old = self.data.len();
+        let size = (old * 2)
+            .max(end)
+            .max(FIRST_ALLOCATION)
+            .min(self.capacity());
+        let mut data = vec![0; size].into_boxed_slice();
+        let start = self.head();
+        data[..old - start].copy_from_slice(&self.data[start..]);
+        data[old - start..old].copy_from_slice(&self.data[..start]);
+        self.data = data;
+        self.at = 0;
+    }
+
     fn wrap(&self, i: usize) -> usize {
-        if i >= self.capacity() {
-            i - self.capacity()
+        if i >= self.data.len() {
+            i - self.data.len()
         } else {
             i
         }
@@ -94,9 +124,10 @@ impl Ring {
             return 0;
         }
         let n = src.len().min(cap - offset);
+        let size = self.storage(offset + n).len();
         let start = self.wrap(self.head() + offset);
-        let first = n.min(cap - start);
-        let data = self.storage();
+        let first = n.min(size - start);
+        let data = &mut self.data;
         data[start..start + first].copy_from_slice(&src[..first]);
         data[..n - first].copy_from_slice(&src[first..n]);
         n
@@ -104,7 +135,10 @@ impl Ring {
 
     /// Marks `n` bytes past the current end as stored (after `write_at`).
     pub fn extend(&mut self, n: usize) {
-        self.used = (self.used() + n).min(self.capacity()) as u32;
+        let used = (self.used() + n).min(self.capacity());
+        // Normally `write_at` already grew the storage over these bytes.
+        self.storage(used);
+        self.used = used as u32;
     }
 
     /// The stored bytes from `offset` past the head, at most `max` of them,
@@ -115,7 +149,7 @@ impl Ring {
         }
         let n = max.min(self.used() - offset);
         let start = self.wrap(self.head() + offset);
-        let first = n.min(self.capacity() - start);
+        let first = n.min(self.data.len() - start);
         (&self.data[start..start + first], &self.data[..n - first])
     }
 
@@ -134,11 +168,13 @@ impl Ring {
     /// per-segment path: an allocated ring is copied into new storage.
     pub fn resize(&mut self, capacity: usize, keep: usize) {
         let capacity = capacity.min(MAX_CAPACITY).max(self.used());
-        let keep = keep.max(self.used()).min(capacity).min(self.capacity());
+        let keep = keep.max(self.used()).min(capacity).min(self.data.len());
         if !self.data.is_empty() {
-            let mut data = vec![0; capacity].into_boxed_slice();
+            // The new storage holds what is kept and grows from there.
+            let size = keep.max(FIRST_ALLOCATION).min(capacity);
+            let mut data = vec![0; size].into_boxed_slice();
             let start = self.head();
-            let first = keep.min(self.capacity() - start);
+            let first = keep.min(self.data.len() - start);
             data[..first].copy_from_slice(&self.data[start..start + first]);
             data[first..keep].copy_from_slice(&self.data[..keep - first]);
             self.data = data;
@@ -170,7 +206,37 @@ mod tests {
         assert_eq!(r.pop_into(&mut [0; 4]), 0);
         assert_eq!(r.slices_at(0, 10), (&[][..], &[][..]));
         r.push(b"x");
-        assert_eq!(r.allocated(), 1 << 20);
+        assert_eq!(r.allocated(), FIRST_ALLOCATION);
+    }
+
+    #[test]
+    fn storage_doubles_as_writes_need_it_up_to_the_capacity() {
+        let mut r = Ring::new(10_000);
+        r.push(&[1; 100]);
+        assert_eq!(r.allocated(), FIRST_ALLOCATION);
+        // Wrap inside the small storage, then grow: the order holds.
+        let mut out = [0; 100];
+        r.pop_into(&mut out);
+        let data: Vec<u8> = (0..3000u32).map(|i| i as u8).collect();
+        assert_eq!(r.push(&data[..2000]), 2000);
+        assert_eq!(r.allocated(), FIRST_ALLOCATION, "2000 bytes fit in 2048");
+        assert_eq!(r.push(&data[2000..]), 1000);
+        assert_eq!(r.allocated(), 2 * FIRST_ALLOCATION);
+        let (a, b) = r.slices_at(0, usize::MAX);
+        assert_eq!([a, b].concat(), data);
+        // Out-of-order data placed far ahead grows it at once, never past
+        // the capacity.
+        assert_eq!(r.write_at(9_000, &[9; 2000]), 1000);
+        assert_eq!(r.allocated(), 10_000);
+        r.extend(0);
+        assert_eq!(
+            r.slices_at(0, usize::MAX).0.len() + r.slices_at(0, usize::MAX).1.len(),
+            3000
+        );
+        // A ring smaller than the first allocation takes only its capacity.
+        let mut small = Ring::new(100);
+        small.push(b"x");
+        assert_eq!(small.allocated(), 100);
     }
 
     #[test]
@@ -227,7 +293,11 @@ mod tests {
         r.write_at(4, b"j"); // placed out of order past a gap
         r.resize(16, 5);
         assert_eq!(r.capacity(), 16);
-        assert_eq!(r.allocated(), 16);
+        assert_eq!(
+            r.allocated(),
+            16,
+            "what is kept, at least the first allocation, at most the capacity"
+        );
         assert_eq!(r.slices_at(0, 100), (&b"fgh"[..], &b""[..]));
         r.push(b"i");
         r.extend(1);
@@ -245,14 +315,31 @@ mod tests {
     proptest! {
         #[test]
         fn behaves_like_a_queue(ops in proptest::collection::vec((any::<bool>(), 0usize..20), 0..60)) {
-            let mut ring = Ring::new(16);
+            queue_model(16, ops)?;
+        }
+
+        #[test]
+        fn behaves_like_a_queue_while_it_grows(ops in proptest::collection::vec((any::<bool>(), 0usize..1500), 0..40)) {
+            queue_model(5000, ops)?;
+        }
+    }
+
+    /// Pushes and pops on a ring of `cap` against a `VecDeque`.
+    fn queue_model(cap: usize, ops: Vec<(bool, usize)>) -> Result<(), TestCaseError> {
+        {
+            let mut ring = Ring::new(cap);
             let mut model = std::collections::VecDeque::new();
             let mut next = 0u8;
             for (push, n) in ops {
                 if push {
-                    let src: Vec<u8> = (0..n).map(|_| { next = next.wrapping_add(1); next }).collect();
+                    let src: Vec<u8> = (0..n)
+                        .map(|_| {
+                            next = next.wrapping_add(1);
+                            next
+                        })
+                        .collect();
                     let k = ring.push(&src);
-                    prop_assert_eq!(k, n.min(16 - model.len()));
+                    prop_assert_eq!(k, n.min(cap - model.len()));
                     model.extend(&src[..k]);
                 } else {
                     let mut dst = vec![0; n];
@@ -265,7 +352,9 @@ mod tests {
                 let joined: Vec<u8> = a.iter().chain(b).copied().collect();
                 let want: Vec<u8> = model.iter().copied().collect();
                 prop_assert_eq!(joined, want);
+                prop_assert!(ring.allocated() <= cap);
             }
         }
+        Ok(())
     }
 }

@@ -43,7 +43,9 @@ fn opt(us: u32) -> Option<Duration> {
 
 impl RttEstimator {
     pub fn new(initial_rto: Duration, min_rto: Duration, max_rto: Duration) -> Self {
-        let (min_rto, max_rto) = (us(min_rto), us(max_rto));
+        // At least 1 µs: a zero RTO would arm timers at `now`, and one
+        // `handle_timeout` would fire them again and again.
+        let (min_rto, max_rto) = (us(min_rto).max(1), us(max_rto).max(1));
         RttEstimator {
             srtt: NONE,
             rttvar: 0,
@@ -191,5 +193,26 @@ mod tests {
         e.sample(ms(100));
         e.handshake_timed_out();
         assert_eq!(e.rto(), ms(300));
+    }
+}
+
+#[cfg(test)]
+mod mutant_tests {
+    use super::*;
+
+    /// The ceiling the persist timer is bounded by. Here, in the library's
+    /// own tests (which run first), so that a broken ceiling fails fast
+    /// instead of spinning the zero-window tests.
+    #[test]
+    fn max_rto_is_the_configured_ceiling_or_min_rto_if_that_is_larger() {
+        let ms = Duration::from_millis;
+        assert_eq!(
+            RttEstimator::new(ms(1000), ms(200), ms(60_000)).max_rto(),
+            ms(60_000)
+        );
+        assert_eq!(
+            RttEstimator::new(ms(1000), ms(2000), ms(1000)).max_rto(),
+            ms(2000)
+        );
     }
 }

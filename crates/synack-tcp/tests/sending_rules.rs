@@ -8,7 +8,7 @@ mod common;
 
 use common::*;
 use std::net::SocketAddr;
-use synack_tcp::{Config, Duration, Keepalive, SegmentKind, State};
+use synack_tcp::{Config, Connection, Duration, Instant, Keepalive, SegmentKind, State};
 use synack_wire::{TcpFlags, TcpOptions};
 
 #[test]
@@ -151,4 +151,104 @@ fn every_segment_sent_is_counted() {
     assert_eq!(c.send(b"hello"), Ok(5));
     assert_eq!(drain(&mut c, at_ms(10)).len(), 1);
     assert_eq!(c.stats().segs_out, 3);
+}
+
+/// Keep-alive every 100 ms, two probes.
+fn eager_keepalive() -> Keepalive {
+    Keepalive {
+        idle: Duration::from_millis(100),
+        interval: Duration::from_millis(100),
+        count: 2,
+    }
+}
+
+/// Runs `c`'s timers up to `end` with a silent peer; returns what it sent.
+fn run_timers(c: &mut Connection, end: Instant) -> Vec<Out> {
+    let mut sent = Vec::new();
+    while let Some(deadline) = c.poll_timeout().filter(|&d| d <= end) {
+        c.handle_timeout(deadline);
+        sent.extend(drain(c, deadline));
+    }
+    sent
+}
+
+#[test]
+fn keepalive_leaves_a_peer_that_owes_an_ack_to_the_retransmission_timer() {
+    let cfg = Config {
+        keepalive: Some(eager_keepalive()),
+        ..plain()
+    };
+    // Data in flight, never acknowledged.
+    let (mut c, _) = established(cfg.clone(), TcpOptions::default());
+    assert_eq!(c.send(b"unanswered"), Ok(10));
+    assert_eq!(drain(&mut c, at_ms(0)).len(), 1);
+    let sent = run_timers(&mut c, at_ms(2_000));
+    assert!(
+        sent.iter().all(|s| s.kind != Some(SegmentKind::Keepalive)),
+        "{sent:?}"
+    );
+    assert!(sent
+        .iter()
+        .any(|s| s.kind.is_some_and(|k| k.is_retransmission())));
+    assert_eq!(c.state(), State::Established);
+
+    // Data held back by a zero window, none in flight: the persist timer
+    // watches the peer instead.
+    let (mut c, iss) = established(cfg, TcpOptions::default());
+    let shut = seg(PEER_ISS + 1, iss.wrapping_add(1), TcpFlags::ACK, b"").with_window(0);
+    feed(&mut c, at_ms(0), &shut);
+    assert_eq!(c.send(b"held back"), Ok(9));
+    assert!(drain(&mut c, at_ms(0)).is_empty());
+    let sent = run_timers(&mut c, at_ms(2_000));
+    assert!(
+        sent.iter().all(|s| s.kind != Some(SegmentKind::Keepalive)),
+        "{sent:?}"
+    );
+    assert_eq!(c.state(), State::Established);
+}
+
+#[test]
+fn keepalive_turned_on_in_time_wait_probes_nothing() {
+    let (mut c, iss) = established(plain(), TcpOptions::default());
+    c.shutdown(at_ms(10));
+    drain(&mut c, at_ms(10));
+    let fin = seg(
+        PEER_ISS + 1,
+        iss.wrapping_add(2),
+        TcpFlags::FIN | TcpFlags::ACK,
+        b"",
+    );
+    feed(&mut c, at_ms(20), &fin);
+    drain(&mut c, at_ms(20));
+    assert_eq!(c.state(), State::TimeWait);
+    c.set_keepalive(at_ms(30), Some(eager_keepalive()));
+    // Ten keep-alive intervals pass inside the 2 s of TIME-WAIT.
+    assert!(run_timers(&mut c, at_ms(1_000)).is_empty());
+    assert_eq!(c.state(), State::TimeWait);
+}
+
+#[test]
+fn zero_rto_settings_cannot_make_a_timer_fire_forever() {
+    // min, max and initial RTO of zero: the persist timer used to be armed
+    // at `now` itself, and one `handle_timeout` fired it without end. The
+    // RTO is at least 1 µs, so each call fires it once.
+    let cfg = Config {
+        initial_rto: Duration::ZERO,
+        min_rto: Duration::ZERO,
+        max_rto: Duration::ZERO,
+        ..plain()
+    };
+    let (mut c, iss) = established(cfg, TcpOptions::default());
+    let shut = seg(PEER_ISS + 1, iss.wrapping_add(1), TcpFlags::ACK, b"").with_window(0);
+    feed(&mut c, at_ms(0), &shut);
+    assert_eq!(c.send(b"held back"), Ok(9));
+    drain(&mut c, at_ms(0));
+    for step in 1..=5 {
+        let now = at_ms(step);
+        c.handle_timeout(now);
+        drain(&mut c, now);
+        if let Some(next) = c.poll_timeout() {
+            assert!(next > now, "a timer due at {next:?} when it is {now:?}");
+        }
+    }
 }

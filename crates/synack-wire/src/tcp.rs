@@ -479,6 +479,21 @@ impl TcpHeader {
     ///
     /// If `buf` is shorter than the returned length.
     pub fn emit(&self, buf: &mut [u8], src: IpAddr, dst: IpAddr, a: &[u8], b: &[u8]) -> usize {
+        self.emit_checksummed(buf, src, dst, a, b, true)
+    }
+
+    /// As [`emit`](Self::emit); with `checksum` false the checksum field is
+    /// left zero, for a link that fills it in (checksum offload) or that
+    /// cannot corrupt a packet (memory).
+    pub fn emit_checksummed(
+        &self,
+        buf: &mut [u8],
+        src: IpAddr,
+        dst: IpAddr,
+        a: &[u8],
+        b: &[u8],
+        checksum: bool,
+    ) -> usize {
         let header_len = self.header_len();
         let total = header_len + a.len() + b.len();
         let out = &mut buf[..total];
@@ -496,6 +511,9 @@ impl TcpHeader {
         let (a_out, b_out) = out[header_len..].split_at_mut(a.len());
         a_out.copy_from_slice(a);
         b_out.copy_from_slice(b);
+        if !checksum {
+            return total;
+        }
         // RFC 9293 §3.1: checksum over pseudo-header, header and data.
         let pseudo = checksum::pseudo_header(src, dst, PROTOCOL_TCP, pseudo_len(total));
         let value = checksum::finish(pseudo + checksum::sum(out));

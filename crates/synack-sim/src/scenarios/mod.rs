@@ -91,6 +91,12 @@ pub const SCENARIOS: &[Scenario] = &[
         ..BASE
     },
     Scenario {
+        name: "three-segment-close",
+        about: "the server closes the moment it reads EOF: its FIN rides the ACK (FIN, FIN+ACK, ACK)",
+        play: three_segment_close,
+        ..BASE
+    },
+    Scenario {
         name: "half-close",
         about: "the client shuts down writing; the server keeps sending in CLOSE-WAIT",
         play: half_close,
@@ -124,6 +130,13 @@ pub const SCENARIOS: &[Scenario] = &[
         name: "data-on-third-segment",
         about: "the request written in SYN-SENT rides the ACK that completes the handshake",
         play: data_on_third_segment,
+        ..BASE
+    },
+    Scenario {
+        name: "default-mss-536",
+        about: "the client's SYN has no MSS option: the server assumes 536 and cuts its response to fit",
+        tune: client_without_options,
+        play: default_mss_536,
         ..BASE
     },
     Scenario {

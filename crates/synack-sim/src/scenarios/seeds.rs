@@ -1,10 +1,156 @@
-//! More of the seeds' drawings: data riding the third segment of the
-//! handshake, an abort with RST in mid-connection, and the RST a host
+//! More of the seeds' drawings: a close in three segments (the server's
+//! FIN riding its ACK of the client's FIN), data riding the third segment
+//! of the handshake, the 536-byte segments a peer gets when its SYN had no
+//! MSS option, an abort with RST in mid-connection, and the RST a host
 //! sends for a segment of a connection it does not know (a half-open
 //! connection found after the peer crashed, RFC 9293 §3.5.2).
 
 use super::*;
 use crate::trace::TraceEvent;
+use synack_wire::TcpHeader;
+
+/// Steps the world, running `app` after what arrives has been handed to the
+/// hosts and before they answer it, until `app` says it is done.
+/// `World::step` lets the hosts send first, so an ACK that a segment makes
+/// due leaves before any application has seen the segment. Here the
+/// application woken by the segment acts in the same instant, and what it
+/// sends leaves in the same segments as the host's answer.
+fn app_first_until(w: &mut World, mut app: impl FnMut(&mut World) -> bool) -> Result<(), String> {
+    for _ in 0..10_000 {
+        w.flush();
+        let next = w
+            .next_deadline()
+            .ok_or("went idle before the application was done")?;
+        w.now = w.now.max(next);
+        let now = w.now;
+        while let Some(d) = w.link.poll_deliver(now) {
+            match d.to {
+                Side::A => w.client.handle_packet(now, &d.data),
+                Side::B => w.server.handle_packet(now, &d.data),
+            }
+            w.link.recycle(d.data);
+        }
+        let done = app(w);
+        w.client.handle_timeout(now);
+        w.server.handle_timeout(now);
+        w.flush();
+        if done {
+            return Ok(());
+        }
+    }
+    Err("the application was not done after 10000 steps".into())
+}
+
+/// The segments put on the link since trace event `start`, in order.
+fn segments_since(w: &World, start: usize) -> Vec<(Side, TcpHeader, usize)> {
+    w.trace.events[start..]
+        .iter()
+        .filter_map(|e| match e {
+            TraceEvent::Segment { from, seg, len, .. } => Some((*from, *seg, *len)),
+            _ => None,
+        })
+        .collect()
+}
+
+pub(super) fn three_segment_close(w: &mut World, out: &mut Vec<String>) -> Result<(), String> {
+    let (mut client, mut server) = open(w)?;
+    let (c, s) = (client.h, server.h);
+    client.write(REQUEST);
+    client.pump(w);
+    pump_until(w, &mut server, |a| a.read.len() == REQUEST.len())?;
+    server.write(RESPONSE);
+    server.pump(w);
+    pump_until(w, &mut client, |a| a.read.len() == RESPONSE.len())?;
+    // The close starts on a quiet link: every segment after this is the close's.
+    w.run_until(|w| w.link.in_flight() == 0).map_err(werr)?;
+    let start = w.trace.events.len();
+    client.close(w);
+    // The server application is woken by the FIN and closes in the same
+    // instant, before its host has sent the ACK it owes for that FIN: the
+    // ACK and the server's own FIN leave as one segment.
+    app_first_until(w, |w| {
+        server.pump(w);
+        if server.eof {
+            server.close(w);
+            w.note(
+                Side::B,
+                "(the ACK owed for the client's FIN has not left yet: it rides this FIN)",
+            );
+        }
+        server.eof
+    })?;
+    app_first_until(w, |w| {
+        let state = w.conn(Side::A, c).state();
+        if state == State::TimeWait {
+            w.note(
+                Side::A,
+                "(this FIN,ACK also acknowledges our FIN: straight to TIME-WAIT, no FIN-WAIT-2)",
+            );
+        }
+        state != State::FinWait1
+    })?;
+    w.run_until_idle().map_err(werr)?;
+    expect_closed(w, Side::A, c, CloseReason::Normal)?;
+    expect_closed(w, Side::B, s, CloseReason::Normal)?;
+
+    let close = segments_since(w, start);
+    let [(Side::A, fin, 0), (Side::B, fin_ack, 0), (Side::A, last, 0)] = close[..] else {
+        let seen: Vec<String> = close
+            .iter()
+            .map(|(side, seg, len)| {
+                let who = crate::trace::side_name(*side);
+                match len {
+                    0 => format!("{who} {}", seg.flags),
+                    n => format!("{who} {} len={n}", seg.flags),
+                }
+            })
+            .collect();
+        return Err(format!(
+            "the close took {} segments, not FIN, FIN+ACK, ACK: {}",
+            close.len(),
+            seen.join("; ")
+        ));
+    };
+    if !fin.flags.fin() || fin.flags.syn() || fin.flags.rst() {
+        return Err(format!("the close began with {}, not a FIN", fin.flags));
+    }
+    if !(fin_ack.flags.fin() && fin_ack.flags.ack()) || fin_ack.ack != fin.seq.wrapping_add(1) {
+        return Err(format!(
+            "the server's segment ({}) does not both acknowledge the client's FIN and carry its own",
+            fin_ack.flags
+        ));
+    }
+    if last.flags != TcpFlags::ACK || last.ack != fin_ack.seq.wrapping_add(1) {
+        return Err(format!(
+            "the last segment ({}) is not the ACK of the server's FIN",
+            last.flags
+        ));
+    }
+    let client_states = w.trace.states(Side::A);
+    let direct = client_states
+        .windows(2)
+        .any(|p| p == [State::FinWait1, State::TimeWait]);
+    if !direct || client_states.contains(&State::FinWait2) {
+        let names: Vec<&str> = client_states.iter().map(|s| s.name()).collect();
+        return Err(format!(
+            "the client did not go FIN-WAIT-1 → TIME-WAIT directly: {}",
+            names.join(" → ")
+        ));
+    }
+    out.push(
+        "the close took three segments, not four: FIN, FIN+ACK, ACK. The server's application \
+         closed the moment it read EOF, before its host had sent the ACK it owed for the \
+         client's FIN, so that ACK rode the server's own FIN"
+            .into(),
+    );
+    out.push(
+        "the client never was in FIN-WAIT-2: in FIN-WAIT-1 a FIN whose ACK covers our FIN \
+         takes the connection straight to TIME-WAIT (RFC 9293 §3.10.7.4)"
+            .into(),
+    );
+    summarize_states(w, out);
+    Ok(())
+}
 
 pub(super) fn data_on_third_segment(w: &mut World, out: &mut Vec<String>) -> Result<(), String> {
     let l = listen(w)?;
@@ -43,6 +189,121 @@ pub(super) fn data_on_third_segment(w: &mut World, out: &mut Vec<String>) -> Res
     ));
     let mut client = App::new(Side::A, c);
     client_closes_first(w, &mut client, &mut server)?;
+    summarize_states(w, out);
+    Ok(())
+}
+
+/// TCP_NOOPT on the client, as FreeBSD has it and the drill runner models
+/// it: nothing the client sends carries an option, not even the MSS.
+pub(super) fn client_without_options(cfg: &mut WorldConfig) {
+    let c = &mut cfg.client_tcp;
+    c.mss_option = false;
+    c.window_scaling = false;
+    c.sack = false;
+    c.timestamps = false;
+}
+
+pub(super) fn default_mss_536(w: &mut World, out: &mut Vec<String>) -> Result<(), String> {
+    const BODY: usize = 4000;
+    let l = listen(w)?;
+    w.note(
+        Side::A,
+        "setsockopt(TCP_NOOPT): no TCP options in anything this socket sends, MSS included",
+    );
+    let c = connect(w, SERVER_PORT)?;
+    // Say what the server makes of the SYN as it arrives, before its SYN,ACK.
+    app_first_until(w, |w| {
+        let arrived = w.server.counters().tcp_in_segs > 0;
+        if arrived {
+            w.note(
+                Side::B,
+                "no MSS option: assume 536 for segments to this peer (RFC 9293 §3.7.1)",
+            );
+            w.note(
+                Side::B,
+                "(536 = 576, the IPv4 datagram every host must accept, − 20 IP − 20 TCP)",
+            );
+        }
+        arrived
+    })?;
+    let s = accept(w, l)?;
+    established(w, Side::A, c)?;
+    let syn = w
+        .trace
+        .segments(Side::A)
+        .find(|p| p.seg.flags.syn())
+        .map(|p| p.seg.options)
+        .ok_or("the client sent no SYN")?;
+    if syn.mss.is_some() {
+        return Err(format!("the client's SYN carried an MSS option: {syn:?}"));
+    }
+    if syn.window_scale.is_some() || syn.sack_permitted || syn.timestamps.is_some() {
+        return Err(format!("the client's SYN carried options: {syn:?}"));
+    }
+    let server_mss = w.conn(Side::B, s).info().mss;
+    if server_mss != 536 {
+        return Err(format!(
+            "the server's MSS towards the client is {server_mss}, not the default 536"
+        ));
+    }
+    let client_mss = w.conn(Side::A, c).info().mss;
+
+    let mut client = App::new(Side::A, c);
+    let mut server = App::new(Side::B, s);
+    client.write(REQUEST);
+    client.pump(w);
+    pump_until(w, &mut server, |a| a.read.len() == REQUEST.len())?;
+    let mut response = format!("HTTP/1.1 200 OK\r\nContent-Length: {BODY}\r\n\r\n").into_bytes();
+    response.extend((0..BODY).map(|i| b'a' + (i % 26) as u8));
+    let len = response.len();
+    let (full, rest) = (len / 536, len % 536);
+    server.write(&response);
+    server.pump(w);
+    w.note(
+        Side::B,
+        format!("({len} = {full} × 536 + {rest}; the short {rest}-byte tail waits for their ACKs: Nagle)"),
+    );
+    pump_until(w, &mut client, |a| a.read.len() == len)?;
+
+    // Every data segment from the server carries 536 bytes, but the one
+    // that ends the response (retransmissions included, under loss).
+    let isn = w
+        .trace
+        .segments(Side::B)
+        .find(|p| p.seg.flags.syn())
+        .map(|p| p.seg.seq)
+        .ok_or("the server sent no SYN,ACK")?;
+    let data: Vec<(usize, usize)> = w
+        .trace
+        .segments(Side::B)
+        .filter(|p| p.len > 0)
+        .map(|p| (p.seg.seq.wrapping_sub(isn).wrapping_sub(1) as usize, p.len))
+        .collect();
+    let odd = data
+        .iter()
+        .any(|&(at, n)| n > 536 || (n < 536 && at + n != len));
+    if odd || !data.iter().any(|&(_, n)| n == 536) {
+        let lens: Vec<usize> = data.iter().map(|&(_, n)| n).collect();
+        return Err(format!(
+            "the server's data segments were not cut at 536 bytes: {lens:?}"
+        ));
+    }
+    client_closes_first(w, &mut client, &mut server)?;
+    out.push(
+        "the client's SYN carried no options at all. Without an MSS option the server must assume \
+         536 bytes (RFC 9293 §3.7.1): what fits the 576-byte datagram every IPv4 host must \
+         accept, less 40 bytes of IP and TCP header"
+            .into(),
+    );
+    out.push(format!(
+        "so the {len}-byte response went out as {full} segments of 536 bytes and one of {rest} \
+         (held back by Nagle's algorithm until the others were ACKed: see `nagle`); with no \
+         timestamps (TCP_NOOPT turns them off too) all 536 bytes are payload"
+    ));
+    out.push(format!(
+        "the MSS is per direction: the server's SYN,ACK announced {client_mss}, so the client \
+         may send segments of up to {client_mss} bytes"
+    ));
     summarize_states(w, out);
     Ok(())
 }

@@ -27,6 +27,10 @@ pub struct Cubic {
     epoch_start: u64,
     /// W_est: the window NewReno would have now (RFC 9438 §4.3).
     w_est: f64,
+    /// cwnd_prior: the window (segments) when ssthresh was last set; W_est
+    /// grows at NewReno's own rate once it gets there (§4.3). With fast
+    /// convergence W_max is below it.
+    cwnd_prior: f64,
     /// Growth not yet applied, in bytes (below one byte).
     frac: f64,
 }
@@ -41,6 +45,7 @@ impl Default for Cubic {
             k: 0.0,
             epoch_start: NO_EPOCH,
             w_est: 0.0,
+            cwnd_prior: 0.0,
             frac: 0.0,
         }
     }
@@ -72,8 +77,8 @@ impl Cubic {
         let t = s.now.saturating_since(epoch).as_secs_f64() + s.srtt.as_secs_f64();
         let w_cubic = C * (t - self.k).powi(3) + self.w_max;
         // §4.3: the Reno-friendly region, with α_cubic = 3(1-β)/(1+β) until
-        // W_est reaches W_max, 1 after.
-        let alpha = if self.w_est < self.w_max {
+        // W_est reaches cwnd_prior, 1 after.
+        let alpha = if self.w_est < self.cwnd_prior {
             3.0 * (1.0 - BETA) / (1.0 + BETA)
         } else {
             1.0
@@ -98,6 +103,7 @@ impl Cubic {
     /// not recovered to the previous W_max, releasing bandwidth to newer flows.
     pub(super) fn on_congestion_event(&mut self, _now: Instant, cwnd: u32, mss: u32) -> u32 {
         let cwnd_seg = f64::from(cwnd) / f64::from(mss);
+        self.cwnd_prior = cwnd_seg;
         self.w_max = if cwnd_seg < self.w_max {
             cwnd_seg * (1.0 + BETA) / 2.0
         } else {
@@ -114,11 +120,54 @@ impl Cubic {
         if self.w_max < cwnd_seg {
             self.w_max = cwnd_seg;
         }
+        self.cwnd_prior = cwnd_seg;
         self.epoch_start = NO_EPOCH;
     }
 
     /// After idle, the epoch restarts so the curve does not jump ahead.
     pub(super) fn reset_epoch(&mut self) {
         self.epoch_start = NO_EPOCH;
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::time::Duration;
+
+    #[test]
+    fn w_est_keeps_the_lower_alpha_until_cwnd_prior_not_w_max() {
+        // RFC 9438 §4.3: α_cubic = 3(1−β)/(1+β) until W_est reaches
+        // cwnd_prior, the window when ssthresh was last set. A loss at 100
+        // segments, then another at 70 (fast convergence: W_max = 59.5,
+        // cwnd_prior = 70, cwnd = 49).
+        let mss = 1000;
+        let mut c = Cubic::default();
+        c.on_congestion_event(Instant::ZERO, 100 * mss, mss);
+        c.on_congestion_event(Instant::ZERO, 70 * mss, mss);
+        assert_eq!((c.w_max, c.cwnd_prior), (59.5, 70.0));
+        let ack = |acked| AckSample {
+            now: Instant::ZERO,
+            acked,
+            rtt: None,
+            srtt: Duration::from_millis(10),
+            round_end: false,
+            cwnd_limited: true,
+        };
+        // The epoch starts at cwnd = 49; put W_est between W_max and
+        // cwnd_prior, where the old rule switched to α = 1 too early.
+        c.on_ack(&ack(0), 49 * mss, mss);
+        c.w_est = 65.0;
+        c.on_ack(&ack(mss), 65 * mss, mss);
+        let alpha = 3.0 * (1.0 - BETA) / (1.0 + BETA);
+        assert!(
+            (c.w_est - (65.0 + alpha / 65.0)).abs() < 1e-9,
+            "{}",
+            c.w_est
+        );
+        // From cwnd_prior on, α = 1.
+        c.w_est = 70.0;
+        c.on_ack(&ack(mss), 70 * mss, mss);
+        assert!((c.w_est - (70.0 + 1.0 / 70.0)).abs() < 1e-9, "{}", c.w_est);
     }
 }

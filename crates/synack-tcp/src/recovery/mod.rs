@@ -158,7 +158,7 @@ impl Recovery {
             reno_sacked: 0,
             prr: Prr::default(),
             prr_allow: 0,
-            rack: Rack::default(),
+            rack: Rack::new(iss),
             tlp: Tlp::default(),
         }
     }

@@ -62,6 +62,17 @@ impl Default for Rack {
 }
 
 impl Rack {
+    /// RACK for a connection whose initial send sequence number is `iss`:
+    /// nothing is delivered yet, so RACK.fack starts there (not at 0, which
+    /// from an ISS in the upper half of the space would make the first
+    /// delivery look like reordering).
+    pub fn new(iss: SeqNum) -> Rack {
+        Rack {
+            fack: iss,
+            ..Rack::default()
+        }
+    }
+
     /// The latest delivered transmission, as (time µs, order).
     fn latest(&self) -> Option<(u64, u32)> {
         (self.latest_at != u64::MAX).then_some((self.latest_at, self.latest_order))
@@ -101,11 +112,11 @@ impl Rack {
         }
     }
 
-    /// §6.2 step 4: called when a loss recovery ends.
+    /// §6.2 step 4: called when a loss recovery ends. The window a D-SACK
+    /// grew lasts for 16 recoveries: the 16th resets it.
     pub fn on_recovery_end(&mut self) {
-        if self.reo_wnd_persist > 0 {
-            self.reo_wnd_persist -= 1;
-        } else {
+        self.reo_wnd_persist = self.reo_wnd_persist.saturating_sub(1);
+        if self.reo_wnd_persist == 0 {
             self.reo_wnd_mult = 1;
         }
     }

@@ -1,0 +1,292 @@
+//! The eleven-state machine of RFC 9293 (§3.3.2, Figure 5) as the seeds
+//! draw it, with the transitions a run took highlighted: the client's in
+//! blue, the server's in green, both in purple. A transition the figure
+//! does not have (a reset out of ESTABLISHED, say) is drawn as well, dashed,
+//! where it happened.
+
+use crate::svg::xml;
+use crate::trace::{Trace, TraceEvent};
+use std::fmt::Write as _;
+use synack_device::Side;
+use synack_tcp::State;
+
+const BOX_W: f64 = 120.0;
+const BOX_H: f64 = 30.0;
+
+/// Where each state's box is centred.
+fn place(s: State) -> (f64, f64) {
+    match s {
+        State::Closed => (360.0, 40.0),
+        State::Listen => (210.0, 120.0),
+        State::SynReceived => (110.0, 220.0),
+        State::SynSent => (610.0, 220.0),
+        State::Established => (360.0, 300.0),
+        State::FinWait1 => (110.0, 400.0),
+        State::CloseWait => (610.0, 400.0),
+        State::FinWait2 => (110.0, 510.0),
+        State::Closing => (360.0, 455.0),
+        State::LastAck => (610.0, 510.0),
+        State::TimeWait => (360.0, 580.0),
+    }
+}
+
+const ALL: [State; 11] = [
+    State::Closed,
+    State::Listen,
+    State::SynSent,
+    State::SynReceived,
+    State::Established,
+    State::FinWait1,
+    State::FinWait2,
+    State::CloseWait,
+    State::Closing,
+    State::LastAck,
+    State::TimeWait,
+];
+
+/// The figure's transitions and their labels (event / action).
+pub const TRANSITIONS: &[(State, State, &str)] = &[
+    (State::Closed, State::Listen, "passive open"),
+    (State::Closed, State::SynSent, "active open / SYN"),
+    (State::Listen, State::SynReceived, "rcv SYN / SYN,ACK"),
+    (State::Listen, State::SynSent, "send / SYN"),
+    (State::Listen, State::Closed, "close"),
+    (State::SynSent, State::SynReceived, "rcv SYN / SYN,ACK"),
+    (State::SynSent, State::Established, "rcv SYN,ACK / ACK"),
+    (State::SynSent, State::Closed, "close, timeout"),
+    (State::SynReceived, State::Established, "rcv ACK of SYN"),
+    (State::SynReceived, State::FinWait1, "close / FIN"),
+    (State::SynReceived, State::Listen, "rcv RST"),
+    (State::Established, State::FinWait1, "close / FIN"),
+    (State::Established, State::CloseWait, "rcv FIN / ACK"),
+    (State::FinWait1, State::FinWait2, "rcv ACK of FIN"),
+    (State::FinWait1, State::Closing, "rcv FIN / ACK"),
+    (State::FinWait1, State::TimeWait, "rcv FIN,ACK / ACK"),
+    (State::FinWait2, State::TimeWait, "rcv FIN / ACK"),
+    (State::Closing, State::TimeWait, "rcv ACK of FIN"),
+    (State::CloseWait, State::LastAck, "close / FIN"),
+    (State::LastAck, State::Closed, "rcv ACK of FIN"),
+    (State::TimeWait, State::Closed, "2MSL timeout"),
+];
+
+/// Waypoints for the transitions a straight line would draw across other
+/// boxes: the two into CLOSED from the bottom go up the right margin.
+fn detour(from: State, to: State) -> &'static [(f64, f64)] {
+    match (from, to) {
+        (State::TimeWait, State::Closed) => &[(705.0, 580.0), (705.0, 40.0)],
+        (State::LastAck, State::Closed) => &[(690.0, 510.0), (690.0, 48.0)],
+        // (the labels of these two sit left of their vertical legs)
+        _ => &[],
+    }
+}
+
+/// The point where the segment from `a`'s centre towards `b` leaves `a`'s box.
+fn edge((ax, ay): (f64, f64), (bx, by): (f64, f64)) -> (f64, f64) {
+    let (dx, dy) = (bx - ax, by - ay);
+    let sx = if dx == 0.0 {
+        f64::INFINITY
+    } else {
+        (BOX_W / 2.0) / dx.abs()
+    };
+    let sy = if dy == 0.0 {
+        f64::INFINITY
+    } else {
+        (BOX_H / 2.0) / dy.abs()
+    };
+    let s = sx.min(sy).min(1.0);
+    (ax + dx * s, ay + dy * s)
+}
+
+/// The transitions `side` took in `trace`, each once, in order.
+fn taken(trace: &Trace, side: Side) -> Vec<(State, State)> {
+    let mut out = Vec::new();
+    for e in &trace.events {
+        if let TraceEvent::State {
+            side: s,
+            transition,
+            ..
+        } = e
+        {
+            let t = (transition.from, transition.to);
+            if *s == side && !out.contains(&t) {
+                out.push(t);
+            }
+        }
+    }
+    out
+}
+
+/// The colour of a transition taken by the client, the server or both.
+fn colour(client: bool, server: bool) -> Option<&'static str> {
+    match (client, server) {
+        (true, true) => Some("#7b1fa2"),
+        (true, false) => Some("#1565c0"),
+        (false, true) => Some("#2e7d32"),
+        (false, false) => None,
+    }
+}
+
+/// The state machine with this run's transitions highlighted.
+pub fn render(trace: &Trace) -> String {
+    let client = taken(trace, Side::A);
+    let server = taken(trace, Side::B);
+    let visited: Vec<State> = client
+        .iter()
+        .chain(&server)
+        .flat_map(|&(a, b)| [a, b])
+        .collect();
+    let mut arrows = String::new();
+    let mut line = |from: State, to: State, label: &str, extra: bool| {
+        let (a, b) = (place(from), place(to));
+        let via = detour(from, to);
+        let start = edge(a, via.first().copied().unwrap_or(b));
+        let end = edge(b, via.last().copied().unwrap_or(a));
+        // A pair of opposite arrows is drawn side by side, not on top of
+        // each other.
+        let reverse = TRANSITIONS.iter().any(|t| (t.0, t.1) == (to, from));
+        let (ox, oy) = if reverse && via.is_empty() {
+            let (dx, dy) = (end.0 - start.0, end.1 - start.1);
+            let len = (dx * dx + dy * dy).sqrt().max(1.0);
+            (-dy / len * 5.0, dx / len * 5.0)
+        } else {
+            (0.0, 0.0)
+        };
+        let mut points = vec![start];
+        points.extend(via.iter().copied());
+        points.push(end);
+        let d: String = points
+            .iter()
+            .enumerate()
+            .map(|(i, (x, y))| {
+                format!(
+                    "{}{:.1},{:.1}",
+                    if i == 0 { "M" } else { " L" },
+                    x + ox,
+                    y + oy
+                )
+            })
+            .collect();
+        // The label sits on the middle leg, pushed to the arrow's side.
+        let mid = points.len() / 2;
+        let (p, q) = (points[mid - 1], points[mid]);
+        let (mut mx, my) = ((p.0 + q.0) / 2.0 + 2.5 * ox, (p.1 + q.1) / 2.0 + 2.5 * oy);
+        // A detour's label goes inside its leg, clear of the margin.
+        let anchor = if via.is_empty() {
+            "middle"
+        } else {
+            mx -= 6.0;
+            "end"
+        };
+        let c = client.contains(&(from, to));
+        let s = server.contains(&(from, to));
+        let (class, stroke, width) = match colour(c, s) {
+            Some(col) => ("transition taken", col, 2.5),
+            None => ("transition", "#aaa", 1.0),
+        };
+        let dash = if extra {
+            " stroke-dasharray=\"5 3\""
+        } else {
+            ""
+        };
+        let who = match (c, s) {
+            (true, true) => " (client and server)",
+            (true, false) => " (client)",
+            (false, true) => " (server)",
+            (false, false) => "",
+        };
+        let _ = writeln!(
+            arrows,
+            "<g class=\"{class}\"><title>{} → {}: {}{who}</title>\
+             <path d=\"{d}\" fill=\"none\" stroke=\"{stroke}\" stroke-width=\"{width}\"{dash} marker-end=\"url(#mhead)\"/>\
+             <text x=\"{mx:.1}\" y=\"{:.1}\" text-anchor=\"{anchor}\" class=\"tlabel\">{}</text></g>",
+            from.name(),
+            to.name(),
+            xml(label),
+            my - 3.0,
+            xml(label)
+        );
+    };
+    for &(from, to, label) in TRANSITIONS {
+        line(from, to, label, false);
+    }
+    // What the run did that the figure has no arrow for.
+    let mut extra: Vec<(State, State)> = Vec::new();
+    for &t in client.iter().chain(&server) {
+        if t.0 != t.1 && !extra.contains(&t) && !TRANSITIONS.iter().any(|f| (f.0, f.1) == t) {
+            extra.push(t);
+        }
+    }
+    for (from, to) in extra {
+        line(from, to, "(not in the figure)", true);
+    }
+    let mut boxes = String::new();
+    for s in ALL {
+        let (x, y) = place(s);
+        let fill = if visited.contains(&s) {
+            "#fff8dc"
+        } else {
+            "#fafafa"
+        };
+        let _ = writeln!(
+            boxes,
+            "<g class=\"stbox\"><rect x=\"{:.1}\" y=\"{:.1}\" width=\"{BOX_W}\" height=\"{BOX_H}\" rx=\"6\" fill=\"{fill}\" stroke=\"#555\"/>\
+             <text x=\"{x:.1}\" y=\"{:.1}\" text-anchor=\"middle\">{}</text></g>",
+            x - BOX_W / 2.0,
+            y - BOX_H / 2.0,
+            y + 4.0,
+            s.name()
+        );
+    }
+    let mut out = String::new();
+    let _ = writeln!(
+        out,
+        "<svg xmlns=\"http://www.w3.org/2000/svg\" class=\"machine\" width=\"730\" height=\"640\" viewBox=\"0 0 730 640\" font-family=\"sans-serif\" font-size=\"12\">"
+    );
+    out.push_str(
+        "<defs><marker id=\"mhead\" viewBox=\"0 0 10 10\" refX=\"10\" refY=\"5\" markerWidth=\"7\" markerHeight=\"7\" orient=\"auto-start-reverse\"><path d=\"M0,0 L10,5 L0,10 z\" fill=\"#555\"/></marker></defs>\n\
+         <style>.tlabel{fill:#444;font-size:10px}</style>\n",
+    );
+    out.push_str(&arrows);
+    out.push_str(&boxes);
+    out.push_str(
+        "<text x=\"10\" y=\"625\" font-size=\"11\"><tspan fill=\"#1565c0\">■ client</tspan>  <tspan fill=\"#2e7d32\">■ server</tspan>  <tspan fill=\"#7b1fa2\">■ both</tspan>  dashed: not in RFC 9293's figure</text>\n",
+    );
+    out.push_str("</svg>\n");
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    use std::collections::BTreeSet;
+
+    #[test]
+    fn every_state_has_a_place_of_its_own() {
+        let places: BTreeSet<(i64, i64)> = ALL
+            .iter()
+            .map(|&s| {
+                let (x, y) = place(s);
+                (x as i64, y as i64)
+            })
+            .collect();
+        assert_eq!(places.len(), 11);
+    }
+
+    #[test]
+    fn an_arrow_starts_and_ends_on_the_boxes() {
+        let (x, y) = edge((0.0, 0.0), (0.0, 100.0));
+        assert_eq!((x, y), (0.0, BOX_H / 2.0));
+        let (x, y) = edge((0.0, 0.0), (300.0, 0.0));
+        assert_eq!((x, y), (BOX_W / 2.0, 0.0));
+    }
+
+    #[test]
+    fn the_figure_has_each_transition_once() {
+        let set: BTreeSet<(&str, &str)> = TRANSITIONS
+            .iter()
+            .map(|t| (t.0.name(), t.1.name()))
+            .collect();
+        assert_eq!(set.len(), TRANSITIONS.len());
+    }
+}
