@@ -374,6 +374,13 @@ fn emit(text: &str) {
     let _ = out.write_all(text.as_bytes()).and_then(|_| out.flush());
 }
 
+/// Colours in the ladder: on a terminal, unless `NO_COLOR` is set
+/// (no-color.org).
+fn colour_wanted() -> bool {
+    use std::io::IsTerminal;
+    std::io::stdout().is_terminal() && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty())
+}
+
 /// `--svg` and `--html`: the run drawn as a picture and as a page.
 fn write_pictures(
     args: &DemoArgs,
@@ -508,6 +515,7 @@ fn demo(args: DemoArgs) -> ExitCode {
                 LadderOptions::default().width
             },
             cwnd: scenario.show_cwnd,
+            color: colour_wanted(),
         };
         let client = w.client.addr().to_string();
         let server = w.server.addr().to_string();
@@ -631,6 +639,7 @@ fn view(args: ViewArgs) -> ExitCode {
     let lopts = LadderOptions {
         absolute: args.absolute,
         full: args.full,
+        color: colour_wanted(),
         ..LadderOptions::default()
     };
     o.push_str(&ladder::render(&v.trace, &lopts, &client, &server));

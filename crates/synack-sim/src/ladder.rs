@@ -21,6 +21,10 @@ pub struct LadderOptions {
     pub width: usize,
     /// Show the sender's cwnd and flight on each data segment.
     pub cwnd: bool,
+    /// ANSI colours: lost segments red, retransmissions yellow, injected
+    /// ones magenta, state changes cyan (the CLI turns them on for a
+    /// terminal, off with `NO_COLOR`).
+    pub color: bool,
 }
 
 impl Default for LadderOptions {
@@ -30,6 +34,7 @@ impl Default for LadderOptions {
             full: false,
             width: 70,
             cwnd: false,
+            color: false,
         }
     }
 }
@@ -308,7 +313,20 @@ pub fn render(trace: &Trace, opts: &LadderOptions, client: &str, server: &str) -
                         extra.push(format!("[cwnd {} in flight {}]", cc.cwnd, cc.in_flight));
                     }
                 }
-                (*at, segment_lines(*from, &full, &extra, w, outcome.fate))
+                let style = if outcome.fate != Fate::Queued {
+                    Some("31")
+                } else if retx {
+                    Some("33")
+                } else if injected.is_some() {
+                    Some("35")
+                } else {
+                    None
+                };
+                (
+                    *at,
+                    segment_lines(*from, &full, &extra, w, outcome.fate),
+                    style,
+                )
             }
             TraceEvent::State {
                 at,
@@ -320,7 +338,7 @@ pub fn render(trace: &Trace, opts: &LadderOptions, client: &str, server: &str) -
                     Side::A => format!("{t}  {}", transition.cause),
                     Side::B => right(&format!("{}  {t}", transition.cause), w),
                 };
-                (*at, vec![text])
+                (*at, vec![text], Some("36"))
             }
             TraceEvent::Recovery {
                 at,
@@ -346,7 +364,7 @@ pub fn render(trace: &Trace, opts: &LadderOptions, client: &str, server: &str) -
                         Side::B => right(&l, w),
                     })
                     .collect();
-                (*at, text)
+                (*at, text, Some("1;33"))
             }
             TraceEvent::Note { at, side, text } => {
                 let lines = wrap(text, w.saturating_sub(2).max(20));
@@ -360,7 +378,7 @@ pub fn render(trace: &Trace, opts: &LadderOptions, client: &str, server: &str) -
                         (Side::B, _) => right(&format!("{l}  "), w),
                     })
                     .collect();
-                (*at, text)
+                (*at, text, None)
             }
         };
         if skipped > 0 {
@@ -372,10 +390,18 @@ pub fn render(trace: &Trace, opts: &LadderOptions, client: &str, server: &str) -
             skipped = 0;
         }
         for (i, text) in line.1.iter().enumerate() {
-            if i == 0 {
-                let _ = writeln!(out, "{:>8}  {text}", line.0.to_string());
+            let time = if i == 0 {
+                line.0.to_string()
             } else {
-                let _ = writeln!(out, "{:>8}  {text}", "");
+                String::new()
+            };
+            match (opts.color, line.2) {
+                (true, Some(code)) => {
+                    let _ = writeln!(out, "{time:>8}  \x1b[{code}m{text}\x1b[0m");
+                }
+                _ => {
+                    let _ = writeln!(out, "{time:>8}  {text}");
+                }
             }
         }
     }

@@ -30,20 +30,6 @@ fn place(s: State) -> (f64, f64) {
     }
 }
 
-const ALL: [State; 11] = [
-    State::Closed,
-    State::Listen,
-    State::SynSent,
-    State::SynReceived,
-    State::Established,
-    State::FinWait1,
-    State::FinWait2,
-    State::CloseWait,
-    State::Closing,
-    State::LastAck,
-    State::TimeWait,
-];
-
 /// The figure's transitions and their labels (event / action).
 pub const TRANSITIONS: &[(State, State, &str)] = &[
     (State::Closed, State::Listen, "passive open"),
@@ -220,7 +206,7 @@ pub fn render(trace: &Trace) -> String {
         line(from, to, "(not in the figure)", true);
     }
     let mut boxes = String::new();
-    for s in ALL {
+    for s in State::ALL {
         let (x, y) = place(s);
         let fill = if visited.contains(&s) {
             "#fff8dc"
@@ -263,7 +249,7 @@ mod tests {
 
     #[test]
     fn every_state_has_a_place_of_its_own() {
-        let places: BTreeSet<(i64, i64)> = ALL
+        let places: BTreeSet<(i64, i64)> = State::ALL
             .iter()
             .map(|&s| {
                 let (x, y) = place(s);

@@ -7,9 +7,11 @@
 //! `SYNACK_BLESS=1 cargo test -p synack-sim --test golden` and review the
 //! diff before committing it.
 
+mod common;
+
 use std::path::PathBuf;
 use synack_sim::ladder::{self, LadderOptions};
-use synack_sim::scenarios::{DemoOptions, SCENARIOS};
+use synack_sim::scenarios::SCENARIOS;
 
 fn golden_dir() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/golden")
@@ -19,15 +21,7 @@ fn golden_dir() -> PathBuf {
 /// the build's options.
 fn drawing(name: &str) -> String {
     let scenario = synack_sim::scenarios::find(name).expect("scenario exists");
-    let report = scenario
-        .run(
-            &DemoOptions {
-                seed: 1,
-                ..DemoOptions::default()
-            },
-            None,
-        )
-        .expect("no pcap, no I/O");
+    let report = common::play(scenario);
     let w = &report.world;
     let opts = LadderOptions {
         full: scenario.full,
@@ -104,4 +98,40 @@ fn every_scenario_draws_as_its_golden_file_says() {
         "{}\n(after a deliberate change: SYNACK_BLESS=1 cargo test -p synack-sim --test golden, then review the diff)",
         failures.join("\n")
     );
+}
+
+#[test]
+fn colours_paint_lines_without_moving_anything() {
+    // With colours on, a lost segment is red and a retransmission yellow;
+    // without the escape codes the drawing is the plain one, column for
+    // column.
+    let scenario = synack_sim::scenarios::find("lost-final-ack").expect("scenario exists");
+    let report = common::play(scenario);
+    let w = &report.world;
+    let (client, server) = (w.client.addr().to_string(), w.server.addr().to_string());
+    let plain = ladder::render(&w.trace, &LadderOptions::default(), &client, &server);
+    let coloured = ladder::render(
+        &w.trace,
+        &LadderOptions {
+            color: true,
+            ..LadderOptions::default()
+        },
+        &client,
+        &server,
+    );
+    assert!(coloured
+        .lines()
+        .any(|l| l.contains("\x1b[31m") && l.contains("(lost)")));
+    assert!(coloured
+        .lines()
+        .any(|l| l.contains("\x1b[33m") && l.contains("retransmission")));
+    let mut stripped = String::new();
+    let mut rest = coloured.as_str();
+    while let Some(i) = rest.find("\x1b[") {
+        stripped.push_str(&rest[..i]);
+        let end = rest[i..].find('m').expect("an escape ends with m");
+        rest = &rest[i + end + 1..];
+    }
+    stripped.push_str(rest);
+    assert_eq!(stripped, plain);
 }

@@ -10,13 +10,15 @@
 //! it). Without it the test prints a note and passes, unless
 //! `SYNACK_REQUIRE_TOOLS=1` is set, in which case it fails.
 
+mod common;
+
 use std::io::ErrorKind;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::time::{SystemTime, UNIX_EPOCH};
 
 use synack_sim::ladder::LadderOptions;
-use synack_sim::scenarios::{DemoOptions, SCENARIOS};
+use synack_sim::scenarios::SCENARIOS;
 use synack_sim::svg;
 
 fn chromium_available() -> bool {
@@ -103,15 +105,7 @@ fn every_page_renders_without_errors_and_steps_with_the_arrow_keys() {
     let dir = Scratch::new();
     let mut failures = Vec::new();
     for scenario in SCENARIOS {
-        let report = scenario
-            .run(
-                &DemoOptions {
-                    seed: 1,
-                    ..DemoOptions::default()
-                },
-                None,
-            )
-            .expect("no pcap, no I/O");
+        let report = common::play(scenario);
         let picture = svg::render(
             &report.world.trace,
             &LadderOptions::default(),

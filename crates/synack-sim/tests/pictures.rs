@@ -3,9 +3,11 @@
 //! through, the eleven-state machine with each transition the run took
 //! lit once, and an HTML page whose step-through has a note per arrow.
 
+mod common;
+
 use synack_device::Fate;
 use synack_sim::ladder::LadderOptions;
-use synack_sim::scenarios::{DemoOptions, SCENARIOS};
+use synack_sim::scenarios::SCENARIOS;
 use synack_sim::svg;
 use synack_sim::TraceEvent;
 
@@ -17,15 +19,7 @@ fn class_has(node: &roxmltree::Node, class: &str) -> bool {
 #[test]
 fn every_scenario_draws_one_arrow_per_segment_and_one_band_per_state() {
     for scenario in SCENARIOS {
-        let report = scenario
-            .run(
-                &DemoOptions {
-                    seed: 1,
-                    ..DemoOptions::default()
-                },
-                None,
-            )
-            .expect("no pcap, no I/O");
+        let report = common::play(scenario);
         let trace = &report.world.trace;
         let picture = svg::render(trace, &LadderOptions::default(), "10.77.0.1", "10.77.0.2");
         let doc = roxmltree::Document::parse(&picture.svg)

@@ -27,10 +27,6 @@ pub struct Cubic {
     epoch_start: u64,
     /// W_est: the window NewReno would have now (RFC 9438 §4.3).
     w_est: f64,
-    /// cwnd_prior: the window (segments) when ssthresh was last set; W_est
-    /// grows at NewReno's own rate once it gets there (§4.3). With fast
-    /// convergence W_max is below it.
-    cwnd_prior: f64,
     /// Growth not yet applied, in bytes (below one byte).
     frac: f64,
 }
@@ -45,7 +41,6 @@ impl Default for Cubic {
             k: 0.0,
             epoch_start: NO_EPOCH,
             w_est: 0.0,
-            cwnd_prior: 0.0,
             frac: 0.0,
         }
     }
@@ -53,8 +48,10 @@ impl Default for Cubic {
 
 impl Cubic {
     /// RFC 9438 §4.2-4.5: grow cwnd (bytes) for one ACK in congestion
-    /// avoidance and return the new value.
-    pub(super) fn on_ack(&mut self, s: &AckSample, cwnd: u32, mss: u32) -> u32 {
+    /// avoidance and return the new value. `prior` is cwnd_prior in bytes:
+    /// W_est grows at NewReno's own rate once it gets there (§4.3); with
+    /// fast convergence W_max is below it.
+    pub(super) fn on_ack(&mut self, s: &AckSample, cwnd: u32, mss: u32, prior: u32) -> u32 {
         let mss_f = f64::from(mss);
         let cwnd_seg = f64::from(cwnd) / mss_f;
         let epoch = match self.epoch_start {
@@ -78,7 +75,7 @@ impl Cubic {
         let w_cubic = C * (t - self.k).powi(3) + self.w_max;
         // §4.3: the Reno-friendly region, with α_cubic = 3(1-β)/(1+β) until
         // W_est reaches cwnd_prior, 1 after.
-        let alpha = if self.w_est < self.cwnd_prior {
+        let alpha = if self.w_est < f64::from(prior) / mss_f {
             3.0 * (1.0 - BETA) / (1.0 + BETA)
         } else {
             1.0
@@ -103,7 +100,6 @@ impl Cubic {
     /// not recovered to the previous W_max, releasing bandwidth to newer flows.
     pub(super) fn on_congestion_event(&mut self, _now: Instant, cwnd: u32, mss: u32) -> u32 {
         let cwnd_seg = f64::from(cwnd) / f64::from(mss);
-        self.cwnd_prior = cwnd_seg;
         self.w_max = if cwnd_seg < self.w_max {
             cwnd_seg * (1.0 + BETA) / 2.0
         } else {
@@ -120,7 +116,6 @@ impl Cubic {
         if self.w_max < cwnd_seg {
             self.w_max = cwnd_seg;
         }
-        self.cwnd_prior = cwnd_seg;
         self.epoch_start = NO_EPOCH;
     }
 
@@ -142,10 +137,11 @@ mod tests {
         // segments, then another at 70 (fast convergence: W_max = 59.5,
         // cwnd_prior = 70, cwnd = 49).
         let mss = 1000;
+        let prior = 70 * mss;
         let mut c = Cubic::default();
         c.on_congestion_event(Instant::ZERO, 100 * mss, mss);
-        c.on_congestion_event(Instant::ZERO, 70 * mss, mss);
-        assert_eq!((c.w_max, c.cwnd_prior), (59.5, 70.0));
+        c.on_congestion_event(Instant::ZERO, prior, mss);
+        assert_eq!(c.w_max, 59.5);
         let ack = |acked| AckSample {
             now: Instant::ZERO,
             acked,
@@ -156,9 +152,9 @@ mod tests {
         };
         // The epoch starts at cwnd = 49; put W_est between W_max and
         // cwnd_prior, where the old rule switched to α = 1 too early.
-        c.on_ack(&ack(0), 49 * mss, mss);
+        c.on_ack(&ack(0), 49 * mss, mss, prior);
         c.w_est = 65.0;
-        c.on_ack(&ack(mss), 65 * mss, mss);
+        c.on_ack(&ack(mss), 65 * mss, mss, prior);
         let alpha = 3.0 * (1.0 - BETA) / (1.0 + BETA);
         assert!(
             (c.w_est - (65.0 + alpha / 65.0)).abs() < 1e-9,
@@ -167,7 +163,7 @@ mod tests {
         );
         // From cwnd_prior on, α = 1.
         c.w_est = 70.0;
-        c.on_ack(&ack(mss), 70 * mss, mss);
+        c.on_ack(&ack(mss), 70 * mss, mss, prior);
         assert!((c.w_est - (70.0 + 1.0 / 70.0)).abs() < 1e-9, "{}", c.w_est);
     }
 }

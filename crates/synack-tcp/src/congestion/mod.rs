@@ -90,6 +90,11 @@ pub struct Congestion {
     initial_window: u32,
     /// Bytes acknowledged towards the next cwnd increase (avoidance).
     ca_acked: u32,
+    /// cwnd_prior (RFC 9438 §4.3): the window, in bytes, when ssthresh was
+    /// last set (a congestion event, or leaving slow start). Kept here
+    /// rather than in `Cubic` because it fills padding: the TCB stays
+    /// within 1 KiB.
+    prior: u32,
     hystart: Option<HyStart>,
 }
 
@@ -109,6 +114,7 @@ impl Congestion {
             ssthresh: u32::MAX,
             initial_window,
             ca_acked: 0,
+            prior: 0,
             hystart: hystart.then(HyStart::default),
         }
     }
@@ -195,12 +201,13 @@ impl Congestion {
                 }
             }
             Controller::Cubic(c) => {
-                self.cwnd = c.on_ack(s, self.cwnd, self.mss);
+                self.cwnd = c.on_ack(s, self.cwnd, self.mss, self.prior);
             }
         }
     }
 
     fn exit_slow_start(&mut self, now: Instant) {
+        self.prior = self.cwnd;
         if let Controller::Cubic(c) = &mut self.ctl {
             c.on_slow_start_exit(now, self.cwnd, self.mss);
         }
@@ -209,6 +216,7 @@ impl Congestion {
     /// Fast recovery begins (RFC 5681 §3.2 step 2, RFC 9438 §4.6).
     /// `flight` is the data outstanding when the loss was detected.
     pub fn on_congestion_event(&mut self, now: Instant, flight: u32) {
+        self.prior = self.cwnd;
         self.ssthresh = match &mut self.ctl {
             // ssthresh = max(FlightSize / 2, 2*SMSS)
             Controller::NewReno(_) => (flight / 2).max(2 * self.mss),
@@ -230,6 +238,7 @@ impl Congestion {
     /// RFC 5681 §3.1 (eq. 4): the retransmission timer fired; cwnd falls to
     /// the loss window of one segment.
     pub fn on_rto(&mut self, now: Instant, flight: u32) {
+        self.prior = self.cwnd;
         self.ssthresh = match &mut self.ctl {
             Controller::NewReno(_) => (flight / 2).max(2 * self.mss),
             Controller::Cubic(c) => c.on_congestion_event(now, self.cwnd, self.mss),
