@@ -515,7 +515,10 @@ impl Sender {
 
         // Growth, or Proportional Rate Reduction during fast recovery.
         let mut delivered_bytes = delivered.bytes;
-        if dupack && !self.sack_ok {
+        // Without SACK a duplicate ACK stands for one segment that left the
+        // network: PRR counts it (RFC 6937's DeliveredData) in recovery.
+        // Outside it cwnd must not grow on it (RFC 5681 §3.1; RFC 3042).
+        if dupack && !self.sack_ok && self.recovery.phase == Phase::Recovery {
             delivered_bytes += mss;
         }
         let round_end = out.advanced && self.una.after_eq(self.round_end);
@@ -1073,5 +1076,38 @@ fn merge(into: &mut Delivered, d: &Delivered) {
         if into.newest.is_none_or(|o| n.sent_after(&o)) {
             into.newest = Some(n);
         }
+    }
+}
+
+#[cfg(test)]
+mod sender_mutant_tests {
+    use super::*;
+
+    /// RFC 9293 §3.8.6.1 with the RFC 6298 §5.5 backoff: each expiry of
+    /// the persist timer doubles the wait, from one RTO up to the RTO's
+    /// ceiling. Here, in the library's own tests (which run first), so that
+    /// a wait of zero fails fast: through a connection it would re-arm the
+    /// timer at `now` and keep one `handle_timeout` call spinning.
+    #[test]
+    fn persist_waits_double_from_one_rto_up_to_the_ceiling() {
+        let config = Config {
+            initial_rto: Duration::from_secs(1),
+            max_rto: Duration::from_secs(60),
+            ..Config::default()
+        };
+        let mut s = Sender::new(&config, SeqNum(1));
+        let mut timers = Timers::default();
+        let t0 = Instant::ZERO;
+        assert_eq!(s.persist_wait(), Duration::from_secs(1));
+        let mut waits = Vec::new();
+        for _ in 0..20 {
+            assert!(s.on_persist_timeout(t0, &mut timers));
+            let at = timers.get(TimerKind::Persist).unwrap();
+            waits.push(at.saturating_since(t0).as_secs());
+        }
+        let mut want = vec![2, 4, 8, 16, 32];
+        want.resize(20, 60);
+        assert_eq!(waits, want);
+        assert!(!timers.is_armed(TimerKind::Rto));
     }
 }
