@@ -965,9 +965,11 @@ fn a_tail_loss_probe_resends_the_last_bytes_that_fit() {
     let (probe, s) = probe_with_less_room(2, false);
     assert_eq!((probe.seq, probe.len()), (s(2) - 524, 524));
     assert!(!probe.flags.fin());
-    // With the FIN after them: still the last 524 bytes of data.
+    // With the FIN after them: still the last 524 bytes of data, and the
+    // FIN with them (it takes no room in the segment).
     let (probe, s) = probe_with_less_room(2, true);
     assert_eq!((probe.seq, probe.len()), (s(2) - 524, 524));
+    assert!(probe.flags.fin(), "{probe:?}");
 }
 
 #[test]
@@ -1442,11 +1444,13 @@ fn a_lost_fin_counts_its_sequence_byte_against_cwnd() {
     assert_eq!(c.info().cwnd, 2 * mss);
     let out = drain(&mut c, at_ms(1400));
     assert_eq!(resent(&out), [s(1)], "{out:?}");
-    // Once segment 1 is acknowledged it goes, its data and the FIN.
+    // Once segment 1 is acknowledged it goes, its data and the FIN in one
+    // segment (the FIN takes no payload room: no FIN-only segment after).
     feed(&mut c, at_ms(1500), &ack(s(2)));
     let out = drain(&mut c, at_ms(1500));
     assert_eq!(resent(&out)[0], s(2), "{out:?}");
-    assert!(out.iter().any(|o| o.flags.fin()), "{out:?}");
+    assert_eq!(out.len(), 1, "{out:?}");
+    assert!(out[0].flags.fin() && out[0].len() == 536, "{out:?}");
     // Every data byte went again once; the FIN is no payload.
     assert_eq!(c.stats().send.bytes_retransmitted, 3 * 536);
     assert!(out

@@ -483,11 +483,14 @@ impl Record {
         None
     }
 
-    /// Entry `i` is about to be sent again, at most `max` bytes of it: the
-    /// rest is split off. A LOST entry becomes RETRANS. Returns the entry.
+    /// Entry `i` is about to be sent again, at most `max` bytes of its
+    /// payload (its FIN, if it has one, rides along): the rest is split
+    /// off. A LOST entry becomes RETRANS. Returns the entry.
     pub fn retransmit(&mut self, i: usize, max: u32, now: Instant) -> Sent {
         let s = self.segs[i];
-        if s.len > max.max(1) {
+        // `max` is payload room: a FIN rides along with the data it ends
+        // (it takes no room in the segment).
+        if s.payload_len() > max.max(1) {
             let at = s.start + max.max(1);
             self.split(i, at);
         }
