@@ -14,7 +14,7 @@
 mod common;
 
 use std::process::Command;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use common::{Lab, SYNACK};
 
@@ -140,17 +140,17 @@ fn view_infers_the_kernels_states_from_a_tcpdump_capture() {
 
     // Until the capture holds the close: both sides in CLOSED or
     // TIME-WAIT, which takes the last ACK.
-    let start = Instant::now();
-    while start.elapsed() < LIMIT {
-        let (ok, view, _) = synack_view(&[&capture_s]);
-        if ok
-            && states(&view, "client").last().is_some_and(|s| is_final(s))
-            && states(&view, "server").last().is_some_and(|s| is_final(s))
-        {
-            break;
-        }
-        std::thread::sleep(Duration::from_millis(50));
-    }
+    lab.poll(
+        "the capture holding the close",
+        Some(tcpdump),
+        LIMIT,
+        |_| {
+            let (ok, view, _) = synack_view(&[&capture_s]);
+            (ok && states(&view, "client").last().is_some_and(|s| is_final(s))
+                && states(&view, "server").last().is_some_and(|s| is_final(s)))
+            .then_some(())
+        },
+    );
     let stopped = lab
         .stop(tcpdump, "INT", Duration::from_secs(10))
         .expect("tcpdump stops on SIGINT");

@@ -27,20 +27,6 @@ fn time_wait() -> (Connection, u32) {
     (c, iss)
 }
 
-fn sack_ok() -> TcpOptions {
-    let mut o = TcpOptions::default();
-    o.sack_permitted = true;
-    o
-}
-
-/// `plain()` with SACK offered.
-fn with_sack() -> Config {
-    Config {
-        sack: true,
-        ..plain()
-    }
-}
-
 #[test]
 fn an_unacceptable_bare_ack_is_answered_at_most_every_500_ms_a_fin_always() {
     let (mut c, iss) = established(plain(), TcpOptions::default());

@@ -39,14 +39,6 @@ fn ms(n: u64) -> Duration {
     Duration::from_millis(n)
 }
 
-/// `plain()` with SACK (and so RACK-TLP) on.
-fn with_sack() -> Config {
-    Config {
-        sack: true,
-        ..plain()
-    }
-}
-
 /// An active open whose SYN-ACK (offering SACK) arrives `rtt_ms` after the
 /// SYN: SRTT = min RTT = `rtt_ms`, RTO = 3·`rtt_ms`. Its ISS lies in the
 /// lower half of the sequence space (`opened_high` gives one in the upper

@@ -150,6 +150,21 @@ pub fn established(cfg: Config, options: TcpOptions) -> (Connection, u32) {
     (c, iss)
 }
 
+/// `plain()` with SACK (and so RACK-TLP) on.
+pub fn with_sack() -> Config {
+    Config {
+        sack: true,
+        ..plain()
+    }
+}
+
+/// Options that offer SACK-permitted and nothing else.
+pub fn sack_ok() -> TcpOptions {
+    let mut o = TcpOptions::default();
+    o.sack_permitted = true;
+    o
+}
+
 /// RFC 793-era settings: no window scaling, SACK or timestamps, every
 /// segment ACKed at once; MSL 1 s. For tests that count exact segments.
 pub fn plain() -> Config {
