@@ -304,6 +304,29 @@ fn a_congestion_event_resets_hystart_so_the_next_slow_start_is_full_speed() {
 }
 
 #[test]
+fn after_a_loss_slow_start_is_standard_and_hystart_stays_off() {
+    // RFC 9406 §4.2: HyStart++ only for the initial slow start. After an
+    // RTO, slow start runs from one segment to the ssthresh the loss set,
+    // and a rising RTT on the way no longer moves it to CSS.
+    for congestion_event_first in [false, true] {
+        let mut c = Congestion::new(Algorithm::NewReno, MSS, 10, true);
+        if congestion_event_first {
+            c.on_congestion_event(Instant::ZERO, 40_000);
+        }
+        c.on_rto(Instant::ZERO, 40_000);
+        let ssthresh = c.ssthresh();
+        assert!(ssthresh >= 10_000 && c.cwnd() == 1000);
+        into_css(&mut c);
+        assert!(!c.in_css());
+        let before = c.cwnd();
+        c.on_ack(&ack(Instant::ZERO, 1000, Duration::from_millis(90)));
+        assert_eq!(c.cwnd(), before + 1000, "full-speed slow start");
+        slow_start_to(&mut c, ssthresh);
+        assert!(!c.in_slow_start());
+    }
+}
+
+#[test]
 fn hystart_counts_an_rtt_of_u32_max_microseconds_as_a_rise() {
     // The largest RTT the µs fields hold is a sample like any other, not
     // the "no value" marker: the round's minimum rises far above 50 ms + η.

@@ -493,6 +493,22 @@ fn a_duplicate_ending_at_rcv_nxt_owes_one_ack_with_its_dsack() {
 }
 
 #[test]
+fn a_duplicate_wholly_below_rcv_nxt_owes_one_ack_not_two() {
+    // A second ACK for the same old segment would be one more duplicate
+    // ACK towards the sender's fast-retransmit threshold.
+    let mut r = receiver(&plain(), 0);
+    r.on_text(SeqNum(1000), &[1; 100], false);
+    r.ack.on_sent();
+    let out = r.on_text(SeqNum(1020), &[1; 30], false);
+    assert_eq!(out.delivered, 0);
+    assert_eq!(r.ack.owed(), 1);
+    assert_eq!(
+        r.ack.blocks().collect::<Vec<_>>(),
+        [(SeqNum(1020), SeqNum(1050))]
+    );
+}
+
+#[test]
 fn an_empty_segment_below_rcv_nxt_carries_no_duplicate_data() {
     // Nothing in it was received before: not a duplicate, no D-SACK.
     let mut r = receiver(&plain(), 0);

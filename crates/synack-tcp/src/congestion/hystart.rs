@@ -92,11 +92,6 @@ impl HyStart {
             self.css_baseline = NONE;
         }
     }
-
-    /// A congestion event ends slow start for good.
-    pub fn reset(&mut self) {
-        *self = HyStart::default();
-    }
 }
 
 #[cfg(test)]

@@ -224,9 +224,7 @@ impl Congestion {
         };
         self.cwnd = self.ssthresh;
         self.ca_acked = 0;
-        if let Some(h) = self.hystart.as_mut() {
-            h.reset();
-        }
+        self.end_hystart();
     }
 
     /// Fast recovery is over: continue in congestion avoidance from ssthresh
@@ -245,9 +243,14 @@ impl Congestion {
         };
         self.cwnd = self.mss;
         self.ca_acked = 0;
-        if let Some(h) = self.hystart.as_mut() {
-            h.reset();
-        }
+        self.end_hystart();
+    }
+
+    /// RFC 9406 §4.2: HyStart++ is for the initial slow start, while
+    /// ssthresh is still arbitrarily high; once a loss has set ssthresh,
+    /// later slow starts are standard ones that stop at that ssthresh.
+    fn end_hystart(&mut self) {
+        self.hystart = None;
     }
 
     /// RFC 5681 §4.1: after an idle period longer than the RTO, restart

@@ -321,9 +321,6 @@ impl Receiver {
             payload = &payload[..room];
             fin = false;
         }
-        if fin && (offset as usize + payload.len()) as u32 > window && !payload.is_empty() {
-            fin = false;
-        }
         if fin {
             self.fin_at = Some(seq + payload.len() as u32);
         }
@@ -378,8 +375,10 @@ impl Receiver {
                 // Every out-of-order segment is acknowledged on its own.
                 self.ack.owe_one_more();
             }
-        } else if seq.after(self.nxt) || end.before(seq) {
-            // A bare FIN beyond a gap: acknowledge, the gap is news.
+        } else if seq.after(self.nxt) || (end.before(seq) && !dsack_reported) {
+            // A bare FIN beyond a gap: acknowledge, the gap is news. An
+            // empty segment from below RCV.NXT gets its ACK too; one that
+            // only repeated data owes the single ACK its D-SACK rides on.
             self.ack.owe_one_more();
         }
         self.stats.bytes_received += u64::from(out.delivered);
