@@ -4,7 +4,8 @@
 //! `-- --quick` runs every case once at a tiny size (CI does, to prove the
 //! harness works; its figures mean nothing). `-- --only bulk|rate|memory`
 //! prints one table; `-- --only synack|smoltcp` runs one stack's bulk
-//! transfers and connections alone, for a profiler.
+//! transfers and connections alone, for a profiler (`--mtu N` and
+//! `--no-checksums` narrow that to one bulk run).
 #![forbid(unsafe_code)]
 
 use smoltcp::iface::{Config as IfaceConfig, Interface, SocketHandle, SocketSet};
@@ -425,7 +426,15 @@ enum Stack {
     Smoltcp,
 }
 
-fn run(sizes: Sizes, only: Only) -> Result<(), String> {
+/// Settings of a run of one stack alone (`--only synack|smoltcp`).
+#[derive(Copy, Clone)]
+struct Alone {
+    /// Only this MTU's bulk run, and no connection-rate run.
+    mtu: Option<usize>,
+    checksums: bool,
+}
+
+fn run(sizes: Sizes, only: Only, alone: Alone) -> Result<(), String> {
     if matches!(only, Only::All | Only::Bulk) {
         bulk_table(sizes)?;
     }
@@ -436,11 +445,15 @@ fn run(sizes: Sizes, only: Only) -> Result<(), String> {
         memory_table(sizes)?;
     }
     if let Only::Alone(stack) = only {
-        for mtu in [1500, 65535] {
+        let mtus = match alone.mtu {
+            Some(mtu) => vec![mtu],
+            None => vec![1500, 65535],
+        };
+        for mtu in mtus {
             let b = sizes.bulk_bytes;
             let r = match stack {
-                Stack::Synack => synack::bulk(b, mtu, true)?,
-                Stack::Smoltcp => smol::bulk(b, mtu, true)?,
+                Stack::Synack => synack::bulk(b, mtu, alone.checksums)?,
+                Stack::Smoltcp => smol::bulk(b, mtu, alone.checksums)?,
             };
             println!(
                 "MTU {mtu}: {} in {:?}, {} packets",
@@ -448,6 +461,9 @@ fn run(sizes: Sizes, only: Only) -> Result<(), String> {
                 r.elapsed,
                 r.packets
             );
+        }
+        if alone.mtu.is_some() {
+            return Ok(());
         }
         let n = sizes.connections;
         let r = match stack {
@@ -573,11 +589,15 @@ fn memory_table(sizes: Sizes) -> Result<(), String> {
     Ok(())
 }
 
-const USAGE: &str = "usage: cargo bench -p synack-bench -- [--quick] [--only bulk|rate|memory|synack|smoltcp] [--bulk-mib N]";
+const USAGE: &str = "usage: cargo bench -p synack-bench -- [--quick] [--only bulk|rate|memory|synack|smoltcp] [--bulk-mib N] [--mtu N] [--no-checksums]";
 
 fn main() {
     let mut sizes = Sizes::FULL;
     let mut only = Only::All;
+    let mut alone = Alone {
+        mtu: None,
+        checksums: true,
+    };
     let mut args = std::env::args().skip(1);
     while let Some(arg) = args.next() {
         match arg.as_str() {
@@ -598,11 +618,17 @@ fn main() {
                 Some(n) if n > 0 => sizes.bulk_bytes = n << 20,
                 _ => usage_error("--bulk-mib takes a whole number of MiB above 0"),
             },
+            // With --only synack|smoltcp: one bulk run at this MTU, for a profiler.
+            "--mtu" => match args.next().and_then(|n| n.parse::<usize>().ok()) {
+                Some(n) if (576..=65535).contains(&n) => alone.mtu = Some(n),
+                _ => usage_error("--mtu takes a number from 576 to 65535"),
+            },
+            "--no-checksums" => alone.checksums = false,
             other => usage_error(&format!("unknown argument {other:?}")),
         }
     }
     let started = WallClock::now();
-    if let Err(e) = run(sizes, only) {
+    if let Err(e) = run(sizes, only, alone) {
         eprintln!("synack-bench compare: {e}");
         std::process::exit(1);
     }

@@ -508,15 +508,21 @@ impl TcpHeader {
         put16(out, field::CHECKSUM, 0);
         put16(out, field::URGENT, self.urgent);
         self.options.emit(&mut out[HEADER_LEN..header_len]);
-        let (a_out, b_out) = out[header_len..].split_at_mut(a.len());
-        a_out.copy_from_slice(a);
-        b_out.copy_from_slice(b);
+        let (head, payload) = out.split_at_mut(header_len);
+        let (a_out, b_out) = payload.split_at_mut(a.len());
         if !checksum {
+            a_out.copy_from_slice(a);
+            b_out.copy_from_slice(b);
             return total;
         }
-        // RFC 9293 §3.1: checksum over pseudo-header, header and data.
+        // RFC 9293 §3.1: checksum over pseudo-header, header and data. The
+        // payload is summed as it is copied, so each byte is read once. The
+        // header is a whole number of 32-bit words, so `a` starts at an even
+        // offset, and `b` at an odd one when `a` has odd length.
         let pseudo = checksum::pseudo_header(src, dst, PROTOCOL_TCP, pseudo_len(total));
-        let value = checksum::finish(pseudo + checksum::sum(out));
+        let data = checksum::copy_and_sum(a_out, a)
+            + checksum::shifted(checksum::copy_and_sum(b_out, b), a.len() % 2 == 1);
+        let value = checksum::finish(pseudo + checksum::sum(head) + data);
         put16(out, field::CHECKSUM, value);
         total
     }

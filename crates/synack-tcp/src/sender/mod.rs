@@ -358,6 +358,16 @@ impl Sender {
     /// (SND.UNA − MAX.SND.WND =< SEG.ACK =< SND.NXT): take what it
     /// acknowledges and SACKs, measure, detect losses, move the window.
     pub fn on_ack(&mut self, now: Instant, a: &AckInput<'_>, timers: &mut Timers) -> AckOutcome {
+        if self.nothing_to_do(a, timers) {
+            // What the general path below comes to in this case.
+            self.probes = 0;
+            self.persist_backoff = 0;
+            self.update_window(a);
+            timers.clear(TimerKind::Rto);
+            timers.clear(TimerKind::Tlp);
+            timers.clear(TimerKind::Reorder);
+            return AckOutcome::default();
+        }
         let mut out = AckOutcome::default();
         let prior_una = self.una;
         let prior_wnd = self.wnd;
@@ -458,13 +468,8 @@ impl Sender {
 
         // RFC 9293 §3.10.7.4: update the window if SND.UNA =< SEG.ACK and
         // the segment is newer than the one that last did (WL1/WL2).
-        if a.ack.after_eq(prior_una)
-            && (self.wl1.before(a.seq) || (self.wl1 == a.seq && self.wl2.before_eq(a.ack)))
-        {
-            self.wnd = a.window;
-            self.max_wnd = self.max_wnd.max(a.window);
-            self.wl1 = a.seq;
-            self.wl2 = a.ack;
+        if a.ack.after_eq(prior_una) {
+            self.update_window(a);
         }
         self.after_window_change(now, timers);
 
@@ -567,6 +572,33 @@ impl Sender {
         }
         self.schedule_tlp(now, timers);
         out
+    }
+
+    /// The ACK of a connection that only receives, on every segment it
+    /// gets: nothing in flight, nothing newly acknowledged, no SACK blocks,
+    /// the same open window, no recovery, probe or tail-loss probe under
+    /// way. Of the general path only the window bookkeeping then changes
+    /// anything, so it is skipped.
+    fn nothing_to_do(&self, a: &AckInput<'_>, timers: &Timers) -> bool {
+        self.record.is_empty()
+            && a.ack == self.una
+            && a.sack.is_empty()
+            && a.window == self.wnd
+            && self.wnd > 0
+            && self.recovery.phase == Phase::Open
+            && self.recovery.tlp.end_seq.is_none()
+            && !timers.is_armed(TimerKind::Persist)
+    }
+
+    /// RFC 9293 §3.10.7.4: for an ACK at or above SND.UNA, take the window
+    /// if the segment is newer than the one that last set it (WL1/WL2).
+    fn update_window(&mut self, a: &AckInput<'_>) {
+        if self.wl1.before(a.seq) || (self.wl1 == a.seq && self.wl2.before_eq(a.ack)) {
+            self.wnd = a.window;
+            self.max_wnd = self.max_wnd.max(a.window);
+            self.wl1 = a.seq;
+            self.wl2 = a.ack;
+        }
     }
 
     /// RFC 5681 / RFC 6675 / RFC 8985 loss detection after an ACK. Marks

@@ -165,6 +165,9 @@ impl TcpOptions {
     /// SACK blocks that do not fit are not counted (e.g. with timestamps
     /// only 3 fit).
     pub fn encoded_len(&self) -> usize {
+        if self.only_timestamps() {
+            return 12;
+        }
         match self.layout {
             OptionLayout::Linux => {
                 let blocks = self.emitted_sack_blocks();
@@ -173,6 +176,17 @@ impl TcpOptions {
             }
             OptionLayout::FreeBsd => self.freebsd_plan().0,
         }
+    }
+
+    /// Timestamps and nothing else: what most data segments carry, and
+    /// the same 12 bytes (NOP NOP TS) in both layouts.
+    #[inline]
+    fn only_timestamps(&self) -> bool {
+        self.timestamps.is_some()
+            && self.sack_len == 0
+            && self.mss.is_none()
+            && self.window_scale.is_none()
+            && !self.sack_permitted
     }
 
     /// FreeBSD's `tcp_addoptions` walk without writing: the emitted length
@@ -213,6 +227,13 @@ impl TcpOptions {
     ///
     /// If `buf` is shorter than `encoded_len()`.
     pub fn emit(&self, buf: &mut [u8]) -> usize {
+        if let (true, Some((tsval, tsecr))) = (self.only_timestamps(), self.timestamps) {
+            // A data segment's usual options: NOP NOP TS in both layouts.
+            let mut at = 0;
+            put_nops(buf, &mut at, 2);
+            put_timestamps(buf, &mut at, tsval, tsecr);
+            return at;
+        }
         match self.layout {
             OptionLayout::Linux => self.emit_linux(buf),
             OptionLayout::FreeBsd => self.emit_freebsd(buf),
@@ -300,6 +321,23 @@ impl TcpOptions {
     /// way to find the next option) and is counted in `malformed` too. A
     /// later occurrence of an option replaces an earlier one.
     pub fn parse(opts: &[u8]) -> TcpOptions {
+        // The two layouts nearly every data segment has, read directly:
+        // no options, and the timestamps alone as Linux, FreeBSD and
+        // synack send them (NOP NOP TS, RFC 7323 Appendix A).
+        if opts.is_empty() {
+            return TcpOptions::default();
+        }
+        if opts.len() == 12 && opts[..4] == [kind::NOP, kind::NOP, kind::TIMESTAMPS, 10] {
+            return TcpOptions {
+                timestamps: Some((be32(opts, 4), be32(opts, 8))),
+                ..TcpOptions::default()
+            };
+        }
+        Self::parse_list(opts)
+    }
+
+    /// The general parse: every option in turn.
+    fn parse_list(opts: &[u8]) -> TcpOptions {
         let mut out = TcpOptions::default();
         for option in OptionList::new(opts) {
             match option {
@@ -524,6 +562,26 @@ mod tests {
             left: n,
             right: n + 100,
         }
+    }
+
+    #[test]
+    fn the_fast_layouts_parse_as_the_general_walk_does() {
+        let mut ts = [1, 1, 8, 10, 0, 0, 0, 7, 0xff, 0, 0, 9];
+        assert_eq!(TcpOptions::parse(&ts).timestamps, Some((7, 0xff00_0009)));
+        assert_eq!(TcpOptions::parse(&ts), TcpOptions::parse_list(&ts));
+        assert_eq!(TcpOptions::parse(&[]), TcpOptions::parse_list(&[]));
+        // Near misses take the general walk: a wrong length, another kind,
+        // EOL in place of a NOP.
+        for (at, value) in [(3, 9), (2, 5), (0, 0), (1, 0)] {
+            ts[at] = value;
+            assert_eq!(TcpOptions::parse(&ts), TcpOptions::parse_list(&ts));
+            ts = [1, 1, 8, 10, 0, 0, 0, 7, 0xff, 0, 0, 9];
+        }
+        assert_eq!(
+            TcpOptions::parse(&ts[..11]),
+            TcpOptions::parse_list(&ts[..11])
+        );
+        assert_eq!(TcpOptions::parse(&ts[..11]).malformed, 1);
     }
 
     #[test]
