@@ -15,6 +15,7 @@ use std::time::Instant as WallClock;
 use synack_sim::ladder::{self, LadderOptions};
 use synack_sim::scenarios::{self, DemoOptions, SCENARIOS};
 use synack_sim::trace::side_name;
+use synack_sim::Tap;
 use synack_tcp::Duration;
 
 #[derive(Parser, Debug)]
@@ -116,9 +117,14 @@ struct DemoArgs {
     /// List the scenarios and exit
     #[arg(long)]
     list: bool,
-    /// Write every packet to this pcap file (raw IP; opens in Wireshark/tshark)
+    /// Write the packets one point of the network sees to this pcap file
+    /// (raw IP; opens in Wireshark/tshark); --pcap-at picks the point
     #[arg(long, value_name = "FILE")]
     pcap: Option<std::path::PathBuf>,
+    /// Where --pcap taps the network: a host's interface (client, the
+    /// default, or server), or the middle of the link
+    #[arg(long, value_name = "WHERE", value_enum, default_value_t = PcapAt::Client, requires = "pcap")]
+    pcap_at: PcapAt,
     /// Also draw the exchange as an SVG picture: arrows sloped by the delay,
     /// lost segments crossed, states as bands along each lifeline
     #[arg(long, value_name = "FILE")]
@@ -153,6 +159,45 @@ struct DemoArgs {
     /// marks and at the end
     #[arg(long)]
     netstat: bool,
+}
+
+/// `--pcap-at`: the views a capture of a demo can take.
+#[derive(clap::ValueEnum, Clone, Copy, Debug)]
+enum PcapAt {
+    /// The client's interface: each packet it sends, stamped when it leaves
+    /// (also those the link then loses), and each packet that reaches it,
+    /// stamped when it arrives (delayed, reordered, a duplicate twice, a
+    /// corrupted one as it arrived); what the link lost on the way is absent
+    Client,
+    /// The server's interface, the same from the server's side
+    Server,
+    /// The middle of the wire: every packet as it is put on the link,
+    /// stamped when it was sent, whatever the link then does to it
+    Link,
+}
+
+impl From<PcapAt> for Tap {
+    fn from(at: PcapAt) -> Tap {
+        match at {
+            PcapAt::Client => Tap::Client,
+            PcapAt::Server => Tap::Server,
+            PcapAt::Link => Tap::Link,
+        }
+    }
+}
+
+/// What the demo's last line says a capture holds: whose view, and what
+/// is in it.
+fn view_of(tap: Tap) -> (&'static str, &'static str) {
+    const HOST: &str = "what it sent, when it left, and what reached it, when it arrived";
+    match tap {
+        Tap::Client => ("the client's view", HOST),
+        Tap::Server => ("the server's view", HOST),
+        Tap::Link => (
+            "the link's view",
+            "every packet as it was put on the wire, when it was sent",
+        ),
+    }
 }
 
 #[derive(Args, Debug)]
@@ -269,11 +314,20 @@ fn main() -> ExitCode {
                 let _ = Cli::command().print_help();
                 return ExitCode::from(2);
             }
-            let first = e.to_string();
-            let first = first.lines().next().unwrap_or("invalid arguments");
+            // One line: clap's first, with the indented lines that finish
+            // it when it ends in a colon (the names of missing arguments).
+            let text = e.to_string();
+            let mut lines = text.lines();
+            let mut first = lines.next().unwrap_or("invalid arguments").to_string();
+            if first.ends_with(':') {
+                for more in lines.take_while(|l| l.starts_with(' ')) {
+                    first.push(' ');
+                    first.push_str(more.trim());
+                }
+            }
             let first = first.trim_start_matches("error: ");
             eprintln!(
-                "synack: {first}; valid: synack demo [NAME] [--list] [--pcap FILE] [--seed N] [--loss P] \
+                "synack: {first}; valid: synack demo [NAME] [--list] [--pcap FILE [--pcap-at client|server|link]] [--seed N] [--loss P] \
                  [--delay MS] [--json] [--absolute] [--full] | synack bench bulk [--size MIB] | synack bench scale [--idle N,N] | \
                  synack chaos [--seeds N] [--from SEED] | synack serve|connect|get --tun NAME --addr IP/PREFIX ... | \
                  synack netstat --tun NAME | synack view CAPTURE [--conn N] [--svg FILE] [--html FILE] (see --help)"
@@ -445,7 +499,8 @@ fn demo(args: DemoArgs) -> ExitCode {
             }
         },
     };
-    let report = match scenario.run(&opts, pcap) {
+    let tap = Tap::from(args.pcap_at);
+    let report = match scenario.run(&opts, pcap.map(|out| (out, tap))) {
         Ok(r) => r,
         Err(e) => {
             eprintln!("synack: writing the pcap failed: {e}");
@@ -549,9 +604,10 @@ fn demo(args: DemoArgs) -> ExitCode {
             netstat(&mut o, w);
         }
         if let Some(path) = &args.pcap {
+            let (view, holding) = view_of(tap);
             let _ = writeln!(
                 o,
-                "  pcap written to {} (open with: tshark -r {})",
+                "  pcap written to {}, {view} (--pcap-at {tap}): {holding}; open with: tshark -r {}",
                 path.display(),
                 path.display()
             );

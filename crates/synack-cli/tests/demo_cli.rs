@@ -1,7 +1,8 @@
 //! `synack demo` as a user runs it: `--json` carries what the ladder shows
 //! (a header, each segment with relative numbers, the scaled window, the
-//! retransmission mark and its arrival, then the summary), and `--svg` /
-//! `--html` write their files.
+//! retransmission mark and its arrival, then the summary), `--svg` /
+//! `--html` write their files, and `--pcap-at` picks the view `--pcap`
+//! captures.
 
 use std::process::Command;
 
@@ -77,5 +78,66 @@ fn svg_and_html_are_written_where_asked() {
         err.starts_with("synack: cannot write /nonexistent-dir/x.svg"),
         "{err}"
     );
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+/// lost-final-ack loses one segment, the client's last ACK, on its way to
+/// the server: the server's capture lacks it, the client's and the link's
+/// hold it. The last line names the view, the client's by default, and
+/// `synack view` draws each file.
+#[test]
+fn pcap_at_picks_the_view_and_says_which() {
+    let dir = std::env::temp_dir().join(format!("synack-demo-pcap-at-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let mut packets = Vec::new();
+    for (at, says) in [
+        (None, "the client's view"),
+        (Some("client"), "the client's view"),
+        (Some("server"), "the server's view"),
+        (Some("link"), "the link's view"),
+    ] {
+        let file = dir.join(format!("{}.pcap", at.unwrap_or("default")));
+        let file = file.to_str().unwrap();
+        let mut args = vec!["demo", "lost-final-ack", "--pcap", file];
+        if let Some(at) = at {
+            args.extend(["--pcap-at", at]);
+        }
+        let (ok, out, err) = synack(&args);
+        assert!(ok, "{err}");
+        let line = out.lines().find(|l| l.contains("pcap written to")).unwrap();
+        assert!(
+            line.contains(&format!("pcap written to {file}, {says}")),
+            "{line}"
+        );
+        let bytes = std::fs::read(file).unwrap();
+        let records = synack_device::pcap::read_pcap(&bytes).unwrap();
+        assert!(records.windows(2).all(|w| w[0].0 <= w[1].0), "{file}");
+        packets.push((at, bytes, records.len()));
+        let (ok, out, err) = synack(&["view", file]);
+        assert!(ok, "synack view {file}: {err}");
+        assert!(out.contains("SYN"), "synack view {file}:\n{out}");
+    }
+    let [(_, default, _), (_, client, c), (_, _, s), (_, _, l)] = &packets[..] else {
+        unreachable!()
+    };
+    assert!(default == client, "the default view is not the client's");
+    assert_eq!(
+        (*c, *s),
+        (*l, *l - 1),
+        "client, server and link packet counts"
+    );
+
+    // A view that does not exist, or a view without a file: one line each.
+    let (ok, _, err) = synack(&["demo", "--pcap", "x.pcap", "--pcap-at", "middle"]);
+    assert!(!ok);
+    assert_eq!(err.lines().count(), 1, "{err}");
+    assert!(
+        err.starts_with("synack: invalid value 'middle' for '--pcap-at <WHERE>'"),
+        "{err}"
+    );
+    let (ok, _, err) = synack(&["demo", "--pcap-at", "link"]);
+    assert!(!ok);
+    assert_eq!(err.lines().count(), 1, "{err}");
+    assert!(err.contains("--pcap <FILE>"), "{err}");
     let _ = std::fs::remove_dir_all(&dir);
 }

@@ -16,4 +16,4 @@ pub mod view;
 pub mod world;
 
 pub use trace::{tcp_header_of, SentSegment, Trace, TraceEvent};
-pub use world::{sweep, Verdict, World, WorldConfig, WorldError};
+pub use world::{sweep, Tap, Verdict, World, WorldConfig, WorldError};

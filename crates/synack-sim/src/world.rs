@@ -7,7 +7,7 @@ use crate::trace::{tcp_header_of, SenderState, Trace, TraceEvent};
 use std::fmt;
 use std::io::Write;
 use std::net::{IpAddr, Ipv4Addr, SocketAddr};
-use synack_device::{Fate, Link, LinkConfig, PcapWriter, SendOutcome, Side};
+use synack_device::{Delivery, Fate, Link, LinkConfig, PcapWriter, SendOutcome, Side};
 use synack_stack::{Handle, Host, HostConfig, HostEvent};
 use synack_tcp::{Config, Duration, Event, Instant, IsnSecret};
 use synack_wire::TcpHeader;
@@ -80,6 +80,57 @@ impl fmt::Display for WorldError {
 
 impl std::error::Error for WorldError {}
 
+/// Where a capture taps the simulated network.
+///
+/// A host's tap is its own interface: the packets it sends, stamped when
+/// they leave it (also those the link or a filter then loses), and the
+/// packets that reach it, stamped when they arrive (after the delay, in the
+/// order the link delivered them, a duplicate twice, a corrupted one with
+/// its flipped bit). What the link lost on the way to it is not there. A
+/// packet `inject`ed as if from a host is not that host's sending, so only
+/// its arrival at the other host (and the link) sees it.
+///
+/// The link's tap sits in the middle of the wire: every packet put on it,
+/// injected ones included, stamped when it was sent, whatever the link then
+/// does to it.
+#[derive(Copy, Clone, Debug, Default, PartialEq, Eq)]
+pub enum Tap {
+    /// The client's interface (side A): the host's own view.
+    #[default]
+    Client,
+    /// The server's interface (side B).
+    Server,
+    /// The wire, as the hosts put packets on it.
+    Link,
+}
+
+impl Tap {
+    /// `client`, `server` or `link`, as `synack demo --pcap-at` spells it.
+    pub fn name(self) -> &'static str {
+        match self {
+            Tap::Client => "client",
+            Tap::Server => "server",
+            Tap::Link => "link",
+        }
+    }
+}
+
+/// A host's own interface.
+impl From<Side> for Tap {
+    fn from(side: Side) -> Tap {
+        match side {
+            Side::A => Tap::Client,
+            Side::B => Tap::Server,
+        }
+    }
+}
+
+impl fmt::Display for Tap {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.name())
+    }
+}
+
 /// What a filter decides for one segment before it reaches the link.
 #[derive(Copy, Clone, Debug, PartialEq, Eq)]
 pub enum Verdict {
@@ -122,7 +173,7 @@ pub struct World {
     tracing: bool,
     steps: u64,
     max_steps: u64,
-    pcap: Option<PcapWriter<Box<dyn Write>>>,
+    pcap: Option<(Tap, PcapWriter<Box<dyn Write>>)>,
     pcap_error: Option<String>,
     buf: Vec<u8>,
     filter: Option<Filter>,
@@ -181,15 +232,28 @@ impl World {
         self.steps
     }
 
-    /// Writes every packet put on the link to a pcap (raw IP link type).
-    pub fn capture(&mut self, out: Box<dyn Write>) -> std::io::Result<()> {
-        self.pcap = Some(PcapWriter::new(out)?);
+    /// Writes the packets `tap` sees to a pcap (raw IP link type). Every
+    /// packet is written at the world's `now`, which never goes back, so
+    /// the file's timestamps never decrease.
+    pub fn capture(&mut self, out: Box<dyn Write>, tap: Tap) -> std::io::Result<()> {
+        self.pcap = Some((tap, PcapWriter::new(out)?));
         Ok(())
+    }
+
+    /// Writes `packet` to the capture, stamped now, if `tap` is the one
+    /// capturing.
+    fn tap(&mut self, tap: Tap, packet: &[u8]) {
+        let now = self.now;
+        if let Some((_, p)) = self.pcap.as_mut().filter(|(t, _)| *t == tap) {
+            if let Err(e) = p.write_packet(now, packet) {
+                self.pcap_error.get_or_insert(e.to_string());
+            }
+        }
     }
 
     /// Flushes and closes the capture; reports the first write error.
     pub fn finish_capture(&mut self) -> std::io::Result<()> {
-        if let Some(mut p) = self.pcap.take() {
+        if let Some((_, mut p)) = self.pcap.take() {
             p.flush()?;
         }
         match self.pcap_error.take() {
@@ -324,10 +388,10 @@ impl World {
         sender: Option<SenderState>,
     ) {
         let now = self.now;
-        if let Some(p) = self.pcap.as_mut() {
-            if let Err(e) = p.write_packet(now, packet) {
-                self.pcap_error.get_or_insert(e.to_string());
-            }
+        self.tap(Tap::Link, packet);
+        // An injected packet never left the host it pretends to come from.
+        if injected.is_none() {
+            self.tap(side.into(), packet);
         }
         let seg = if self.tracing || self.filter.is_some() {
             tcp_header_of(packet)
@@ -443,18 +507,30 @@ impl World {
             return Err(self.error(format!("did not settle within {} steps", self.max_steps)));
         }
         self.now = self.now.max(next);
-        while let Some(d) = self.link.poll_deliver(self.now) {
-            match d.to {
-                Side::A => self.client.handle_packet(self.now, &d.data),
-                Side::B => self.server.handle_packet(self.now, &d.data),
-            }
-            self.link.recycle(d.data);
+        while self.deliver_next() {
             self.flush();
         }
         self.client.handle_timeout(self.now);
         self.server.handle_timeout(self.now);
         self.flush();
         Ok(true)
+    }
+
+    /// Hands the next packet the link has due by now to its host, and
+    /// captures it there if that host's interface is tapped: the one place
+    /// a packet arrives. Returns false when nothing is due.
+    pub fn deliver_next(&mut self) -> bool {
+        let Some(Delivery { to, data, .. }) = self.link.poll_deliver(self.now) else {
+            return false;
+        };
+        // Stamped with `now`, not the link's arrival time: the two are
+        // equal (the clock only ever jumps to the earliest deadline), and
+        // `now` is what keeps the file in order.
+        self.tap(to.into(), &data);
+        let now = self.now;
+        self.host(to).handle_packet(now, &data);
+        self.link.recycle(data);
+        true
     }
 
     /// Steps until `done` holds (checked before each step), or fails when

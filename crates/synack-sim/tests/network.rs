@@ -8,7 +8,7 @@ use std::io::Write;
 use std::rc::Rc;
 use synack_device::{LinkConfig, Side};
 use synack_sim::scenarios::{self, DemoOptions};
-use synack_sim::{chaos, sweep, World, WorldConfig};
+use synack_sim::{chaos, sweep, Tap, World, WorldConfig};
 use synack_tcp::{Duration, IsnSecret, State};
 use synack_wire::{TcpFlags, TcpOptions, TcpRepr};
 
@@ -74,7 +74,9 @@ fn pcap_of(seed: u64) -> Vec<u8> {
         loss: Some(0.08),
         ..DemoOptions::default()
     };
-    let report = scenario.run(&opts, Some(Box::new(buf.clone()))).unwrap();
+    let report = scenario
+        .run(&opts, Some((Box::new(buf.clone()), Tap::Link)))
+        .unwrap();
     assert_eq!(report.error, None);
     let bytes = buf.0.borrow().clone();
     bytes

@@ -6,7 +6,7 @@
 //! short summary either way, so the CLI can print the ladder even when a
 //! user-chosen loss rate made the scenario fail.
 
-use crate::world::{Verdict, World, WorldConfig, WorldError};
+use crate::world::{Tap, Verdict, World, WorldConfig, WorldError};
 use sha2::{Digest, Sha256};
 use std::fmt::Write as _;
 use synack_device::{LinkConfig, Rng, Side};
@@ -378,15 +378,16 @@ impl Scenario {
         }
     }
 
-    /// Builds the demo world and runs the scenario, optionally capturing.
+    /// Builds the demo world and runs the scenario, optionally capturing
+    /// what one [`Tap`] sees.
     pub fn run(
         &self,
         opts: &DemoOptions,
-        pcap: Option<Box<dyn std::io::Write>>,
+        pcap: Option<(Box<dyn std::io::Write>, Tap)>,
     ) -> std::io::Result<Report> {
         let mut world = World::new(demo_config(opts, self));
-        if let Some(out) = pcap {
-            world.capture(out)?;
+        if let Some((out, tap)) = pcap {
+            world.capture(out, tap)?;
         }
         let mut report = self.run_in(world);
         report.world.finish_capture()?;

@@ -23,13 +23,7 @@ fn app_first_until(w: &mut World, mut app: impl FnMut(&mut World) -> bool) -> Re
             .ok_or("went idle before the application was done")?;
         w.now = w.now.max(next);
         let now = w.now;
-        while let Some(d) = w.link.poll_deliver(now) {
-            match d.to {
-                Side::A => w.client.handle_packet(now, &d.data),
-                Side::B => w.server.handle_packet(now, &d.data),
-            }
-            w.link.recycle(d.data);
-        }
+        while w.deliver_next() {}
         let done = app(w);
         w.client.handle_timeout(now);
         w.server.handle_timeout(now);
