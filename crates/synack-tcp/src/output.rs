@@ -102,6 +102,9 @@ impl Connection {
             self.snd
                 .next_segment(now, max_payload, can_fin, &mut self.timers)
         };
+        // A tail loss probe is reported now, before anything that happens
+        // after it (the ACK it brings back, a state change).
+        self.flush_notes();
         let (seq, kind, flags, plan) = match plan {
             Some(p) => {
                 // The segment carries the ACK a challenge asked for.
