@@ -589,7 +589,7 @@ fn memory_table(sizes: Sizes) -> Result<(), String> {
     Ok(())
 }
 
-const USAGE: &str = "usage: cargo bench -p synack-bench -- [--quick] [--only bulk|rate|memory|synack|smoltcp] [--bulk-mib N] [--mtu N] [--no-checksums]";
+const USAGE: &str = "usage: cargo bench -p synack-bench -- [--quick] [--only bulk|rate|memory|synack|smoltcp] [--bulk-mib N] [--connections N] [--mtu N] [--no-checksums]";
 
 fn main() {
     let mut sizes = Sizes::FULL;
@@ -624,6 +624,10 @@ fn main() {
                 _ => usage_error("--mtu takes a number from 576 to 65535"),
             },
             "--no-checksums" => alone.checksums = false,
+            "--connections" => match args.next().and_then(|n| n.parse::<usize>().ok()) {
+                Some(n) if n > 0 => sizes.connections = n,
+                _ => usage_error("--connections takes a whole number above 0"),
+            },
             other => usage_error(&format!("unknown argument {other:?}")),
         }
     }
