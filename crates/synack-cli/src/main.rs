@@ -79,7 +79,9 @@ enum Command {
                       `synack demo --pcap`), of raw IP, Ethernet, Linux cooked or BSD loopback \
                       frames, and draws one TCP connection in it the way `synack demo` draws a \
                       simulated run: the ladder printed, and with --svg and --html the picture and \
-                      the page with a step-through.\n\nThe connections are numbered in order of their \
+                      the page with a step-through and plots of each transfer (sequence numbers \
+                      over time; under them the bytes in flight estimated from the capture, \
+                      since a capture holds no cwnd).\n\nThe connections are numbered in order of their \
                       first packet; --conn picks one (default the first). The client is the end that \
                       sent the first SYN. Checksums are not checked: a capture taken on the sending \
                       host holds checksums the NIC had yet to fill in.\n\nA capture sees one point of \
@@ -126,11 +128,13 @@ struct DemoArgs {
     #[arg(long, value_name = "WHERE", value_enum, default_value_t = PcapAt::Client, requires = "pcap")]
     pcap_at: PcapAt,
     /// Also draw the exchange as an SVG picture: arrows sloped by the delay,
-    /// lost segments crossed, states as bands along each lifeline
+    /// lost segments crossed, states as bands along each lifeline; under it
+    /// the transfer plots (sequence numbers and cwnd over time)
     #[arg(long, value_name = "FILE")]
     svg: Option<std::path::PathBuf>,
     /// Also write a self-contained HTML page: the picture, a step-through
-    /// (← → keys) and each segment explained in plain words
+    /// (← → keys), plots of each transfer and each segment explained in
+    /// plain words
     #[arg(long, value_name = "FILE")]
     html: Option<std::path::PathBuf>,
     /// Seed for the simulated network and the ISNs; the same seed replays the same run
@@ -207,11 +211,13 @@ struct ViewArgs {
     /// Which TCP connection to draw: the N-th in order of first appearance
     #[arg(long, value_name = "N", default_value_t = 1)]
     conn: usize,
-    /// Also draw the connection as an SVG picture
+    /// Also draw the connection as an SVG picture, with the transfer plots
+    /// under it (bytes in flight estimated: a capture holds no cwnd)
     #[arg(long, value_name = "FILE")]
     svg: Option<std::path::PathBuf>,
     /// Also write a self-contained HTML page: the picture, a step-through
-    /// (← → keys) and each segment explained in plain words
+    /// (← → keys), plots of each transfer and each segment explained in
+    /// plain words
     #[arg(long, value_name = "FILE")]
     html: Option<std::path::PathBuf>,
     /// Show raw sequence numbers instead of numbers relative to each ISN
@@ -456,7 +462,7 @@ fn write_pictures(
         std::fs::write(path, text).map_err(|e| format!("cannot write {}: {e}", path.display()))
     };
     if let Some(path) = &args.svg {
-        write(path, &picture.svg)?;
+        write(path, &picture.svg_with_plots())?;
     }
     if let Some(path) = &args.html {
         let title = format!("synack demo {}", scenario.name);
@@ -711,7 +717,7 @@ fn view(args: ViewArgs) -> ExitCode {
         };
         let mut written = Ok(());
         if let Some(path) = &args.svg {
-            written = written.and_then(|_| write(path, &picture.svg));
+            written = written.and_then(|_| write(path, &picture.svg_with_plots()));
         }
         if let Some(path) = &args.html {
             let title = format!("synack view {file}");

@@ -1,8 +1,8 @@
 //! `synack demo` as a user runs it: `--json` carries what the ladder shows
 //! (a header, each segment with relative numbers, the scaled window, the
 //! retransmission mark and its arrival, then the summary), `--svg` /
-//! `--html` write their files, and `--pcap-at` picks the view `--pcap`
-//! captures.
+//! `--html` write their files, with the transfer plots when data flowed,
+//! and `--pcap-at` picks the view `--pcap` captures.
 
 use std::process::Command;
 
@@ -139,5 +139,33 @@ fn pcap_at_picks_the_view_and_says_which() {
     assert!(!ok);
     assert_eq!(err.lines().count(), 1, "{err}");
     assert!(err.contains("--pcap <FILE>"), "{err}");
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[test]
+fn svg_and_html_carry_the_transfer_plots() {
+    let dir = std::env::temp_dir().join(format!("synack-demo-plots-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let (svg, html) = (dir.join("x.svg"), dir.join("x.html"));
+    let (ok, _, err) = synack(&[
+        "demo",
+        "sack-recovery",
+        "--svg",
+        svg.to_str().unwrap(),
+        "--html",
+        html.to_str().unwrap(),
+    ]);
+    assert!(ok, "{err}");
+    // The picture, then the sequence and window plots under it.
+    let svg_text = std::fs::read_to_string(&svg).unwrap();
+    for text in [&svg_text, &std::fs::read_to_string(&html).unwrap()] {
+        assert_eq!(text.matches("class=\"tcpplot seqplot\"").count(), 1);
+        assert_eq!(text.matches("class=\"tcpplot cwndplot\"").count(), 1);
+    }
+    // A run without data says so in one line, with no empty frame.
+    let (ok, _, err) = synack(&["demo", "closed-port", "--html", html.to_str().unwrap()]);
+    assert!(ok, "{err}");
+    let page = std::fs::read_to_string(&html).unwrap();
+    assert!(page.contains("No data was sent in this run") && !page.contains("tcpplot"));
     let _ = std::fs::remove_dir_all(&dir);
 }

@@ -1,6 +1,6 @@
 //! synack-sim: a two-host world on a virtual clock, traces of what
-//! happened, ladder diagrams (text and SVG), the demo scenarios, and seed
-//! sweeps.
+//! happened, ladder diagrams (text and SVG), plots of transfers, the demo
+//! scenarios, and seed sweeps.
 #![forbid(unsafe_code)]
 
 pub mod bench;
@@ -8,6 +8,7 @@ pub mod chaos;
 pub mod goodput;
 pub mod ladder;
 pub mod machine;
+pub mod plot;
 pub mod scale;
 pub mod scenarios;
 pub mod svg;

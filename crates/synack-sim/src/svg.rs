@@ -41,10 +41,24 @@ pub struct Step {
 /// The picture, and its steps in order (one per segment).
 #[derive(Clone, Debug)]
 pub struct Picture {
+    /// The ladder.
     pub svg: String,
+    /// The ladder's size in pixels.
+    pub width: f64,
+    pub height: f64,
     pub steps: Vec<Step>,
     /// The eleven-state machine with the run's transitions highlighted.
     pub machine: String,
+    /// Each data-carrying direction's sequence and window plots (none for
+    /// a run without data).
+    pub plots: Vec<crate::plot::Figure>,
+}
+
+impl Picture {
+    /// The ladder with the plots under it, as one SVG document (`--svg`).
+    pub fn svg_with_plots(&self) -> String {
+        crate::plot::stack(&self.svg, self.width, self.height, &self.plots)
+    }
 }
 
 /// Escapes text for XML.
@@ -425,8 +439,11 @@ pub fn render(trace: &Trace, opts: &LadderOptions, client: &str, server: &str) -
     svg.push_str("</svg>\n");
     Picture {
         svg,
+        width: WIDTH,
+        height,
         steps,
         machine: crate::machine::render(trace),
+        plots: crate::plot::render(trace, client, server),
     }
 }
 
@@ -467,7 +484,9 @@ fn explain(from: Side, flags: synack_wire::TcpFlags, len: usize, notes: &[String
 
 /// A self-contained HTML page: the picture, a step-through (the buttons or
 /// the arrow keys move a highlight from segment to segment and show what
-/// each one means), the numbered explanations as footnotes, and `summary`.
+/// each one means), `summary`, the plots of each transfer (or a line saying
+/// there was none), the state machine, and the numbered explanations as
+/// footnotes.
 pub fn html_page(title: &str, about: &str, picture: &Picture, summary: &[String]) -> String {
     let mut notes = String::new();
     for (i, s) in picture.steps.iter().enumerate() {
@@ -483,6 +502,22 @@ pub fn html_page(title: &str, about: &str, picture: &Picture, summary: &[String]
     for line in summary {
         let _ = writeln!(sum, "<li>{}</li>", xml(line));
     }
+    let mut plots = String::new();
+    if picture.plots.is_empty() {
+        plots.push_str(
+            "<p id=\"noplots\">No data was sent in this run, so there is nothing to plot.</p>\n",
+        );
+    } else {
+        plots.push_str(
+            "<p>For each direction that carried data: its sequence numbers over time, as tcptrace \
+             draws them, and under it the sender's congestion window (for a capture, which cannot \
+             show it, the bytes in flight estimated from the capture). Both share one time \
+             axis.</p>\n",
+        );
+        for f in &picture.plots {
+            plots.push_str(&f.svg);
+        }
+    }
     let mut page = String::new();
     let _ = write!(
         page,
@@ -495,6 +530,7 @@ pub fn html_page(title: &str, about: &str, picture: &Picture, summary: &[String]
          <div id=\"bar\"><button id=\"prev\">◀ previous</button> <button id=\"next\">next ▶</button>\
          <span id=\"explain\">Step through the exchange with the buttons or the ← → keys.</span></div>\n\
          {svg}\n<h2>Summary</h2>\n<ul>\n{sum}</ul>\n\
+         <h2>Transfers</h2>\n{plots}\
          <h2>The state machine</h2>\n<p>RFC 9293's eleven states; the transitions this run took are coloured.</p>\n{machine}\n\
          <h2>Each segment</h2>\n<ol>\n{notes}</ol>\n",
         t = xml(title),

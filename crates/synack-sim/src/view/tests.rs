@@ -654,3 +654,61 @@ fn the_renderers_draw_a_view() {
     let summary = v.summary();
     assert!(summary[1].contains("LISTEN → SYN-RECEIVED"), "{summary:?}");
 }
+
+#[test]
+fn a_capture_plots_bytes_in_flight_estimated_instead_of_cwnd() {
+    let packets = vec![
+        packet(C, S, SYN, 100, 0, &[]),
+        packet(S, C, SYN | ACK, 500, 101, &[]),
+        packet(C, S, ACK, 101, 501, &[]),
+        packet(C, S, ACK, 101, 501, &[1; 100]),
+        packet(C, S, ACK, 201, 501, &[2; 100]),
+        packet(C, S, ACK, 301, 501, &[3; 100]),
+        packet(S, C, ACK, 501, 201, &[]),
+        // The second segment again: a retransmission.
+        packet(C, S, ACK, 201, 501, &[2; 100]),
+        packet(S, C, ACK, 501, 401, &[]),
+    ];
+    let v = view(&raw_pcap(&packets), 1).unwrap();
+    let flows = crate::plot::flows::read(&v.trace);
+    assert_eq!(flows.len(), 1, "only the client sent data");
+    let flight: Vec<f64> = crate::plot::outstanding(&flows[0])
+        .iter()
+        .map(|p| p.1)
+        .collect();
+    assert_eq!(flight, [100.0, 200.0, 300.0, 200.0, 200.0, 0.0]);
+
+    let client = v.client.to_string();
+    let figures = crate::plot::render(&v.trace, &client, &v.server.to_string());
+    assert_eq!(figures.len(), 2);
+    let seq = roxmltree::Document::parse(&figures[0].svg).unwrap();
+    let class = |doc: &roxmltree::Document, tag: &str, c: &str| {
+        doc.descendants()
+            .filter(|n| {
+                n.has_tag_name(tag)
+                    && n.attribute("class")
+                        .is_some_and(|k| k.split(' ').any(|w| w == c))
+            })
+            .count()
+    };
+    assert_eq!(class(&seq, "path", "bar"), 4);
+    assert_eq!(class(&seq, "path", "retx"), 1);
+    assert_eq!(class(&seq, "path", "lost"), 0, "a capture knows no losses");
+    assert!(
+        figures[0].title.contains("client 10.0.0.1:40000 → server"),
+        "{}",
+        figures[0].title
+    );
+    let win = roxmltree::Document::parse(&figures[1].svg).unwrap();
+    assert!(
+        figures[1].title.contains("estimated"),
+        "{}",
+        figures[1].title
+    );
+    assert!(figures[1]
+        .svg
+        .contains("A capture does not show the sender"));
+    assert_eq!(class(&win, "polyline", "estimated"), 1);
+    assert_eq!(class(&win, "polyline", "cwnd"), 0);
+    assert_eq!(class(&win, "polyline", "ssthresh"), 0);
+}
