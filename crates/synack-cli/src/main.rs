@@ -13,8 +13,8 @@ use std::fmt::Write as _;
 use std::process::ExitCode;
 use std::time::Instant as WallClock;
 use synack_sim::ladder::{self, LadderOptions};
+use synack_sim::lang::{words, Lang};
 use synack_sim::scenarios::{self, DemoOptions, SCENARIOS};
-use synack_sim::trace::side_name;
 use synack_sim::Tap;
 use synack_tcp::Duration;
 
@@ -163,6 +163,11 @@ struct DemoArgs {
     /// marks and at the end
     #[arg(long)]
     netstat: bool,
+    /// Language of the ladder, the notes, the summary and the pictures: en, or zh for
+    /// Chinese in the seeds' terms (states as ESTABLISHED(已建立), 报文段, 重传); --json
+    /// stays English
+    #[arg(long, value_name = "LANG", default_value_t = Lang::En, value_parser = parse_lang)]
+    lang: Lang,
 }
 
 /// `--pcap-at`: the views a capture of a demo can take.
@@ -190,20 +195,6 @@ impl From<PcapAt> for Tap {
     }
 }
 
-/// What the demo's last line says a capture holds: whose view, and what
-/// is in it.
-fn view_of(tap: Tap) -> (&'static str, &'static str) {
-    const HOST: &str = "what it sent, when it left, and what reached it, when it arrived";
-    match tap {
-        Tap::Client => ("the client's view", HOST),
-        Tap::Server => ("the server's view", HOST),
-        Tap::Link => (
-            "the link's view",
-            "every packet as it was put on the wire, when it was sent",
-        ),
-    }
-}
-
 #[derive(Args, Debug)]
 struct ViewArgs {
     /// The capture file: pcap or pcapng
@@ -226,6 +217,9 @@ struct ViewArgs {
     /// Draw every segment of long transfers
     #[arg(long)]
     full: bool,
+    /// Language of the ladder, the notes and the summary: en or zh
+    #[arg(long, value_name = "LANG", default_value_t = Lang::En, value_parser = parse_lang)]
+    lang: Lang,
 }
 
 #[derive(Subcommand, Debug)]
@@ -280,11 +274,16 @@ fn scenario_help() -> String {
         s.push_str(&format!(
             "  {:<w$} {}\n",
             sc.name,
-            sc.about,
+            sc.about.en,
             w = name_width()
         ));
     }
     s
+}
+
+fn parse_lang(s: &str) -> Result<Lang, String> {
+    s.parse()
+        .map_err(|_| format!("choose one of: {}", Lang::codes()))
 }
 
 fn parse_delay(s: &str) -> Result<u64, String> {
@@ -334,9 +333,9 @@ fn main() -> ExitCode {
             let first = first.trim_start_matches("error: ");
             eprintln!(
                 "synack: {first}; valid: synack demo [NAME] [--list] [--pcap FILE [--pcap-at client|server|link]] [--seed N] [--loss P] \
-                 [--delay MS] [--json] [--absolute] [--full] | synack bench bulk [--size MIB] | synack bench scale [--idle N,N] | \
+                 [--delay MS] [--json] [--absolute] [--full] [--lang en|zh] | synack bench bulk [--size MIB] | synack bench scale [--idle N,N] | \
                  synack chaos [--seeds N] [--from SEED] | synack serve|connect|get --tun NAME --addr IP/PREFIX ... | \
-                 synack netstat --tun NAME | synack view CAPTURE [--conn N] [--svg FILE] [--html FILE] (see --help)"
+                 synack netstat --tun NAME | synack view CAPTURE [--conn N] [--svg FILE] [--html FILE] [--lang en|zh] (see --help)"
             );
             return ExitCode::from(2);
         }
@@ -453,6 +452,7 @@ fn write_pictures(
     let w = &report.world;
     let lopts = LadderOptions {
         absolute: args.absolute,
+        lang: args.lang,
         ..LadderOptions::default()
     };
     let client = w.client.addr().to_string();
@@ -466,7 +466,13 @@ fn write_pictures(
     }
     if let Some(path) = &args.html {
         let title = format!("synack demo {}", scenario.name);
-        let page = synack_sim::svg::html_page(&title, scenario.about, &picture, &report.summary);
+        let page = synack_sim::svg::html_page(
+            &title,
+            scenario.about.get(args.lang),
+            &picture,
+            &report.summary,
+            args.lang,
+        );
         write(path, &page)?;
     }
     Ok(())
@@ -474,9 +480,10 @@ fn write_pictures(
 
 fn demo(args: DemoArgs) -> ExitCode {
     let mut o = String::new();
+    let l = args.lang;
     if args.list {
         for sc in SCENARIOS {
-            let _ = writeln!(o, "{:<w$}  {}", sc.name, sc.about, w = name_width());
+            let _ = writeln!(o, "{:<w$}  {}", sc.name, sc.about.get(l), w = name_width());
         }
         emit(&o);
         return ExitCode::SUCCESS;
@@ -527,7 +534,7 @@ fn demo(args: DemoArgs) -> ExitCode {
             o,
             "{{\"type\":\"demo\",\"scenario\":\"{}\",\"about\":\"{}\",\"seed\":{},\"delay_ms\":{},\"loss\":{},\"msl_s\":{},\"client\":\"{}\",\"server\":\"{}\"}}",
             scenario.name,
-            json_escape(scenario.about),
+            json_escape(scenario.about.en),
             opts.seed,
             cfg.a_to_b.delay.as_millis(),
             cfg.a_to_b.loss,
@@ -539,7 +546,7 @@ fn demo(args: DemoArgs) -> ExitCode {
         let lines: Vec<String> = report
             .summary
             .iter()
-            .map(|l| format!("\"{}\"", json_escape(l)))
+            .map(|line| format!("\"{}\"", json_escape(line.get(Lang::En))))
             .collect();
         let _ = writeln!(
             o,
@@ -552,21 +559,20 @@ fn demo(args: DemoArgs) -> ExitCode {
         );
     } else {
         let cfg = scenarios::demo_config(&opts, scenario);
-        let _ = writeln!(o,
-            "synack demo {}\n{}\nseed {}, one-way delay {} ms, loss {}%, MSL {} s (TIME-WAIT lasts 2×MSL)\n\
-             {};\nwin is the receive window in bytes\n",
-            scenario.name,
-            ladder::wrap(scenario.about, 80).join("\n"),
-            opts.seed,
-            cfg.a_to_b.delay.as_millis(),
-            cfg.a_to_b.loss * 100.0,
-            cfg.client_tcp.msl.as_secs(),
-            if args.absolute {
-                "seq/ack are raw sequence numbers"
-            } else {
-                "seq/ack count from each side's initial sequence number (--absolute: raw)"
-            }
+        let _ = writeln!(o, "synack demo {}", scenario.name);
+        let _ = writeln!(o, "{}", ladder::wrap(scenario.about.get(l), 80).join("\n"));
+        let _ = writeln!(
+            o,
+            "{}",
+            words::demo_settings(
+                l,
+                opts.seed,
+                cfg.a_to_b.delay.as_millis(),
+                cfg.a_to_b.loss * 100.0,
+                cfg.client_tcp.msl.as_secs(),
+            )
         );
+        let _ = writeln!(o, "{}\n", words::demo_numbers(l, args.absolute));
         let lopts = LadderOptions {
             absolute: args.absolute,
             full: args.full || scenario.full,
@@ -577,15 +583,16 @@ fn demo(args: DemoArgs) -> ExitCode {
             },
             cwnd: scenario.show_cwnd,
             color: colour_wanted(),
+            lang: l,
         };
         let client = w.client.addr().to_string();
         let server = w.server.addr().to_string();
         o.push_str(&ladder::render(&w.trace, &lopts, &client, &server));
         let _ = writeln!(o);
-        let _ = writeln!(o, "Summary");
+        let _ = writeln!(o, "{}", words::summary_heading(l));
         // 80 columns: each summary line wraps, its continuation indented.
         for line in &report.summary {
-            for (i, part) in ladder::wrap(line, 76).iter().enumerate() {
+            for (i, part) in ladder::wrap(line.get(l), 76).iter().enumerate() {
                 let _ = writeln!(o, "{}{part}", if i == 0 { "  " } else { "    " });
             }
         }
@@ -595,27 +602,28 @@ fn demo(args: DemoArgs) -> ExitCode {
         ] {
             let c = host.counters();
             let link = w.link.stats(side);
-            let _ = writeln!(o,
-                "  {:<7} sent {} segment{} ({} lost, {} corrupted on the link);\n          received {}, dropped {} with bad checksums",
-                side_name(side),
-                c.tcp_out_segs,
-                if c.tcp_out_segs == 1 { "" } else { "s" },
-                link.lost,
-                link.corrupted,
-                c.tcp_in_segs,
-                c.checksum_errors()
+            let _ = writeln!(
+                o,
+                "{}",
+                words::host_counts(
+                    l,
+                    side,
+                    c.tcp_out_segs,
+                    link.lost,
+                    link.corrupted,
+                    c.tcp_in_segs,
+                    c.checksum_errors()
+                )
             );
         }
         if args.netstat {
-            netstat(&mut o, w);
+            netstat(&mut o, w, l);
         }
         if let Some(path) = &args.pcap {
-            let (view, holding) = view_of(tap);
             let _ = writeln!(
                 o,
-                "  pcap written to {}, {view} (--pcap-at {tap}): {holding}; open with: tshark -r {}",
-                path.display(),
-                path.display()
+                "{}",
+                words::pcap_written(l, &path.display().to_string(), tap)
             );
         }
     }
@@ -625,10 +633,10 @@ fn demo(args: DemoArgs) -> ExitCode {
         Some(e) => {
             eprintln!("synack: scenario {} did not complete: {e}", scenario.name);
             for line in report.what_happened() {
-                eprintln!("  {line}");
+                eprintln!("  {}", line.get(l));
             }
             if opts_loss_given {
-                eprintln!("  (a lower --loss, or another --seed, lets it finish)");
+                eprintln!("{}", words::lower_loss_hint(l));
             }
             ExitCode::FAILURE
         }
@@ -653,11 +661,9 @@ fn view(args: ViewArgs) -> ExitCode {
             return ExitCode::FAILURE;
         }
     };
+    let l = args.lang;
     let (client, server) = (v.client.to_string(), v.server.to_string());
-    let about = format!(
-        "connection {} of {}: {client} ↔ {server}",
-        v.connection, v.connections
-    );
+    let about = words::view_connection(l, v.connection, v.connections, &client, &server);
     let c = &v.counts;
     let links: Vec<String> = v
         .link_types
@@ -668,47 +674,32 @@ fn view(args: ViewArgs) -> ExitCode {
     let _ = writeln!(o, "synack view {file} — {about}");
     let _ = writeln!(
         o,
-        "{}, link type {}; {} packet{}: {} shown, {} in other connections, {} skipped \
-         ({} not IP, {} not TCP, {} unreadable)",
-        v.format,
-        links.join(", "),
-        c.packets,
-        if c.packets == 1 { "" } else { "s" },
-        c.shown,
-        c.other_connections,
-        c.skipped(),
-        c.not_ip,
-        c.not_tcp,
-        c.unreadable
+        "{}",
+        words::view_packets(l, &v.format.to_string(), &links.join(", "), c)
     );
     let _ = writeln!(
         o,
-        "client {client} ({}); times count from the connection's first packet, {} into the capture",
-        v.client_reason,
-        synack_tcp::Instant::from_micros(v.offset_us)
+        "{}",
+        words::view_client(
+            l,
+            &client,
+            v.client_reason.get(l),
+            &synack_tcp::Instant::from_micros(v.offset_us).to_string()
+        )
     );
-    let _ = writeln!(
-        o,
-        "A capture sees one point of the path: each segment is drawn at the moment it was captured.\n\
-         States are inferred from the segments, not read from either host.\n\
-         {}; win is the receive window in bytes\n",
-        if args.absolute {
-            "seq/ack are raw sequence numbers"
-        } else {
-            "seq/ack count from each side's initial sequence number (--absolute shows raw numbers)"
-        }
-    );
+    let _ = writeln!(o, "{}\n", words::view_reading(l, args.absolute));
     let lopts = LadderOptions {
         absolute: args.absolute,
         full: args.full,
         color: colour_wanted(),
+        lang: l,
         ..LadderOptions::default()
     };
     o.push_str(&ladder::render(&v.trace, &lopts, &client, &server));
     let summary = v.summary();
-    let _ = writeln!(o, "\nSummary");
+    let _ = writeln!(o, "\n{}", words::summary_heading(l));
     for line in &summary {
-        let _ = writeln!(o, "  {line}");
+        let _ = writeln!(o, "  {}", line.get(l));
     }
     if args.svg.is_some() || args.html.is_some() {
         let picture = synack_sim::svg::render(&v.trace, &lopts, &client, &server);
@@ -721,7 +712,7 @@ fn view(args: ViewArgs) -> ExitCode {
         }
         if let Some(path) = &args.html {
             let title = format!("synack view {file}");
-            let page = synack_sim::svg::html_page(&title, &about, &picture, &summary);
+            let page = synack_sim::svg::html_page(&title, &about, &picture, &summary, l);
             written = written.and_then(|_| write(path, &page));
         }
         if let Err(e) = written {
@@ -735,7 +726,7 @@ fn view(args: ViewArgs) -> ExitCode {
 
 /// `--netstat`: the tables the scenario took, then both hosts' tables and
 /// counters at the end.
-fn netstat(o: &mut String, w: &synack_sim::World) {
+fn netstat(o: &mut String, w: &synack_sim::World, l: Lang) {
     use synack_device::Side;
     for snap in &w.snapshots {
         let host = match snap.side {
@@ -744,29 +735,30 @@ fn netstat(o: &mut String, w: &synack_sim::World) {
         };
         let _ = writeln!(
             o,
-            "\n{} at {}: {} ({})",
-            side_name(snap.side),
-            snap.at,
-            snap.label,
-            host.addr()
+            "\n{}",
+            words::snapshot_heading(
+                l,
+                snap.side,
+                &snap.at.to_string(),
+                snap.label.get(l),
+                &host.addr().to_string()
+            )
         );
         o.push_str(&indent(&snap.table));
     }
     for (side, host) in [(Side::A, &w.client), (Side::B, &w.server)] {
         let _ = writeln!(
             o,
-            "\n{} {} at the end, {}",
-            side_name(side),
-            host.addr(),
-            w.now
+            "\n{}",
+            words::end_heading(l, side, &host.addr().to_string(), &w.now.to_string())
         );
         let table = host.sockets(w.now);
         if table.0.is_empty() {
-            let _ = writeln!(o, "  (no sockets)");
+            let _ = writeln!(o, "  {}", words::no_sockets(l));
         } else {
             o.push_str(&indent(&table.to_string()));
         }
-        let _ = writeln!(o, "  counters (nstat):");
+        let _ = writeln!(o, "  {}", words::counters_heading(l));
         o.push_str(&indent(&indent(&host.counters().to_string())));
     }
 }

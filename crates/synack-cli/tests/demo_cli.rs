@@ -2,7 +2,9 @@
 //! (a header, each segment with relative numbers, the scaled window, the
 //! retransmission mark and its arrival, then the summary), `--svg` /
 //! `--html` write their files, with the transfer plots when data flowed,
-//! and `--pcap-at` picks the view `--pcap` captures.
+//! `--pcap-at` picks the view `--pcap` captures, `--lang zh` draws in
+//! Chinese within 80 columns, `--lang en` is the default byte for byte,
+//! and any other language is refused in one line.
 
 use std::process::Command;
 
@@ -167,5 +169,102 @@ fn svg_and_html_carry_the_transfer_plots() {
     assert!(ok, "{err}");
     let page = std::fs::read_to_string(&html).unwrap();
     assert!(page.contains("No data was sent in this run") && !page.contains("tcpplot"));
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[test]
+fn lang_en_is_the_default_byte_for_byte() {
+    for name in ["handshake-close", "lost-final-ack"] {
+        let (ok, default, err) = synack(&["demo", name]);
+        assert!(ok, "{err}");
+        let (ok, en, err) = synack(&["demo", name, "--lang", "en"]);
+        assert!(ok, "{err}");
+        assert_eq!(default, en);
+        assert!(default.contains("Summary") && !default.contains("小结"));
+    }
+}
+
+#[test]
+fn an_unknown_language_is_refused_in_one_line_naming_the_known_ones() {
+    for args in [
+        &["demo", "--lang", "xx"][..],
+        &["demo", "handshake-close", "--lang", "fr"],
+        &["view", "x.pcap", "--lang", "xx"],
+    ] {
+        let (ok, out, err) = synack(args);
+        assert!(!ok, "{args:?} was accepted");
+        assert!(out.is_empty(), "{out}");
+        assert_eq!(err.lines().count(), 1, "{err}");
+        assert!(
+            err.starts_with("synack: invalid value")
+                && err.contains("--lang")
+                && err.contains("en, zh"),
+            "{err}"
+        );
+    }
+}
+
+#[test]
+fn every_scenario_prints_in_chinese_within_80_columns_and_names_states_in_chinese() {
+    use synack_sim::lang::{self, words, Lang};
+    use synack_sim::scenarios::SCENARIOS;
+    use synack_tcp::State;
+    let mut wrong = Vec::new();
+    for scenario in SCENARIOS {
+        let (ok, out, err) = synack(&["demo", scenario.name, "--lang", "zh"]);
+        assert!(ok, "{}: {err}", scenario.name);
+        // Header, ladder, summary and counts: what a reader's terminal shows.
+        for line in out.lines() {
+            if lang::width(line) > 80 {
+                wrong.push(format!(
+                    "{} is {} columns wide: {line}",
+                    scenario.name,
+                    lang::width(line)
+                ));
+            }
+        }
+        for s in State::ALL {
+            let named = words::state(Lang::Zh, s);
+            for (at, _) in out.match_indices(s.name()) {
+                if !out[at..].starts_with(named.as_ref()) {
+                    let line = out[at..].lines().next().unwrap_or_default();
+                    wrong.push(format!(
+                        "{}: {} untranslated in \"…{line}\"",
+                        scenario.name,
+                        s.name()
+                    ));
+                }
+            }
+        }
+        assert!(out.contains("小结"), "{}", scenario.name);
+    }
+    assert!(wrong.is_empty(), "{}", wrong.join("\n"));
+}
+
+#[test]
+fn the_chinese_page_and_picture_speak_chinese() {
+    let dir = std::env::temp_dir().join(format!("synack-demo-zh-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let (svg, html) = (dir.join("x.svg"), dir.join("x.html"));
+    let (ok, _, err) = synack(&[
+        "demo",
+        "lost-final-ack",
+        "--lang",
+        "zh",
+        "--svg",
+        svg.to_str().unwrap(),
+        "--html",
+        html.to_str().unwrap(),
+    ]);
+    assert!(ok, "{err}");
+    let picture = std::fs::read_to_string(&svg).unwrap();
+    assert!(picture.contains("客户端 10.77.0.1") && picture.contains("TIME-WAIT(时间等待)"));
+    let page = std::fs::read_to_string(&html).unwrap();
+    assert!(page.contains("<html lang=\"zh-CN\">") && page.contains("状态机"));
+    // The step-through explains each segment in Chinese.
+    assert!(
+        page.contains("客户端请求建立连接（SYN）"),
+        "no Chinese explanation"
+    );
     let _ = std::fs::remove_dir_all(&dir);
 }

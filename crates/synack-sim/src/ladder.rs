@@ -2,7 +2,8 @@
 //! segment with an arrow between client (left) and server (right), and each
 //! side's state changes at the moment they happen.
 
-use crate::trace::{fate_name, Trace, TraceEvent};
+use crate::lang::{self, words, Lang};
+use crate::trace::{Trace, TraceEvent};
 use std::collections::HashMap;
 use std::fmt::Write as _;
 use synack_device::{Fate, Side};
@@ -25,6 +26,8 @@ pub struct LadderOptions {
     /// ones magenta, state changes cyan (the CLI turns them on for a
     /// terminal, off with `NO_COLOR`).
     pub color: bool,
+    /// The language of the states, notes and headings (`--lang`).
+    pub lang: Lang,
 }
 
 impl Default for LadderOptions {
@@ -35,6 +38,7 @@ impl Default for LadderOptions {
             width: 70,
             cwnd: false,
             color: false,
+            lang: Lang::En,
         }
     }
 }
@@ -166,7 +170,7 @@ pub(crate) fn label(
 
 fn arrow(from: Side, text: &str, width: usize, fate: Fate) -> String {
     let body = format!(" {text} ");
-    let used = body.chars().count() + 3;
+    let used = lang::width(&body) + 3;
     let fill = width.saturating_sub(used).max(2);
     let head_right = if fate == Fate::Queued { "▶" } else { "✕" };
     let head_left = if fate == Fate::Queued { "◀" } else { "✕" };
@@ -176,21 +180,7 @@ fn arrow(from: Side, text: &str, width: usize, fate: Fate) -> String {
     }
 }
 
-/// `text` in lines of at most `width` characters, broken at spaces (a
-/// longer word keeps a line of its own).
-pub fn wrap(text: &str, width: usize) -> Vec<String> {
-    let mut lines: Vec<String> = Vec::new();
-    for word in text.split(' ') {
-        match lines.last_mut() {
-            Some(l) if l.chars().count() + 1 + word.chars().count() <= width => {
-                l.push(' ');
-                l.push_str(word);
-            }
-            _ => lines.push(word.to_string()),
-        }
-    }
-    lines
-}
+pub use crate::lang::wrap;
 
 /// A segment's arrow, and what does not fit on it within `width` (the
 /// options, then the notes) on lines of their own under it, on the
@@ -202,7 +192,7 @@ fn segment_lines(
     width: usize,
     fate: Fate,
 ) -> Vec<String> {
-    let one = |s: &str| s.chars().count();
+    let one = lang::width;
     let joined = extra.join("  ");
     let whole = if joined.is_empty() {
         arrow(from, full, width, fate)
@@ -232,21 +222,26 @@ fn segment_lines(
 }
 
 fn right(text: &str, width: usize) -> String {
-    let n = text.chars().count();
-    format!("{}{text}", " ".repeat(width.saturating_sub(n)))
+    lang::pad_left(text, width)
 }
 
 /// Draws the trace. Columns: virtual time, then the client on the left and
 /// the server on the right.
 pub fn render(trace: &Trace, opts: &LadderOptions, client: &str, server: &str) -> String {
     let w = opts.width;
+    let l = opts.lang;
     let mut out = String::new();
-    let head = format!("client {client}");
-    let tail = format!("server {server}");
+    let head = words::host(l, Side::A, client);
+    let tail = words::host(l, Side::B, server);
     let gap = w
-        .saturating_sub(head.chars().count() + tail.chars().count())
+        .saturating_sub(lang::width(&head) + lang::width(&tail))
         .max(1);
-    let _ = writeln!(out, "{:>8}  {head}{}{tail}", "time", " ".repeat(gap));
+    let _ = writeln!(
+        out,
+        "{}  {head}{}{tail}",
+        lang::pad_left(words::time_column(l), 8),
+        " ".repeat(gap)
+    );
 
     // Which segments to draw when the trace is long.
     let seg_total = trace
@@ -288,29 +283,29 @@ pub fn render(trace: &Trace, opts: &LadderOptions, client: &str, server: &str) -
                 }
                 let full = label(&n, *from, seg, *len, opts);
                 let mut notes = Vec::new();
-                if let &Some(label) = injected {
-                    notes.push(label);
+                if let Some(label) = injected {
+                    notes.push(label.get(l));
                 }
                 if retx {
-                    notes.push("retransmission");
+                    notes.push(words::retransmission(l));
                 }
                 if outcome.fate != Fate::Queued
                     || outcome.corrupted
                     || outcome.duplicated
                     || outcome.reordered
                 {
-                    notes.push(fate_name(outcome));
+                    notes.push(words::fate(l, outcome));
                 }
                 if outcome.corrupted {
-                    notes.push("receiver drops it: bad checksum");
+                    notes.push(words::bad_checksum(l));
                 }
                 let mut extra = Vec::new();
                 if !notes.is_empty() {
-                    extra.push(format!("({})", notes.join(", ")));
+                    extra.push(words::segment_notes(l, &notes));
                 }
                 if let (true, Some(cc)) = (opts.cwnd, sender) {
                     if *len > 0 {
-                        extra.push(format!("[cwnd {} in flight {}]", cc.cwnd, cc.in_flight));
+                        extra.push(words::cwnd_in_flight(l, cc.cwnd, cc.in_flight));
                     }
                 }
                 let style = if outcome.fate != Fate::Queued {
@@ -333,12 +328,23 @@ pub fn render(trace: &Trace, opts: &LadderOptions, client: &str, server: &str) -
                 side,
                 transition,
             } => {
-                let t = format!("[{} → {}]", transition.from, transition.to);
+                let t = words::transition(l, transition.from, transition.to);
+                let cause = words::cause(l, transition.cause);
                 let text = match side {
-                    Side::A => format!("{t}  {}", transition.cause),
-                    Side::B => right(&format!("{}  {t}", transition.cause), w),
+                    Side::A => format!("{t}  {cause}"),
+                    Side::B => right(&format!("{cause}  {t}"), w),
                 };
-                (*at, vec![text], Some("36"))
+                // Too long for one line (long names and a long cause): the
+                // cause goes under the change.
+                let lines = if lang::width(&text) <= w {
+                    vec![text]
+                } else {
+                    match side {
+                        Side::A => vec![t, format!("  {cause}")],
+                        Side::B => vec![right(&t, w), right(&format!("{cause}  "), w)],
+                    }
+                };
+                (*at, lines, Some("36"))
             }
             TraceEvent::Recovery {
                 at,
@@ -347,16 +353,7 @@ pub fn render(trace: &Trace, opts: &LadderOptions, client: &str, server: &str) -
                 cwnd,
                 ssthresh,
             } => {
-                let t = format!(
-                    "⚑ {} (cwnd {} ssthresh {})",
-                    event.describe(),
-                    cwnd,
-                    if *ssthresh == u32::MAX {
-                        "∞".to_string()
-                    } else {
-                        ssthresh.to_string()
-                    }
-                );
+                let t = words::recovery_line(l, *event, *cwnd, *ssthresh);
                 let text = wrap(&t, w)
                     .into_iter()
                     .map(|l| match side {
@@ -367,7 +364,7 @@ pub fn render(trace: &Trace, opts: &LadderOptions, client: &str, server: &str) -
                 (*at, text, Some("1;33"))
             }
             TraceEvent::Note { at, side, text } => {
-                let lines = wrap(text, w.saturating_sub(2).max(20));
+                let lines = wrap(text.get(l), w.saturating_sub(2).max(20));
                 let text = lines
                     .iter()
                     .enumerate()
@@ -382,11 +379,7 @@ pub fn render(trace: &Trace, opts: &LadderOptions, client: &str, server: &str) -
             }
         };
         if skipped > 0 {
-            let _ = writeln!(
-                out,
-                "{:>8}  ⋮ {skipped} more segments (--full draws them all)",
-                "⋮"
-            );
+            let _ = writeln!(out, "{:>8}  {}", "⋮", words::more_segments(l, skipped));
             skipped = 0;
         }
         for (i, text) in line.1.iter().enumerate() {
@@ -406,11 +399,7 @@ pub fn render(trace: &Trace, opts: &LadderOptions, client: &str, server: &str) -
         }
     }
     if skipped > 0 {
-        let _ = writeln!(
-            out,
-            "{:>8}  ⋮ {skipped} more segments (--full draws them all)",
-            "⋮"
-        );
+        let _ = writeln!(out, "{:>8}  {}", "⋮", words::more_segments(l, skipped));
     }
     out
 }

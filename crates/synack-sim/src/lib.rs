@@ -1,12 +1,14 @@
 //! synack-sim: a two-host world on a virtual clock, traces of what
 //! happened, ladder diagrams (text and SVG), plots of transfers, the demo
-//! scenarios, and seed sweeps.
+//! scenarios, and seed sweeps. What the pictures say is in `lang`, in
+//! English and Chinese.
 #![forbid(unsafe_code)]
 
 pub mod bench;
 pub mod chaos;
 pub mod goodput;
 pub mod ladder;
+pub mod lang;
 pub mod machine;
 pub mod plot;
 pub mod scale;

@@ -4,6 +4,7 @@
 //! does not have (a reset out of ESTABLISHED, say) is drawn as well, dashed,
 //! where it happened.
 
+use crate::lang::{words, Lang, StaticText};
 use crate::svg::xml;
 use crate::trace::{Trace, TraceEvent};
 use std::fmt::Write as _;
@@ -30,29 +31,114 @@ fn place(s: State) -> (f64, f64) {
     }
 }
 
-/// The figure's transitions and their labels (event / action).
-pub const TRANSITIONS: &[(State, State, &str)] = &[
-    (State::Closed, State::Listen, "passive open"),
-    (State::Closed, State::SynSent, "active open / SYN"),
-    (State::Listen, State::SynReceived, "rcv SYN / SYN,ACK"),
-    (State::Listen, State::SynSent, "send / SYN"),
-    (State::Listen, State::Closed, "close"),
-    (State::SynSent, State::SynReceived, "rcv SYN / SYN,ACK"),
-    (State::SynSent, State::Established, "rcv SYN,ACK / ACK"),
-    (State::SynSent, State::Closed, "close, timeout"),
-    (State::SynReceived, State::Established, "rcv ACK of SYN"),
-    (State::SynReceived, State::FinWait1, "close / FIN"),
-    (State::SynReceived, State::Listen, "rcv RST"),
-    (State::Established, State::FinWait1, "close / FIN"),
-    (State::Established, State::CloseWait, "rcv FIN / ACK"),
-    (State::FinWait1, State::FinWait2, "rcv ACK of FIN"),
-    (State::FinWait1, State::Closing, "rcv FIN / ACK"),
-    (State::FinWait1, State::TimeWait, "rcv FIN,ACK / ACK"),
-    (State::FinWait2, State::TimeWait, "rcv FIN / ACK"),
-    (State::Closing, State::TimeWait, "rcv ACK of FIN"),
-    (State::CloseWait, State::LastAck, "close / FIN"),
-    (State::LastAck, State::Closed, "rcv ACK of FIN"),
-    (State::TimeWait, State::Closed, "2MSL timeout"),
+/// The figure's transitions and their labels (event / action), in the
+/// figure's words and the seeds'.
+pub const TRANSITIONS: &[(State, State, StaticText)] = &[
+    (
+        State::Closed,
+        State::Listen,
+        StaticText::new("passive open", "被动打开"),
+    ),
+    (
+        State::Closed,
+        State::SynSent,
+        StaticText::new("active open / SYN", "主动打开 / SYN"),
+    ),
+    (
+        State::Listen,
+        State::SynReceived,
+        StaticText::new("rcv SYN / SYN,ACK", "收到 SYN / SYN,ACK"),
+    ),
+    (
+        State::Listen,
+        State::SynSent,
+        StaticText::new("send / SYN", "发送 / SYN"),
+    ),
+    (
+        State::Listen,
+        State::Closed,
+        StaticText::new("close", "关闭"),
+    ),
+    (
+        State::SynSent,
+        State::SynReceived,
+        StaticText::new("rcv SYN / SYN,ACK", "收到 SYN / SYN,ACK"),
+    ),
+    (
+        State::SynSent,
+        State::Established,
+        StaticText::new("rcv SYN,ACK / ACK", "收到 SYN,ACK / ACK"),
+    ),
+    (
+        State::SynSent,
+        State::Closed,
+        StaticText::new("close, timeout", "关闭、超时"),
+    ),
+    (
+        State::SynReceived,
+        State::Established,
+        StaticText::new("rcv ACK of SYN", "收到 SYN 的 ACK"),
+    ),
+    (
+        State::SynReceived,
+        State::FinWait1,
+        StaticText::new("close / FIN", "关闭 / FIN"),
+    ),
+    (
+        State::SynReceived,
+        State::Listen,
+        StaticText::new("rcv RST", "收到 RST"),
+    ),
+    (
+        State::Established,
+        State::FinWait1,
+        StaticText::new("close / FIN", "关闭 / FIN"),
+    ),
+    (
+        State::Established,
+        State::CloseWait,
+        StaticText::new("rcv FIN / ACK", "收到 FIN / ACK"),
+    ),
+    (
+        State::FinWait1,
+        State::FinWait2,
+        StaticText::new("rcv ACK of FIN", "收到 FIN 的 ACK"),
+    ),
+    (
+        State::FinWait1,
+        State::Closing,
+        StaticText::new("rcv FIN / ACK", "收到 FIN / ACK"),
+    ),
+    (
+        State::FinWait1,
+        State::TimeWait,
+        StaticText::new("rcv FIN,ACK / ACK", "收到 FIN,ACK / ACK"),
+    ),
+    (
+        State::FinWait2,
+        State::TimeWait,
+        StaticText::new("rcv FIN / ACK", "收到 FIN / ACK"),
+    ),
+    (
+        State::Closing,
+        State::TimeWait,
+        StaticText::new("rcv ACK of FIN", "收到 FIN 的 ACK"),
+    ),
+    (
+        State::CloseWait,
+        State::LastAck,
+        StaticText::new("close / FIN", "关闭 / FIN"),
+    ),
+    (
+        State::LastAck,
+        State::Closed,
+        StaticText::new("rcv ACK of FIN", "收到 FIN 的 ACK"),
+    ),
+    (
+        State::TimeWait,
+        State::Closed,
+        StaticText::new("2MSL timeout", "2MSL 超时"),
+    ),
 ];
 
 /// Waypoints for the transitions a straight line would draw across other
@@ -112,8 +198,8 @@ fn colour(client: bool, server: bool) -> Option<&'static str> {
     }
 }
 
-/// The state machine with this run's transitions highlighted.
-pub fn render(trace: &Trace) -> String {
+/// The state machine with this run's transitions highlighted, in `lang`.
+pub fn render(trace: &Trace, lang: Lang) -> String {
     let client = taken(trace, Side::A);
     let server = taken(trace, Side::B);
     let visited: Vec<State> = client
@@ -174,26 +260,21 @@ pub fn render(trace: &Trace) -> String {
         } else {
             ""
         };
-        let who = match (c, s) {
-            (true, true) => " (client and server)",
-            (true, false) => " (client)",
-            (false, true) => " (server)",
-            (false, false) => "",
-        };
+        let who = words::taken_by(lang, c, s);
         let _ = writeln!(
             arrows,
             "<g class=\"{class}\"><title>{} → {}: {}{who}</title>\
              <path d=\"{d}\" fill=\"none\" stroke=\"{stroke}\" stroke-width=\"{width}\"{dash} marker-end=\"url(#mhead)\"/>\
              <text x=\"{mx:.1}\" y=\"{:.1}\" text-anchor=\"{anchor}\" class=\"tlabel\">{}</text></g>",
-            from.name(),
-            to.name(),
+            xml(&words::state(lang, from)),
+            xml(&words::state(lang, to)),
             xml(label),
             my - 3.0,
             xml(label)
         );
     };
-    for &(from, to, label) in TRANSITIONS {
-        line(from, to, label, false);
+    for (from, to, label) in TRANSITIONS {
+        line(*from, *to, label.get(lang), false);
     }
     // What the run did that the figure has no arrow for.
     let mut extra: Vec<(State, State)> = Vec::new();
@@ -203,7 +284,7 @@ pub fn render(trace: &Trace) -> String {
         }
     }
     for (from, to) in extra {
-        line(from, to, "(not in the figure)", true);
+        line(from, to, words::not_in_figure(lang), true);
     }
     let mut boxes = String::new();
     for s in State::ALL {
@@ -213,14 +294,26 @@ pub fn render(trace: &Trace) -> String {
         } else {
             "#fafafa"
         };
+        // The RFC's name; in Chinese the seeds' term under it, smaller.
+        let name = match lang {
+            Lang::En => format!(
+                "<text x=\"{x:.1}\" y=\"{:.1}\" text-anchor=\"middle\">{}</text>",
+                y + 4.0,
+                s.name()
+            ),
+            Lang::Zh => format!(
+                "<text x=\"{x:.1}\" y=\"{:.1}\" text-anchor=\"middle\">{}\
+                 <tspan x=\"{x:.1}\" dy=\"12\" font-size=\"10\">{}</tspan></text>",
+                y - 2.0,
+                s.name(),
+                words::gloss(s)
+            ),
+        };
         let _ = writeln!(
             boxes,
-            "<g class=\"stbox\"><rect x=\"{:.1}\" y=\"{:.1}\" width=\"{BOX_W}\" height=\"{BOX_H}\" rx=\"6\" fill=\"{fill}\" stroke=\"#555\"/>\
-             <text x=\"{x:.1}\" y=\"{:.1}\" text-anchor=\"middle\">{}</text></g>",
+            "<g class=\"stbox\"><rect x=\"{:.1}\" y=\"{:.1}\" width=\"{BOX_W}\" height=\"{BOX_H}\" rx=\"6\" fill=\"{fill}\" stroke=\"#555\"/>{name}</g>",
             x - BOX_W / 2.0,
             y - BOX_H / 2.0,
-            y + 4.0,
-            s.name()
         );
     }
     let mut out = String::new();
@@ -234,8 +327,10 @@ pub fn render(trace: &Trace) -> String {
     );
     out.push_str(&arrows);
     out.push_str(&boxes);
-    out.push_str(
-        "<text x=\"10\" y=\"625\" font-size=\"11\"><tspan fill=\"#1565c0\">■ client</tspan>  <tspan fill=\"#2e7d32\">■ server</tspan>  <tspan fill=\"#7b1fa2\">■ both</tspan>  dashed: not in RFC 9293's figure</text>\n",
+    let [client, server, both, dashed] = words::figure_legend(lang);
+    let _ = writeln!(
+        out,
+        "<text x=\"10\" y=\"625\" font-size=\"11\"><tspan fill=\"#1565c0\">■ {client}</tspan>  <tspan fill=\"#2e7d32\">■ {server}</tspan>  <tspan fill=\"#7b1fa2\">■ {both}</tspan>  {dashed}</text>"
     );
     out.push_str("</svg>\n");
     out

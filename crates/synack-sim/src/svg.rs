@@ -12,7 +12,8 @@
 //! them. Arrows still slope by the real delay, in those rows.
 
 use crate::ladder::{label, wrap, LadderOptions, Numbering};
-use crate::trace::{fate_name, Trace, TraceEvent};
+use crate::lang::{words, Lang, Text};
+use crate::trace::{Trace, TraceEvent};
 use std::fmt::Write as _;
 use synack_device::{Fate, Side};
 use synack_tcp::{Instant, State};
@@ -209,6 +210,7 @@ pub fn render(trace: &Trace, opts: &LadderOptions, client: &str, server: &str) -
     let bottom = axis.bottom() + 60.0;
     let mut body = String::new();
     let mut steps = Vec::new();
+    let l = opts.lang;
 
     // State bands first, under everything else.
     for side in [Side::A, Side::B] {
@@ -237,7 +239,7 @@ pub fn render(trace: &Trace, opts: &LadderOptions, client: &str, server: &str) -
                 "<g class=\"state\"><rect x=\"{x:.1}\" y=\"{y0:.1}\" width=\"{BAND}\" height=\"{:.1}\" fill=\"{}\" stroke=\"#999\" stroke-width=\"0.5\"><title>{}</title></rect>",
                 (y1 - y0).max(1.0),
                 state_colour(*state),
-                xml(state.name())
+                xml(&words::state(l, *state))
             );
             let (tx, anchor) = match side {
                 Side::A => (x - 6.0, "end"),
@@ -247,7 +249,7 @@ pub fn render(trace: &Trace, opts: &LadderOptions, client: &str, server: &str) -
                 body,
                 "<text x=\"{tx:.1}\" y=\"{:.1}\" text-anchor=\"{anchor}\" class=\"statename\">{}</text></g>",
                 y0 + 4.0,
-                xml(state.name())
+                xml(&words::state(l, *state))
             );
         }
     }
@@ -295,15 +297,15 @@ pub fn render(trace: &Trace, opts: &LadderOptions, client: &str, server: &str) -
                 };
                 let mut why = Vec::new();
                 if let Some(i) = injected {
-                    why.push(i.to_string());
+                    why.push(i.get(l).to_string());
                 }
                 if retx {
-                    why.push("a retransmission: the same sequence numbers again".to_string());
+                    why.push(words::why_retransmission(l).to_string());
                 }
                 if lost || outcome.corrupted || outcome.duplicated || outcome.reordered {
-                    why.push(format!("on the wire: {}", fate_name(outcome)));
+                    why.push(words::why_on_the_wire(l, words::fate(l, outcome)));
                 }
-                let explanation = explain(*from, seg.flags, *len, &why);
+                let explanation = words::explain(l, *from, seg.flags, *len, &why);
                 steps.push(Step {
                     label: text.clone(),
                     explanation: explanation.clone(),
@@ -372,7 +374,7 @@ pub fn render(trace: &Trace, opts: &LadderOptions, client: &str, server: &str) -
                     "<text x=\"{x:.1}\" y=\"{:.1}\" text-anchor=\"{anchor}\" class=\"note\">",
                     row + 4.0
                 );
-                for (j, line) in wrap(text, NOTE_CHARS).iter().enumerate() {
+                for (j, line) in wrap(text.get(l), NOTE_CHARS).iter().enumerate() {
                     let dy = if j == 0 { 0 } else { 12 };
                     let _ = write!(
                         body,
@@ -388,7 +390,7 @@ pub fn render(trace: &Trace, opts: &LadderOptions, client: &str, server: &str) -
                     body,
                     "<text x=\"{x:.1}\" y=\"{:.1}\" text-anchor=\"{anchor}\" class=\"recovery\">⚑ {}</text>",
                     row + 4.0,
-                    xml(&event.describe())
+                    xml(&words::recovery(l, *event))
                 );
             }
             TraceEvent::State { .. } => {}
@@ -429,10 +431,10 @@ pub fn render(trace: &Trace, opts: &LadderOptions, client: &str, server: &str) -
     );
     let _ = writeln!(
         svg,
-        "<text x=\"{LEFT}\" y=\"24\" text-anchor=\"middle\" class=\"head\">client {}</text>\
-         <text x=\"{RIGHT}\" y=\"24\" text-anchor=\"middle\" class=\"head\">server {}</text>",
-        xml(client),
-        xml(server)
+        "<text x=\"{LEFT}\" y=\"24\" text-anchor=\"middle\" class=\"head\">{}</text>\
+         <text x=\"{RIGHT}\" y=\"24\" text-anchor=\"middle\" class=\"head\">{}</text>",
+        xml(&words::host(l, Side::A, client)),
+        xml(&words::host(l, Side::B, server))
     );
     svg.push_str(&ticks);
     svg.push_str(&body);
@@ -442,52 +444,24 @@ pub fn render(trace: &Trace, opts: &LadderOptions, client: &str, server: &str) -
         width: WIDTH,
         height,
         steps,
-        machine: crate::machine::render(trace),
+        machine: crate::machine::render(trace, l),
         plots: crate::plot::render(trace, client, server),
     }
-}
-
-/// A segment in plain words: what its flags ask for, and what befell it.
-fn explain(from: Side, flags: synack_wire::TcpFlags, len: usize, notes: &[String]) -> String {
-    let who = match from {
-        Side::A => "the client",
-        Side::B => "the server",
-    };
-    let mut what = Vec::new();
-    if flags.rst() {
-        what.push("resets the connection (RST): no reply, no further data".to_string());
-    } else if flags.syn() && flags.ack() {
-        what.push(
-            "answers the SYN (SYN-ACK): its own initial sequence number, and the client's plus one"
-                .to_string(),
-        );
-    } else if flags.syn() {
-        what.push(
-            "asks to open a connection (SYN): its initial sequence number and options".to_string(),
-        );
-    }
-    if len > 0 {
-        what.push(format!("sends {len} bytes of data"));
-    }
-    if flags.fin() {
-        what.push("has no more to send (FIN), which takes one sequence number".to_string());
-    }
-    if what.is_empty() && flags.ack() {
-        what.push("acknowledges what it has received (ACK) and offers its window".to_string());
-    }
-    let mut s = format!("{who} {}", what.join("; "));
-    for n in notes {
-        let _ = write!(s, " — {n}");
-    }
-    s
 }
 
 /// A self-contained HTML page: the picture, a step-through (the buttons or
 /// the arrow keys move a highlight from segment to segment and show what
 /// each one means), `summary`, the plots of each transfer (or a line saying
 /// there was none), the state machine, and the numbered explanations as
-/// footnotes.
-pub fn html_page(title: &str, about: &str, picture: &Picture, summary: &[String]) -> String {
+/// footnotes, in `lang` (the plots' own labels are in English).
+pub fn html_page(
+    title: &str,
+    about: &str,
+    picture: &Picture,
+    summary: &[Text],
+    lang: Lang,
+) -> String {
+    let words = words::page(lang);
     let mut notes = String::new();
     for (i, s) in picture.steps.iter().enumerate() {
         let _ = writeln!(
@@ -500,20 +474,13 @@ pub fn html_page(title: &str, about: &str, picture: &Picture, summary: &[String]
     }
     let mut sum = String::new();
     for line in summary {
-        let _ = writeln!(sum, "<li>{}</li>", xml(line));
+        let _ = writeln!(sum, "<li>{}</li>", xml(line.get(lang)));
     }
     let mut plots = String::new();
     if picture.plots.is_empty() {
-        plots.push_str(
-            "<p id=\"noplots\">No data was sent in this run, so there is nothing to plot.</p>\n",
-        );
+        let _ = writeln!(plots, "<p id=\"noplots\">{}</p>", words.no_plots);
     } else {
-        plots.push_str(
-            "<p>For each direction that carried data: its sequence numbers over time, as tcptrace \
-             draws them, and under it the sender's congestion window (for a capture, which cannot \
-             show it, the bytes in flight estimated from the capture). Both share one time \
-             axis.</p>\n",
-        );
+        let _ = writeln!(plots, "<p>{}</p>", words.plots_about);
         for f in &picture.plots {
             plots.push_str(&f.svg);
         }
@@ -521,22 +488,31 @@ pub fn html_page(title: &str, about: &str, picture: &Picture, summary: &[String]
     let mut page = String::new();
     let _ = write!(
         page,
-        "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\"><title>{t}</title>\n\
+        "<!DOCTYPE html>\n<html lang=\"{hl}\"><head><meta charset=\"utf-8\"><title>{t}</title>\n\
          <style>body{{font-family:sans-serif;margin:1.5em;max-width:1320px}}svg{{max-width:100%;height:auto}}\
          #bar{{position:sticky;top:0;background:#fff;padding:.5em 0;border-bottom:1px solid #ccc}}\
          #explain{{display:inline-block;margin-left:1em}}ol li{{margin:.3em 0}}\
          li.current{{background:#e6f0ff}}</style></head>\n<body>\n\
          <h1>{t}</h1>\n<p>{a}</p>\n\
-         <div id=\"bar\"><button id=\"prev\">◀ previous</button> <button id=\"next\">next ▶</button>\
-         <span id=\"explain\">Step through the exchange with the buttons or the ← → keys.</span></div>\n\
-         {svg}\n<h2>Summary</h2>\n<ul>\n{sum}</ul>\n\
-         <h2>Transfers</h2>\n{plots}\
-         <h2>The state machine</h2>\n<p>RFC 9293's eleven states; the transitions this run took are coloured.</p>\n{machine}\n\
-         <h2>Each segment</h2>\n<ol>\n{notes}</ol>\n",
+         <div id=\"bar\"><button id=\"prev\">{prev}</button> <button id=\"next\">{next}</button>\
+         <span id=\"explain\">{hint}</span></div>\n\
+         {svg}\n<h2>{summary}</h2>\n<ul>\n{sum}</ul>\n\
+         <h2>{transfers}</h2>\n{plots}\
+         <h2>{machine_h}</h2>\n<p>{machine_p}</p>\n{machine}\n\
+         <h2>{steps}</h2>\n<ol>\n{notes}</ol>\n",
         t = xml(title),
         a = xml(about),
         svg = picture.svg,
         machine = picture.machine,
+        hl = words.html_lang,
+        prev = words.previous,
+        next = words.next,
+        hint = words.hint,
+        summary = words.summary,
+        machine_h = words.machine,
+        machine_p = words.machine_about,
+        steps = words.steps,
+        transfers = words.transfers,
     );
     page.push_str(
         "<script>\n\
@@ -617,22 +593,5 @@ mod tests {
         assert!(mid > rows[2] && mid < rows[3]);
         assert_eq!(axis.at(ms(10)), rows[1], "the first event at that moment");
         assert!(axis.at(ms(70_000)) > rows[4]);
-    }
-
-    #[test]
-    fn segments_are_explained_in_plain_words() {
-        use synack_wire::TcpFlags;
-        let e = explain(Side::A, TcpFlags::SYN, 0, &[]);
-        assert!(e.starts_with("the client asks to open a connection"), "{e}");
-        let e = explain(
-            Side::B,
-            TcpFlags::ACK | TcpFlags::FIN,
-            0,
-            &["on the wire: lost".into()],
-        );
-        assert!(
-            e.contains("no more to send (FIN)") && e.ends_with("lost"),
-            "{e}"
-        );
     }
 }

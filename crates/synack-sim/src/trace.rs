@@ -2,6 +2,7 @@
 //! link (and their fate), state changes on either side, and notes about
 //! application calls. The ladder diagram and the JSON output read this.
 
+use crate::lang::{Lang, Text};
 use std::fmt::Write as _;
 use synack_device::{Fate, SendOutcome, Side};
 use synack_tcp::{Instant, RecoveryEvent, Transition};
@@ -47,7 +48,7 @@ pub enum TraceEvent {
         /// Payload bytes.
         len: usize,
         outcome: SendOutcome,
-        injected: Option<&'static str>,
+        injected: Option<Text>,
         sender: Option<SenderState>,
     },
     /// Loss recovery began, ended, probed or timed out on `side`.
@@ -64,12 +65,9 @@ pub enum TraceEvent {
         side: Side,
         transition: Transition,
     },
-    /// Something the application did or saw (e.g. `connect()`, `read 5 bytes`).
-    Note {
-        at: Instant,
-        side: Side,
-        text: String,
-    },
+    /// Something the application did or saw (e.g. `connect()`, `read 5 bytes`),
+    /// in every language the ladder speaks.
+    Note { at: Instant, side: Side, text: Text },
 }
 
 impl TraceEvent {
@@ -132,7 +130,8 @@ impl Trace {
         })
     }
 
-    /// One JSON object per line, for tools (`synack demo --json`).
+    /// One JSON object per line, for tools (`synack demo --json`); notes
+    /// in English whatever the ladder's language.
     pub fn to_json_lines(&self) -> String {
         let mut out = String::new();
         let mut numbers = crate::ladder::Numbering::default();
@@ -161,7 +160,7 @@ impl Trace {
                         outcome
                             .arrival
                             .map_or("null".to_string(), |a| a.as_micros().to_string()),
-                        injected.map_or("null".to_string(), |i| format!("\"{}\"", json_escape(i)))
+                        injected.as_ref().map_or("null".to_string(), |i| format!("\"{}\"", json_escape(i.get(Lang::En))))
                     );
                     let cc = match sender {
                         Some(s) => format!(
@@ -232,7 +231,7 @@ impl Trace {
                         "{{\"type\":\"note\",\"t_us\":{},\"side\":\"{}\",\"text\":\"{}\"}}",
                         at.as_micros(),
                         side_name(*side),
-                        json_escape(text)
+                        json_escape(text.get(Lang::En))
                     );
                 }
             }

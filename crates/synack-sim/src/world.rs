@@ -3,6 +3,7 @@
 //! so a run can be replayed exactly; a run that does not settle within its
 //! step bound fails with that seed in the message.
 
+use crate::lang::Text;
 use crate::trace::{tcp_header_of, SenderState, Trace, TraceEvent};
 use std::fmt;
 use std::io::Write;
@@ -188,7 +189,7 @@ pub struct World {
 pub struct Snapshot {
     pub at: Instant,
     pub side: Side,
-    pub label: String,
+    pub label: Text,
     /// `ss -tani`-shaped.
     pub table: String,
 }
@@ -280,20 +281,21 @@ impl World {
     }
 
     /// Records `side`'s socket table now, under `label`.
-    pub fn snapshot(&mut self, side: Side, label: impl Into<String>) {
+    pub fn snapshot(&mut self, side: Side, label: Text) {
         self.flush();
         let now = self.now;
         let table = self.host(side).sockets(now).to_string();
         self.snapshots.push(Snapshot {
             at: now,
             side,
-            label: label.into(),
+            label,
             table,
         });
     }
 
-    /// Adds an application note to the trace.
-    pub fn note(&mut self, side: Side, text: impl Into<String>) {
+    /// Adds an application note to the trace (from `lang::story`, or
+    /// `story::call` for what reads the same in every language).
+    pub fn note(&mut self, side: Side, text: Text) {
         // Keep the trace in order: state changes made by earlier application
         // calls go in before the note.
         self.collect_events(Side::A);
@@ -302,7 +304,7 @@ impl World {
             self.trace.events.push(TraceEvent::Note {
                 at: self.now,
                 side,
-                text: text.into(),
+                text,
             });
         }
     }
@@ -327,11 +329,11 @@ impl World {
     /// Puts a hand-made IP packet on the link as if `from` had sent it
     /// (e.g. an old duplicate SYN). It is traced and captured like any other.
     pub fn inject(&mut self, from: Side, packet: &[u8]) {
-        self.inject_as(from, packet, "old duplicate");
+        self.inject_as(from, packet, crate::lang::words::old_duplicate());
     }
 
     /// `inject`, with what the diagram calls the packet.
-    pub fn inject_as(&mut self, from: Side, packet: &[u8], label: &'static str) {
+    pub fn inject_as(&mut self, from: Side, packet: &[u8], label: Text) {
         self.send_packet(from, packet, Some(label), None);
     }
 
@@ -384,7 +386,7 @@ impl World {
         &mut self,
         side: Side,
         packet: &[u8],
-        injected: Option<&'static str>,
+        injected: Option<Text>,
         sender: Option<SenderState>,
     ) {
         let now = self.now;

@@ -18,6 +18,7 @@ use std::process::Command;
 use std::time::{SystemTime, UNIX_EPOCH};
 
 use synack_sim::ladder::LadderOptions;
+use synack_sim::lang::Lang;
 use synack_sim::scenarios::SCENARIOS;
 use synack_sim::svg;
 
@@ -112,7 +113,13 @@ fn every_page_renders_without_errors_and_steps_with_the_arrow_keys() {
             "10.77.0.1",
             "10.77.0.2",
         );
-        let page = svg::html_page(scenario.name, scenario.about, &picture, &report.summary);
+        let page = svg::html_page(
+            scenario.name,
+            scenario.about.en,
+            &picture,
+            &report.summary,
+            Lang::En,
+        );
         let file = dir.0.join(format!("{}.html", scenario.name));
         std::fs::write(&file, page).unwrap();
         let profile = dir.0.join(format!("profile-{}", scenario.name));

@@ -7,6 +7,7 @@ mod common;
 
 use synack_device::Fate;
 use synack_sim::ladder::LadderOptions;
+use synack_sim::lang::Lang;
 use synack_sim::scenarios::SCENARIOS;
 use synack_sim::svg;
 use synack_sim::TraceEvent;
@@ -101,7 +102,13 @@ fn every_scenario_draws_one_arrow_per_segment_and_one_band_per_state() {
             11
         );
 
-        let page = svg::html_page(scenario.name, scenario.about, &picture, &report.summary);
+        let page = svg::html_page(
+            scenario.name,
+            scenario.about.en,
+            &picture,
+            &report.summary,
+            Lang::En,
+        );
         assert!(page.contains(&picture.machine));
         assert!(page.starts_with("<!DOCTYPE html>"));
         assert!(page.contains(&picture.svg));

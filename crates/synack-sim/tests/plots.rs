@@ -10,6 +10,7 @@ mod common;
 
 use synack_device::{Fate, Side};
 use synack_sim::ladder::LadderOptions;
+use synack_sim::lang::Lang;
 use synack_sim::plot::{Figure, FigureKind};
 use synack_sim::scenarios::{find, Report, SCENARIOS};
 use synack_sim::svg::{self, Picture};
@@ -325,7 +326,7 @@ fn a_run_without_data_has_no_plot() {
         let (report, picture) = play(name);
         assert!(picture.plots.is_empty(), "{name}");
         assert_eq!(picture.svg_with_plots(), picture.svg, "{name}");
-        let page = svg::html_page(name, "", &picture, &report.summary);
+        let page = svg::html_page(name, "", &picture, &report.summary, Lang::En);
         assert!(page.contains("id=\"noplots\""), "{name}");
         assert!(
             !page.contains("seqplot") && !page.contains("cwndplot"),
@@ -387,7 +388,13 @@ fn every_direction_with_data_has_both_figures_and_they_parse() {
             picture.plots.len()
         );
         // Clip paths are named once in the page, where all figures meet.
-        let page = svg::html_page(scenario.name, scenario.about, &picture, &report.summary);
+        let page = svg::html_page(
+            scenario.name,
+            scenario.about.en,
+            &picture,
+            &report.summary,
+            Lang::En,
+        );
         for (i, f) in picture.plots.iter().enumerate() {
             assert!(page.contains(&f.svg));
             assert_eq!(

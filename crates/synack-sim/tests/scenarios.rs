@@ -2,6 +2,7 @@
 //! exactly the states the seeds' diagrams draw.
 
 use synack_device::Side;
+use synack_sim::lang::Lang;
 use synack_sim::scenarios::{self, DemoOptions};
 use synack_sim::TraceEvent;
 use synack_tcp::RecoveryEvent;
@@ -447,7 +448,7 @@ fn client_lengths(r: &synack_sim::scenarios::Report) -> Vec<usize> {
 
 /// A line of the summary containing `needle`.
 fn summary_has(r: &synack_sim::scenarios::Report, needle: &str) -> bool {
-    r.summary.iter().any(|l| l.contains(needle))
+    r.summary.iter().any(|l| l.get(Lang::En).contains(needle))
 }
 
 #[test]
@@ -604,7 +605,8 @@ fn nmap_scan() {
         .iter()
         .take(4)
         .map(|l| {
-            l.split(": ")
+            l.get(Lang::En)
+                .split(": ")
                 .nth(1)
                 .unwrap_or("")
                 .split(' ')
@@ -794,7 +796,12 @@ fn a_scenario_that_cannot_finish_says_what_happened_in_tcp_terms() {
         )
         .unwrap();
     assert!(r.error.is_some());
-    let story = r.what_happened().join("\n");
+    let story = r
+        .what_happened()
+        .iter()
+        .map(|l| l.get(Lang::En).to_string())
+        .collect::<Vec<_>>()
+        .join("\n");
     assert!(story.contains("client: the link lost"), "{story}");
     assert!(story.contains("retransmissions exhausted"), "{story}");
 }

@@ -8,7 +8,7 @@ use super::*;
 pub(super) const REQUEST: &[u8] = b"GET / HTTP/1.1\r\nHost: synack\r\n\r\n";
 pub(super) const RESPONSE: &[u8] = b"HTTP/1.1 200 OK\r\nContent-Length: 6\r\n\r\nhello\n";
 
-pub(super) fn handshake_close(w: &mut World, out: &mut Vec<String>) -> Result<(), String> {
+pub(super) fn handshake_close(w: &mut World, out: &mut Vec<Text>) -> Result<(), String> {
     let (mut client, mut server) = open(w)?;
     client.write(REQUEST);
     client.pump(w);
@@ -22,11 +22,11 @@ pub(super) fn handshake_close(w: &mut World, out: &mut Vec<String>) -> Result<()
     Ok(())
 }
 
-pub(super) fn simultaneous_open(w: &mut World, out: &mut Vec<String>) -> Result<(), String> {
+pub(super) fn simultaneous_open(w: &mut World, out: &mut Vec<Text>) -> Result<(), String> {
     // Both sides actively open towards each other's fixed port at t = 0.
     let (a, b) = (w.client_addr(5000), w.server_addr(6000));
-    w.note(Side::A, format!("connect({b}) from :5000"));
-    w.note(Side::B, format!("connect({a}) from :6000"));
+    w.note(Side::A, story::connect_from(b, 5000));
+    w.note(Side::B, story::connect_from(a, 6000));
     let now = w.now;
     let c = w
         .client
@@ -47,7 +47,7 @@ pub(super) fn simultaneous_open(w: &mut World, out: &mut Vec<String>) -> Result<
     Ok(())
 }
 
-pub(super) fn simultaneous_close(w: &mut World, out: &mut Vec<String>) -> Result<(), String> {
+pub(super) fn simultaneous_close(w: &mut World, out: &mut Vec<Text>) -> Result<(), String> {
     let (mut client, mut server) = open(w)?;
     let (c, s) = (client.h, server.h);
     // Let the last ACK of the handshake settle, then both close at once.
@@ -63,7 +63,7 @@ pub(super) fn simultaneous_close(w: &mut World, out: &mut Vec<String>) -> Result
     Ok(())
 }
 
-pub(super) fn half_close(w: &mut World, out: &mut Vec<String>) -> Result<(), String> {
+pub(super) fn half_close(w: &mut World, out: &mut Vec<Text>) -> Result<(), String> {
     let (mut client, mut server) = open(w)?;
     let (c, s) = (client.h, server.h);
     // The client sends its whole request and shuts down its sending side.
@@ -73,10 +73,7 @@ pub(super) fn half_close(w: &mut World, out: &mut Vec<String>) -> Result<(), Str
     // In CLOSE-WAIT the server may still send, and the client still reads.
     // Each line goes out at once (no Nagle: see the `nagle` scenario).
     let state = server.state(w);
-    w.note(
-        Side::B,
-        format!("still sending in {state}; setsockopt(TCP_NODELAY)"),
-    );
+    w.note(Side::B, story::still_sending_in(state));
     w.conn(Side::B, s).set_nodelay(true);
     for line in [
         &b"line 1 received\n"[..],
@@ -99,15 +96,12 @@ pub(super) fn half_close(w: &mut World, out: &mut Vec<String>) -> Result<(), Str
     }
     expect_closed(w, Side::A, c, CloseReason::Normal)?;
     expect_closed(w, Side::B, s, CloseReason::Normal)?;
-    out.push(format!(
-        "client read {} bytes after shutdown(write)",
-        client.read.len()
-    ));
+    out.push(story::read_after_shutdown(client.read.len()));
     summarize_states(w, out);
     Ok(())
 }
 
-pub(super) fn lost_final_ack(w: &mut World, out: &mut Vec<String>) -> Result<(), String> {
+pub(super) fn lost_final_ack(w: &mut World, out: &mut Vec<Text>) -> Result<(), String> {
     let (mut client, mut server) = open(w)?;
     let (c, s) = (client.h, server.h);
     client.close(w);
@@ -132,10 +126,7 @@ pub(super) fn lost_final_ack(w: &mut World, out: &mut Vec<String>) -> Result<(),
         if now != first_deadline && restarted.is_none() {
             restarted = now;
             let t = w.now;
-            w.note(
-                Side::A,
-                format!("FIN again in TIME-WAIT: re-ACK, 2MSL timer restarted at {t}"),
-            );
+            w.note(Side::A, story::fin_again_in_time_wait(t));
         }
         w.conn(Side::B, s).state() == State::Closed
     })
@@ -151,14 +142,12 @@ pub(super) fn lost_final_ack(w: &mut World, out: &mut Vec<String>) -> Result<(),
         .segments(Side::B)
         .filter(|p| p.seg.flags.fin())
         .count();
-    out.push(format!(
-        "server sent its FIN {fins} times; the client re-ACKed it from TIME-WAIT"
-    ));
+    out.push(story::fin_sent_times(fins));
     summarize_states(w, out);
     Ok(())
 }
 
-pub(super) fn closed_port(w: &mut World, out: &mut Vec<String>) -> Result<(), String> {
+pub(super) fn closed_port(w: &mut World, out: &mut Vec<Text>) -> Result<(), String> {
     let c = connect(w, 81)?;
     w.run_until(|w| w.conn(Side::A, c).state() == State::Closed)
         .map_err(werr)?;
@@ -166,14 +155,14 @@ pub(super) fn closed_port(w: &mut World, out: &mut Vec<String>) -> Result<(), St
     if err != Some(Error::Closed(CloseReason::Refused)) {
         return Err(format!("connect did not fail with refused: {err:?}"));
     }
-    w.note(Side::A, "connect() failed: connection refused");
+    w.note(Side::A, story::connect_refused());
     w.run_until_idle().map_err(werr)?;
-    out.push("connect() → connection refused (the peer answered RST,ACK)".into());
+    out.push(story::refused_by_rst());
     summarize_states(w, out);
     Ok(())
 }
 
-pub(super) fn connect_timeout(w: &mut World, out: &mut Vec<String>) -> Result<(), String> {
+pub(super) fn connect_timeout(w: &mut World, out: &mut Vec<Text>) -> Result<(), String> {
     // Everything the client sends disappears.
     w.set_filter(|side, _, _| {
         if side == Side::A {
@@ -182,31 +171,24 @@ pub(super) fn connect_timeout(w: &mut World, out: &mut Vec<String>) -> Result<()
             Verdict::Pass
         }
     });
-    w.note(
-        Side::A,
-        "(network) everything the client sends is lost: a black hole",
-    );
+    w.note(Side::A, story::black_hole());
     let c = connect(w, SERVER_PORT)?;
     w.run_until(|w| w.conn(Side::A, c).state() == State::Closed)
         .map_err(werr)?;
     expect_closed(w, Side::A, c, CloseReason::TimedOut)?;
     let t = w.now;
-    w.note(Side::A, "connect() failed: connection timed out");
+    w.note(Side::A, story::connect_timed_out());
     let times: Vec<String> = w
         .trace
         .segments(Side::A)
         .map(|p| p.at.to_string())
         .collect();
-    out.push(format!(
-        "{} SYNs sent at {}; gave up at {t}",
-        times.len(),
-        times.join(", ")
-    ));
+    out.push(story::syns_sent(times.len(), &times.join(", "), t));
     summarize_states(w, out);
     Ok(())
 }
 
-pub(super) fn stale_syn(w: &mut World, out: &mut Vec<String>) -> Result<(), String> {
+pub(super) fn stale_syn(w: &mut World, out: &mut Vec<Text>) -> Result<(), String> {
     let l = listen(w)?;
     // The client's real SYN is slow; an old duplicate SYN of an earlier
     // incarnation of the same connection overtakes it.
@@ -220,7 +202,7 @@ pub(super) fn stale_syn(w: &mut World, out: &mut Vec<String>) -> Result<(), Stri
         }
     });
     let c = connect(w, SERVER_PORT)?;
-    w.note(Side::A, "(network) this SYN is held back 30 ms");
+    w.note(Side::A, story::syn_held_back());
     w.flush();
     let info = w.conn(Side::A, c).info();
     let mut options = TcpOptions::default();
@@ -239,10 +221,7 @@ pub(super) fn stale_syn(w: &mut World, out: &mut Vec<String>) -> Result<(), Stri
     let mut pkt = [0u8; 128];
     let n = write_packet(&mut pkt, info.local.ip(), info.remote.ip(), &old)
         .ok_or("packet buffer too small")?;
-    w.note(
-        Side::A,
-        "(network) an old duplicate SYN, seq = ISN-10, is still in flight",
-    );
+    w.note(Side::A, story::old_syn_in_flight());
     w.inject(Side::A, &pkt[..n]);
     let s = accept(w, l)?;
     established(w, Side::A, c)?;
@@ -254,9 +233,7 @@ pub(super) fn stale_syn(w: &mut World, out: &mut Vec<String>) -> Result<(), Stri
         .segments(Side::A)
         .filter(|p| p.seg.flags.rst())
         .count();
-    out.push(format!(
-        "client sent {rsts} RST for the bogus SYN,ACK; the server went back to LISTEN"
-    ));
+    out.push(story::rst_for_bogus_syn_ack(rsts));
     summarize_states(w, out);
     Ok(())
 }
@@ -268,7 +245,7 @@ pub fn transfer_payload(seed: u64, len: usize) -> Vec<u8> {
     data
 }
 
-pub(super) fn lossy_transfer(w: &mut World, out: &mut Vec<String>) -> Result<(), String> {
+pub(super) fn lossy_transfer(w: &mut World, out: &mut Vec<Text>) -> Result<(), String> {
     const LEN: usize = 1 << 20;
     let data = transfer_payload(w.seed(), LEN);
     let sent_hash = Sha256::digest(&data);
@@ -276,7 +253,7 @@ pub(super) fn lossy_transfer(w: &mut World, out: &mut Vec<String>) -> Result<(),
     let (c, s) = (client.h, server.h);
     client.chatty = false;
     server.chatty = false;
-    w.note(Side::A, format!("write {LEN} bytes, then close()"));
+    w.note(Side::A, story::write_then_close(LEN));
     client.write(&data);
     client.close_when_written = true;
     let start = w.now;
@@ -292,27 +269,25 @@ pub(super) fn lossy_transfer(w: &mut World, out: &mut Vec<String>) -> Result<(),
     let got_hash = Sha256::digest(&server.read);
     let stats = w.conn(Side::A, c).stats();
     let link = w.link.stats(Side::A);
-    out.push(format!(
-        "{} bytes in {:.3} s of virtual time; {} segments sent, {} retransmitted, {} lost on the link",
+    out.push(story::transfer(
         server.read.len(),
         elapsed.as_secs_f64(),
         stats.segs_out,
-        stats.send.retransmits,
-        link.lost + w.link.stats(Side::B).lost
+        stats.send.retransmits.into(),
+        link.lost + w.link.stats(Side::B).lost,
     ));
-    let mut hex = String::new();
-    for b in got_hash.iter().take(8) {
-        let _ = write!(hex, "{b:02x}");
-    }
+    let hex: String = got_hash
+        .iter()
+        .take(8)
+        .map(|b| format!("{b:02x}"))
+        .collect();
     if got_hash != sent_hash || server.read.len() != LEN {
         return Err(format!(
             "data corrupted: received {} bytes, SHA-256 {hex}… does not match",
             server.read.len()
         ));
     }
-    out.push(format!(
-        "SHA-256 of what arrived matches what was sent: {hex}…"
-    ));
+    out.push(story::hash_matches(&hex));
     expect_closed(w, Side::A, c, CloseReason::Normal)?;
     expect_closed(w, Side::B, s, CloseReason::Normal)?;
     summarize_states(w, out);

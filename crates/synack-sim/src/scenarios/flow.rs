@@ -34,16 +34,13 @@ fn client_for(w: &mut World, client: &mut App, d: Duration) -> Result<(), String
     w.run_for(end.saturating_since(w.now)).map_err(werr)
 }
 
-pub(super) fn zero_window(w: &mut World, out: &mut Vec<String>) -> Result<(), String> {
+pub(super) fn zero_window(w: &mut World, out: &mut Vec<Text>) -> Result<(), String> {
     let (mut client, mut server) = open(w)?;
     client.chatty = false;
     server.chatty = false;
     const TOTAL: usize = 16 * 1024;
-    w.note(Side::A, format!("write {TOTAL} bytes"));
-    w.note(
-        Side::B,
-        "(the application is busy: it does not read for 5 s)",
-    );
+    w.note(Side::A, story::write_bytes(TOTAL));
+    w.note(Side::B, story::busy_reader());
     client.write(&[b'z'; TOTAL]);
     client_for(w, &mut client, Duration::from_secs(5))?;
     let zero_at = w
@@ -57,14 +54,14 @@ pub(super) fn zero_window(w: &mut World, out: &mut Vec<String>) -> Result<(), St
         .filter(|(t, _, len)| *len == 1 && *t > zero_at)
         .map(|(t, _, _)| *t)
         .collect();
-    w.note(Side::B, "the application reads again");
+    w.note(Side::B, story::reads_again());
     w.run_until(|w| {
         client.pump(w);
         server.pump(w);
         server.read.len() == TOTAL
     })
     .map_err(werr)?;
-    w.note(Side::B, format!("read {TOTAL} bytes in all"));
+    w.note(Side::B, story::read_in_all(TOTAL));
     client_closes_first(w, &mut client, &mut server)?;
     if probes.len() < 3 {
         return Err(format!("expected persist probes, saw {}", probes.len()));
@@ -73,21 +70,13 @@ pub(super) fn zero_window(w: &mut World, out: &mut Vec<String>) -> Result<(), St
         .windows(2)
         .map(|p| format!("{:.0} ms", (p[1] - p[0]).as_secs_f64() * 1000.0))
         .collect();
-    out.push(format!(
-        "the server's 4 KiB buffer filled and it advertised win=0 at {zero_at}; the client \
-         probed with one byte at {} (waits {}: the persist timer backs off, RFC 9293 §3.8.6.1)",
-        probes
-            .iter()
-            .map(|t| t.to_string())
-            .collect::<Vec<_>>()
-            .join(", "),
-        gaps.join(", ")
-    ));
-    out.push(
-        "each probe was answered with win=0; when the reader woke, a window update reopened it \
-         and the rest flowed"
-            .to_string(),
-    );
+    let times = probes
+        .iter()
+        .map(|t| t.to_string())
+        .collect::<Vec<_>>()
+        .join(", ");
+    out.push(story::zero_window(zero_at, &times, &gaps.join(", ")));
+    out.push(story::window_reopened());
     summarize_states(w, out);
     Ok(())
 }
@@ -111,25 +100,17 @@ fn five_small_writes(w: &mut World, client: &mut App, server: &mut App) -> Resul
     Ok(client_data(w).len() - before)
 }
 
-pub(super) fn nagle(w: &mut World, out: &mut Vec<String>) -> Result<(), String> {
+pub(super) fn nagle(w: &mut World, out: &mut Vec<Text>) -> Result<(), String> {
     let (mut client, mut server) = open(w)?;
-    w.note(
-        Side::A,
-        "five 20-byte writes, 2 ms apart (Nagle on: the default)",
-    );
+    w.note(Side::A, story::five_writes_with_nagle());
     let with_nagle = five_small_writes(w, &mut client, &mut server)?;
     w.run_for(Duration::from_millis(100)).map_err(werr)?;
-    w.note(Side::A, "setsockopt(TCP_NODELAY); five more writes");
+    w.note(Side::A, story::nodelay_five_more());
     w.conn(Side::A, client.h).set_nodelay(true);
     let without = five_small_writes(w, &mut client, &mut server)?;
     client_closes_first(w, &mut client, &mut server)?;
-    out.push(format!(
-        "with Nagle: 5 writes → {with_nagle} segments (the first goes at once; the others \
-         wait for its ACK and go together, RFC 9293 §3.7.4)"
-    ));
-    out.push(format!(
-        "with TCP_NODELAY: 5 writes → {without} segments, one per write"
-    ));
+    out.push(story::with_nagle(with_nagle));
+    out.push(story::with_nodelay(without));
     if with_nagle != 2 || without != 5 {
         return Err(format!(
             "expected 2 and 5 segments, got {with_nagle} and {without}"
@@ -139,14 +120,14 @@ pub(super) fn nagle(w: &mut World, out: &mut Vec<String>) -> Result<(), String> 
     Ok(())
 }
 
-pub(super) fn delayed_ack(w: &mut World, out: &mut Vec<String>) -> Result<(), String> {
+pub(super) fn delayed_ack(w: &mut World, out: &mut Vec<Text>) -> Result<(), String> {
     let (mut client, mut server) = open(w)?;
     client.chatty = false;
     server.chatty = false;
     let full = full_segment(w, Side::A, client.h);
     let one_way = w.link.config(Side::A).delay;
     // The first 16 segments: one ACK each (quick-ACK mode).
-    w.note(Side::A, format!("write {} bytes (16 segments)", 16 * full));
+    w.note(Side::A, story::write_segments(16 * full, 16));
     client.write(&vec![b'a'; 16 * full]);
     let mut target = 16 * full;
     w.run_until(|w| {
@@ -162,7 +143,7 @@ pub(super) fn delayed_ack(w: &mut World, out: &mut Vec<String>) -> Result<(), St
         .filter(|p| p.len == 0 && !p.seg.flags.syn() && !p.seg.flags.fin())
         .count();
     // One small segment: its ACK waits 40 ms.
-    w.note(Side::A, "write 100 bytes");
+    w.note(Side::A, story::write_bytes(100));
     client.write(&[b'b'; 100]);
     target += 100;
     let sent_at = w.now;
@@ -180,7 +161,7 @@ pub(super) fn delayed_ack(w: &mut World, out: &mut Vec<String>) -> Result<(), St
         .map(|p| p.at - (sent_at + one_way))
         .ok_or("no ACK of the small segment")?;
     // Two full segments: the ACK goes out when the second arrives.
-    w.note(Side::A, format!("write {} bytes (2 segments)", 2 * full));
+    w.note(Side::A, story::write_segments(2 * full, 2));
     client.write(&vec![b'c'; 2 * full]);
     target += 2 * full;
     let sent_at = w.now;
@@ -197,20 +178,9 @@ pub(super) fn delayed_ack(w: &mut World, out: &mut Vec<String>) -> Result<(), St
         .map(|p| p.at - (sent_at + one_way))
         .ok_or("no ACK of the two segments")?;
     client_closes_first(w, &mut client, &mut server)?;
-    out.push(format!(
-        "the first 16 segments got {quick_acks} ACKs: one each (quick-ACK mode at the start \
-         of a connection, so slow start is not held back)"
-    ));
-    out.push(format!(
-        "a lone small segment was ACKed {:.0} ms after it arrived (the delayed-ACK timer, \
-         RFC 9293 §3.8.6.3)",
-        delayed.as_secs_f64() * 1000.0
-    ));
-    out.push(format!(
-        "two full segments were ACKed {:.0} ms after they arrived: at least every second \
-         full-sized segment is ACKed at once (RFC 5681 §4.2)",
-        pair.as_secs_f64() * 1000.0
-    ));
+    out.push(story::quick_acks(quick_acks));
+    out.push(story::delayed_ack(delayed.as_secs_f64() * 1000.0));
+    out.push(story::two_full_segments_acked(pair.as_secs_f64() * 1000.0));
     if delayed != Duration::from_millis(40) || pair != Duration::ZERO || quick_acks < 16 {
         return Err(format!(
             "expected 16+ quick ACKs, 40 ms and 0 ms; got {quick_acks}, {delayed:?}, {pair:?}"
@@ -220,7 +190,7 @@ pub(super) fn delayed_ack(w: &mut World, out: &mut Vec<String>) -> Result<(), St
     Ok(())
 }
 
-pub(super) fn keepalive_dead_peer(w: &mut World, out: &mut Vec<String>) -> Result<(), String> {
+pub(super) fn keepalive_dead_peer(w: &mut World, out: &mut Vec<Text>) -> Result<(), String> {
     let (mut client, mut server) = open(w)?;
     client.write(REQUEST);
     client.pump(w);
@@ -228,15 +198,15 @@ pub(super) fn keepalive_dead_peer(w: &mut World, out: &mut Vec<String>) -> Resul
     server.write(RESPONSE);
     server.pump(w);
     pump_until(w, &mut client, |a| a.read.len() == RESPONSE.len())?;
-    w.note(Side::A, "(idle: nobody writes; keep-alive after 2 s)");
+    w.note(Side::A, story::idle_keepalive());
     w.run_for(Duration::from_millis(2500)).map_err(werr)?;
-    w.note(Side::B, "(network) the server's host loses power");
+    w.note(Side::B, story::server_loses_power());
     w.set_filter(|_, _, _| Verdict::Drop);
     let c = client.h;
     w.run_until(|w| w.conn(Side::A, c).state() == State::Closed)
         .map_err(werr)?;
     let gone_at = w.now;
-    w.note(Side::A, "read() → error: connection timed out");
+    w.note(Side::A, story::read_timed_out());
     let snd_nxt = w.conn(Side::A, c).info().snd_nxt;
     let probes: Vec<(Instant, bool)> = w
         .trace
@@ -260,30 +230,24 @@ pub(super) fn keepalive_dead_peer(w: &mut World, out: &mut Vec<String>) -> Resul
         .collect();
     expect_closed(w, Side::A, c, CloseReason::TimedOut)?;
     let answered = probes.iter().filter(|p| p.1).count();
-    out.push(format!(
-        "keep-alive probes (SEG.SEQ = SND.NXT − 1, no data) at {}; {answered} answered while \
-         the server lived",
-        probes
-            .iter()
-            .map(|p| p.0.to_string())
-            .collect::<Vec<_>>()
-            .join(", ")
-    ));
-    out.push(format!(
-        "three unanswered probes later the client gave up at {gone_at}: connection timed out \
-         (RFC 9293 §3.8.4)"
-    ));
+    let times = probes
+        .iter()
+        .map(|p| p.0.to_string())
+        .collect::<Vec<_>>()
+        .join(", ");
+    out.push(story::keepalive_probes(&times, answered));
+    out.push(story::keepalive_gave_up(gone_at));
     if answered == 0 || probes.len() < 4 {
         return Err(format!("unexpected probes: {probes:?}"));
     }
     let mut sides = Vec::new();
     summarize_states(w, &mut sides);
     out.push(sides[0].clone());
-    out.push("server  (its host is gone: nothing more from it)".into());
+    out.push(story::server_gone());
     Ok(())
 }
 
-pub(super) fn paws(w: &mut World, out: &mut Vec<String>) -> Result<(), String> {
+pub(super) fn paws(w: &mut World, out: &mut Vec<Text>) -> Result<(), String> {
     let (mut client, mut server) = open(w)?;
     client.write(REQUEST);
     client.pump(w);
@@ -312,11 +276,7 @@ pub(super) fn paws(w: &mut World, out: &mut Vec<String>) -> Result<(), String> {
     let mut pkt = [0u8; 128];
     let n = write_packet(&mut pkt, info.remote.ip(), info.local.ip(), &old)
         .ok_or("packet buffer too small")?;
-    w.note(
-        Side::B,
-        "(network) an old duplicate from before the sequence space wrapped: in the window, \
-         but its timestamp is 5 s old",
-    );
+    w.note(Side::B, story::paws_old_duplicate());
     w.inject(Side::B, &pkt[..n]);
     w.run_for(Duration::from_millis(30)).map_err(werr)?;
     let rejected = w.conn(Side::A, client.h).stats().paws_rejected;
@@ -324,11 +284,7 @@ pub(super) fn paws(w: &mut World, out: &mut Vec<String>) -> Result<(), String> {
     server.pump(w);
     pump_until(w, &mut client, |a| a.read.len() == RESPONSE.len())?;
     client_closes_first(w, &mut client, &mut server)?;
-    out.push(format!(
-        "PAWS (RFC 7323 §5): the old segment's sequence number was acceptable, but its \
-         timestamp was older than the last one seen, so it was dropped ({rejected} rejected) \
-         and answered with an ACK; the real response, with a current timestamp, was read"
-    ));
+    out.push(story::paws(rejected));
     if rejected != 1 || client.read != RESPONSE {
         return Err(format!(
             "expected 1 PAWS rejection and the real response, got {rejected} and {:?}",

@@ -6,9 +6,9 @@
 //! short summary either way, so the CLI can print the ladder even when a
 //! user-chosen loss rate made the scenario fail.
 
+use crate::lang::{story, StaticText, Text};
 use crate::world::{Tap, Verdict, World, WorldConfig, WorldError};
 use sha2::{Digest, Sha256};
-use std::fmt::Write as _;
 use synack_device::{LinkConfig, Rng, Side};
 use synack_stack::{write_packet, Handle};
 use synack_tcp::{CloseReason, Duration, Error, State};
@@ -43,7 +43,9 @@ use stack::*;
 /// One named scenario.
 pub struct Scenario {
     pub name: &'static str,
-    pub about: &'static str,
+    /// What it shows, in a line (in the scenario table itself, beside its
+    /// name, in every language).
+    pub about: StaticText,
     default_loss: f64,
     /// One-way link delay unless the user sets one.
     default_delay_ms: u64,
@@ -53,7 +55,7 @@ pub struct Scenario {
     pub full: bool,
     /// Adjusts the world (TCP settings) before the scenario plays.
     tune: fn(&mut WorldConfig),
-    play: fn(&mut World, &mut Vec<String>) -> Result<(), String>,
+    play: fn(&mut World, &mut Vec<Text>) -> Result<(), String>,
 }
 
 fn no_tuning(_: &mut WorldConfig) {}
@@ -61,7 +63,7 @@ fn no_tuning(_: &mut WorldConfig) {}
 /// What a scenario has unless it says otherwise.
 const BASE: Scenario = Scenario {
     name: "",
-    about: "",
+    about: StaticText::new("", ""),
     default_loss: 0.0,
     default_delay_ms: 10,
     show_cwnd: false,
@@ -74,93 +76,138 @@ const BASE: Scenario = Scenario {
 pub const SCENARIOS: &[Scenario] = &[
     Scenario {
         name: "handshake-close",
-        about: "three-way handshake, a small request and response, four-way close",
+        about: StaticText::new(
+            "three-way handshake, a small request and response, four-way close",
+            "三次握手，一次小的请求和响应，四次挥手",
+        ),
         play: handshake_close,
         ..BASE
     },
     Scenario {
         name: "simultaneous-open",
-        about: "both sides send SYN at once: SYN-SENT → SYN-RECEIVED → ESTABLISHED",
+        about: StaticText::new(
+            "both sides send SYN at once: SYN-SENT → SYN-RECEIVED → ESTABLISHED",
+            "双方同时发 SYN（同时打开）：SYN-SENT(同步已发送) → SYN-RECEIVED(同步已收到) → ESTABLISHED(已建立)",
+        ),
         play: simultaneous_open,
         ..BASE
     },
     Scenario {
         name: "simultaneous-close",
-        about: "both sides send FIN at once: FIN-WAIT-1 → CLOSING → TIME-WAIT",
+        about: StaticText::new(
+            "both sides send FIN at once: FIN-WAIT-1 → CLOSING → TIME-WAIT",
+            "双方同时发 FIN（同时关闭）：FIN-WAIT-1(终止等待1) → CLOSING(同时关闭) → TIME-WAIT(时间等待)",
+        ),
         play: simultaneous_close,
         ..BASE
     },
     Scenario {
         name: "three-segment-close",
-        about: "the server closes the moment it reads EOF: its FIN rides the ACK (FIN, FIN+ACK, ACK)",
+        about: StaticText::new(
+            "the server closes the moment it reads EOF: its FIN rides the ACK (FIN, FIN+ACK, ACK)",
+            "服务器一读到 EOF 就关闭：它的 FIN 搭上 ACK 一起发（FIN、FIN+ACK、ACK，三次挥手）",
+        ),
         play: three_segment_close,
         ..BASE
     },
     Scenario {
         name: "half-close",
-        about: "the client shuts down writing; the server keeps sending in CLOSE-WAIT",
+        about: StaticText::new(
+            "the client shuts down writing; the server keeps sending in CLOSE-WAIT",
+            "客户端关闭写方向（半关闭）；服务器在 CLOSE-WAIT(关闭等待) 中继续发送",
+        ),
         play: half_close,
         ..BASE
     },
     Scenario {
         name: "lost-final-ack",
-        about: "the last ACK is lost; the FIN is retransmitted into TIME-WAIT and re-ACKed",
+        about: StaticText::new(
+            "the last ACK is lost; the FIN is retransmitted into TIME-WAIT and re-ACKed",
+            "最后一个 ACK 丢失；FIN 被重传到 TIME-WAIT(时间等待) 的一方，并再次得到确认",
+        ),
         play: lost_final_ack,
         ..BASE
     },
     Scenario {
         name: "closed-port",
-        about: "SYN to a port nobody listens on: RST, connection refused",
+        about: StaticText::new(
+            "SYN to a port nobody listens on: RST, connection refused",
+            "SYN 发往没有进程监听的端口：回 RST，连接被拒绝",
+        ),
         play: closed_port,
         ..BASE
     },
     Scenario {
         name: "connect-timeout",
-        about: "SYNs into a black hole, retransmitted with doubling intervals, then timed out",
+        about: StaticText::new(
+            "SYNs into a black hole, retransmitted with doubling intervals, then timed out",
+            "SYN 发进黑洞，以翻倍的间隔重传，最后超时",
+        ),
         play: connect_timeout,
         ..BASE
     },
     Scenario {
         name: "stale-syn",
-        about: "an old duplicate SYN arrives first; the client resets it (RFC 9293 §3.5, Figure 8)",
+        about: StaticText::new(
+            "an old duplicate SYN arrives first; the client resets it (RFC 9293 §3.5, Figure 8)",
+            "一个已失效的旧 SYN 先到；客户端用 RST 复位它（RFC 9293 §3.5，图 8）",
+        ),
         play: stale_syn,
         ..BASE
     },
     Scenario {
         name: "data-on-third-segment",
-        about: "the request written in SYN-SENT rides the ACK that completes the handshake",
+        about: StaticText::new(
+            "the request written in SYN-SENT rides the ACK that completes the handshake",
+            "在 SYN-SENT(同步已发送) 时写入的请求，搭上完成三次握手的那个 ACK 一起发出",
+        ),
         play: data_on_third_segment,
         ..BASE
     },
     Scenario {
         name: "default-mss-536",
-        about: "the client's SYN has no MSS option: the server assumes 536 and cuts its response to fit",
+        about: StaticText::new(
+            "the client's SYN has no MSS option: the server assumes 536 and cuts its response to fit",
+            "客户端的 SYN 不带 MSS 选项：服务器按 536 字节算，把响应切成合适的报文段",
+        ),
         tune: client_without_options,
         play: default_mss_536,
         ..BASE
     },
     Scenario {
         name: "rst-abort",
-        about: "abort() mid-connection: one RST, no FIN exchange, no TIME-WAIT; the peer reads ECONNRESET",
+        about: StaticText::new(
+            "abort() mid-connection: one RST, no FIN exchange, no TIME-WAIT; the peer reads ECONNRESET",
+            "连接中途 abort()：一个 RST，没有 FIN 交换，没有 TIME-WAIT(时间等待)；对端读到 ECONNRESET",
+        ),
         play: rst_abort,
         ..BASE
     },
     Scenario {
         name: "rst-after-crash",
-        about: "the server reboots; the client's next segment meets a host that never heard of it: RST",
+        about: StaticText::new(
+            "the server reboots; the client's next segment meets a host that never heard of it: RST",
+            "服务器重启；客户端的下一个报文段遇到一个从没听说过它的主机：回 RST",
+        ),
         play: rst_after_crash,
         ..BASE
     },
     Scenario {
         name: "lossy-transfer",
-        about: "1 MiB over a link losing 5% of packets each way, verified by SHA-256",
+        about: StaticText::new(
+            "1 MiB over a link losing 5% of packets each way, verified by SHA-256",
+            "1 MiB 数据经过双向各丢 5% 分组的链路传输，用 SHA-256 校验",
+        ),
         default_loss: 0.05,
         play: lossy_transfer,
         ..BASE
     },
     Scenario {
         name: "slow-start",
-        about: "cwnd starts at 10 segments and doubles every round trip (RFC 5681, RFC 6928)",
+        about: StaticText::new(
+            "cwnd starts at 10 segments and doubles every round trip (RFC 5681, RFC 6928)",
+            "慢启动：cwnd 从 10 个报文段开始，每个往返翻一番（RFC 5681，RFC 6928）",
+        ),
         default_delay_ms: 25,
         show_cwnd: true,
         full: true,
@@ -169,8 +216,10 @@ pub const SCENARIOS: &[Scenario] = &[
     },
     Scenario {
         name: "fast-retransmit",
-        about:
+        about: StaticText::new(
             "one segment lost: three duplicate ACKs, fast retransmit, NewReno recovery (no SACK)",
+            "丢了一个报文段：三个重复 ACK，快速重传，NewReno 快速恢复（不用 SACK）",
+        ),
         show_cwnd: true,
         full: true,
         tune: newreno_without_sack,
@@ -179,8 +228,10 @@ pub const SCENARIOS: &[Scenario] = &[
     },
     Scenario {
         name: "sack-recovery",
-        about:
+        about: StaticText::new(
             "two segments lost: SACK blocks show the holes, only those two are resent (RFC 6675)",
+            "丢了两个报文段：SACK 块指出空洞，只重传这两个（RFC 6675）",
+        ),
         show_cwnd: true,
         full: true,
         play: sack_recovery,
@@ -188,7 +239,10 @@ pub const SCENARIOS: &[Scenario] = &[
     },
     Scenario {
         name: "tail-loss-probe",
-        about: "the last segments are lost: a probe after 2·SRTT finds them, no timeout (RFC 8985)",
+        about: StaticText::new(
+            "the last segments are lost: a probe after 2·SRTT finds them, no timeout (RFC 8985)",
+            "最后几个报文段丢失：2·SRTT 后的尾部丢失探测发现了它们，没有超时（RFC 8985）",
+        ),
         show_cwnd: true,
         full: true,
         tune: nodelay_client,
@@ -197,7 +251,10 @@ pub const SCENARIOS: &[Scenario] = &[
     },
     Scenario {
         name: "rto-backoff",
-        about: "the path goes dark: retransmission timeouts double, cwnd falls to one segment",
+        about: StaticText::new(
+            "the path goes dark: retransmission timeouts double, cwnd falls to one segment",
+            "路径断了：重传超时时间一次次翻倍，cwnd 降到一个报文段",
+        ),
         show_cwnd: true,
         full: true,
         play: rto_backoff,
@@ -205,7 +262,10 @@ pub const SCENARIOS: &[Scenario] = &[
     },
     Scenario {
         name: "zero-window",
-        about: "the reader stops: the window closes, persist probes back off, then it reopens",
+        about: StaticText::new(
+            "the reader stops: the window closes, persist probes back off, then it reopens",
+            "接收方不读了：窗口关闭（零窗口），坚持探测逐次退避，之后窗口重新打开",
+        ),
         full: true,
         tune: small_server_buffer,
         play: zero_window,
@@ -213,21 +273,30 @@ pub const SCENARIOS: &[Scenario] = &[
     },
     Scenario {
         name: "nagle",
-        about: "small writes: Nagle's algorithm coalesces them; TCP_NODELAY sends each at once",
+        about: StaticText::new(
+            "small writes: Nagle's algorithm coalesces them; TCP_NODELAY sends each at once",
+            "小块写入：Nagle 算法把它们合并；TCP_NODELAY 则每次立即发送",
+        ),
         full: true,
         play: nagle,
         ..BASE
     },
     Scenario {
         name: "delayed-ack",
-        about: "quick ACKs at the start, then one ACK per two segments or after 40 ms",
+        about: StaticText::new(
+            "quick ACKs at the start, then one ACK per two segments or after 40 ms",
+            "开始时快速确认，之后每两个报文段确认一次，或等 40 ms（延迟确认）",
+        ),
         full: true,
         play: delayed_ack,
         ..BASE
     },
     Scenario {
         name: "keepalive-dead-peer",
-        about: "an idle connection probes its peer; when the peer is gone, keep-alive gives up",
+        about: StaticText::new(
+            "an idle connection probes its peer; when the peer is gone, keep-alive gives up",
+            "空闲的连接探测对端（保活）；对端不在了，保活探测最后放弃",
+        ),
         full: true,
         tune: short_keepalive,
         play: keepalive_dead_peer,
@@ -235,45 +304,66 @@ pub const SCENARIOS: &[Scenario] = &[
     },
     Scenario {
         name: "paws",
-        about: "an old duplicate with a sequence number in the window is caught by its timestamp",
+        about: StaticText::new(
+            "an old duplicate with a sequence number in the window is caught by its timestamp",
+            "序号落在窗口内的旧重复报文段，被它的时间戳识破（PAWS）",
+        ),
         play: paws,
         ..BASE
     },
     Scenario {
         name: "syn-flood",
-        about: "spoofed SYNs fill the SYN queue; SYN cookies take over and a real client still connects",
+        about: StaticText::new(
+            "spoofed SYNs fill the SYN queue; SYN cookies take over and a real client still connects",
+            "伪造的 SYN 塞满 SYN 队列（SYN 洪泛攻击）；SYN cookie 接手，真正的客户端照样连上",
+        ),
         play: syn_flood,
         full: true,
         ..BASE
     },
     Scenario {
         name: "nmap-scan",
-        about: "SYN and FIN scans of an open and a closed port, and what each answer means",
+        about: StaticText::new(
+            "SYN and FIN scans of an open and a closed port, and what each answer means",
+            "对开放和关闭端口的 SYN 扫描与 FIN 扫描，以及每种回答的含义",
+        ),
         play: nmap_scan,
         ..BASE
     },
     Scenario {
         name: "orphans",
-        about: "the application writes, closes and exits; its host finishes the connection alone",
+        about: StaticText::new(
+            "the application writes, closes and exits; its host finishes the connection alone",
+            "应用写完、关闭并退出；它的主机独自完成这个连接（孤儿连接）",
+        ),
         tune: small_receive_buffer,
         play: orphans,
         ..BASE
     },
     Scenario {
         name: "time-wait-reuse",
-        about: "a new SYN with a newer timestamp reopens a 4-tuple in TIME-WAIT (RFC 6191)",
+        about: StaticText::new(
+            "a new SYN with a newer timestamp reopens a 4-tuple in TIME-WAIT (RFC 6191)",
+            "时间戳更新的新 SYN 重新打开处于 TIME-WAIT(时间等待) 的四元组（RFC 6191）",
+        ),
         play: time_wait_reuse,
         ..BASE
     },
     Scenario {
         name: "connect-port-in-time-wait",
-        about: "connect from a port whose 4-tuple is in TIME-WAIT: EADDRINUSE, another port, reuse",
+        about: StaticText::new(
+            "connect from a port whose 4-tuple is in TIME-WAIT: EADDRINUSE, another port, reuse",
+            "从四元组处于 TIME-WAIT(时间等待) 的端口发起连接：EADDRINUSE、换端口、重用",
+        ),
         play: connect_port_in_time_wait,
         ..BASE
     },
     Scenario {
         name: "old-duplicate-into-new-connection",
-        about: "a segment delayed past its connection's end reaches the next incarnation (why 2×MSL)",
+        about: StaticText::new(
+            "a segment delayed past its connection's end reaches the next incarnation (why 2×MSL)",
+            "被耽搁到连接结束之后的报文段，到达了下一个同名连接（为什么要等 2×MSL）",
+        ),
         play: old_duplicate,
         ..BASE
     },
@@ -297,7 +387,7 @@ pub fn names() -> String {
 pub struct Report {
     pub world: World,
     /// Lines for the summary under the ladder.
-    pub summary: Vec<String>,
+    pub summary: Vec<Text>,
     /// Set when the scenario did not show what it meant to show.
     pub error: Option<String>,
 }
@@ -306,51 +396,33 @@ impl Report {
     /// What happened, in TCP terms, for a scenario that did not complete:
     /// what the link did to each side's packets, and where each side's
     /// connections ended and why.
-    pub fn what_happened(&self) -> Vec<String> {
+    pub fn what_happened(&self) -> Vec<Text> {
         let w = &self.world;
-        let mut out = Vec::new();
-        for side in [Side::A, Side::B] {
-            let name = crate::trace::side_name(side);
-            let link = w.link.stats(side);
-            let host = match side {
-                Side::A => &w.client,
-                Side::B => &w.server,
-            };
-            let retrans = host.counters().tcp_retrans_segs;
-            let mut line = format!(
-                "{name}: the link lost {} of the {} packets it sent; it retransmitted {retrans} segment{}",
-                link.lost,
-                link.sent,
-                if retrans == 1 { "" } else { "s" }
-            );
-            let last = w.trace.events.iter().rev().find_map(|e| match e {
-                crate::trace::TraceEvent::State {
-                    side: s,
-                    transition,
-                    ..
-                } if *s == side => Some(*transition),
-                _ => None,
-            });
-            match last {
-                Some(t) if t.to == State::Closed => {
-                    let _ = write!(
-                        line,
-                        "; its connection ended {} → CLOSED: {}",
-                        t.from, t.cause
-                    );
-                }
-                Some(t) => {
-                    let _ = write!(
-                        line,
-                        "; its last state was {} ({} at {})",
-                        t.to, t.cause, t.at
-                    );
-                }
-                None => {}
-            }
-            out.push(line);
-        }
-        out
+        [Side::A, Side::B]
+            .into_iter()
+            .map(|side| {
+                let link = w.link.stats(side);
+                let host = match side {
+                    Side::A => &w.client,
+                    Side::B => &w.server,
+                };
+                let last = w.trace.events.iter().rev().find_map(|e| match e {
+                    crate::trace::TraceEvent::State {
+                        side: s,
+                        transition,
+                        ..
+                    } if *s == side => Some(*transition),
+                    _ => None,
+                });
+                story::what_happened(
+                    side,
+                    link.lost,
+                    link.sent,
+                    host.counters().tcp_retrans_segs,
+                    last,
+                )
+            })
+            .collect()
     }
 }
 
@@ -443,7 +515,7 @@ impl App {
             if self.written < self.out.len() {
                 if let Ok(n) = c.send(&self.out[self.written..]) {
                     if self.chatty && n > 0 {
-                        notes.push(format!("write {n} bytes"));
+                        notes.push(story::write_bytes(n));
                     }
                     self.written += n;
                 }
@@ -454,13 +526,13 @@ impl App {
                     Ok(0) => {
                         if !self.eof {
                             self.eof = true;
-                            notes.push("read → EOF (peer sent FIN)".to_string());
+                            notes.push(story::read_eof());
                         }
                         break;
                     }
                     Ok(n) => {
                         if self.chatty {
-                            notes.push(format!("read {n} bytes: {}", printable(&buf[..n])));
+                            notes.push(story::read_bytes(n, &printable(&buf[..n])));
                         }
                         self.read.extend_from_slice(&buf[..n]);
                     }
@@ -476,10 +548,10 @@ impl App {
             let now = w.now;
             // The note goes first: the call is the cause of what follows.
             if self.half_close {
-                w.note(self.side, "shutdown(SHUT_WR)");
+                w.note(self.side, story::call("shutdown(SHUT_WR)"));
                 w.conn(self.side, self.h).shutdown(now);
             } else {
-                w.note(self.side, "close()");
+                w.note(self.side, story::call("close()"));
                 w.conn(self.side, self.h).close(now);
             }
         }
@@ -550,14 +622,14 @@ pub(super) fn printable(b: &[u8]) -> String {
 }
 
 pub(super) fn listen(w: &mut World) -> Result<Handle, String> {
-    w.note(Side::B, format!("listen(:{SERVER_PORT})"));
+    w.note(Side::B, story::call(format!("listen(:{SERVER_PORT})")));
     let now = w.now;
     w.server.listen(now, SERVER_PORT).map_err(|e| e.to_string())
 }
 
 pub(super) fn connect(w: &mut World, port: u16) -> Result<Handle, String> {
     let to = w.server_addr(port);
-    w.note(Side::A, format!("connect({to})"));
+    w.note(Side::A, story::call(format!("connect({to})")));
     let now = w.now;
     w.client.connect(now, to).map_err(|e| e.to_string())
 }
@@ -581,7 +653,7 @@ pub(super) fn accept(w: &mut World, listener: Handle) -> Result<Handle, String> 
     })
     .map_err(werr)?;
     let h = got.ok_or("no connection to accept")?;
-    w.note(Side::B, "accept()");
+    w.note(Side::B, story::call("accept()"));
     Ok(h)
 }
 
@@ -609,14 +681,8 @@ pub(super) fn expect_closed(
     }
 }
 
-pub(super) fn summarize_states(w: &World, out: &mut Vec<String>) {
+pub(super) fn summarize_states(w: &World, out: &mut Vec<Text>) {
     for side in [Side::A, Side::B] {
-        let states: Vec<&str> = w.trace.states(side).iter().map(|s| s.name()).collect();
-        let text = if states.is_empty() {
-            "(no connection)".to_string()
-        } else {
-            states.join(" → ")
-        };
-        out.push(format!("{:<7} {text}", crate::trace::side_name(side)));
+        out.push(story::side_states(side, &w.trace.states(side)));
     }
 }

@@ -75,10 +75,7 @@ fn bulk(w: &mut World, segments: usize) -> Result<(App, App, usize), String> {
     let total = segments * full;
     client.chatty = false;
     server.chatty = false;
-    w.note(
-        Side::A,
-        format!("write {total} bytes ({segments} full segments)"),
-    );
+    w.note(Side::A, story::write_full_segments(total, segments));
     client.write(&vec![b'x'; total]);
     w.run_until(|w| {
         client.pump(w);
@@ -86,11 +83,11 @@ fn bulk(w: &mut World, segments: usize) -> Result<(App, App, usize), String> {
         server.read.len() == total
     })
     .map_err(werr)?;
-    w.note(Side::B, format!("read {total} bytes"));
+    w.note(Side::B, story::read_total(total));
     Ok((client, server, full))
 }
 
-pub(super) fn slow_start(w: &mut World, out: &mut Vec<String>) -> Result<(), String> {
+pub(super) fn slow_start(w: &mut World, out: &mut Vec<Text>) -> Result<(), String> {
     let (mut client, mut server, _) = bulk(w, 60)?;
     client_closes_first(w, &mut client, &mut server)?;
     // Rounds: bursts of data separated by a round trip.
@@ -105,11 +102,7 @@ pub(super) fn slow_start(w: &mut World, out: &mut Vec<String>) -> Result<(), Str
         last = Some(*t);
     }
     let text: Vec<String> = rounds.iter().map(|r| r.to_string()).collect();
-    out.push(format!(
-        "segments sent per round trip: {} — cwnd starts at 10 segments (RFC 6928) and grows \
-         by one segment per segment acknowledged (RFC 5681 §3.1), doubling every RTT",
-        text.join(" → ")
-    ));
+    out.push(story::slow_start(&text.join(" → ")));
     if rounds.len() < 3 || rounds[0] != 10 || rounds[1] != 20 {
         return Err(format!(
             "expected rounds of 10, 20, ... segments, got {text:?}"
@@ -119,7 +112,7 @@ pub(super) fn slow_start(w: &mut World, out: &mut Vec<String>) -> Result<(), Str
     Ok(())
 }
 
-pub(super) fn fast_retransmit(w: &mut World, out: &mut Vec<String>) -> Result<(), String> {
+pub(super) fn fast_retransmit(w: &mut World, out: &mut Vec<Text>) -> Result<(), String> {
     lose_client_segments(w, &[3]);
     let (mut client, mut server, _) = bulk(w, 14)?;
     w.clear_filter();
@@ -148,17 +141,12 @@ pub(super) fn fast_retransmit(w: &mut World, out: &mut Vec<String>) -> Result<()
         ));
     }
     let stats = w.conn(Side::A, client.h).stats().send;
-    out.push(format!(
-        "segment 3 lost; the server answered segments 4, 5, ... with {dupacks} duplicate ACKs; \
-         the third made the client resend segment 3 at once, at {} (RFC 5681 §3.2), \
-         long before a timeout ({} timeouts)",
-        retx.0, stats.rto_expirations
+    out.push(story::fast_retransmit(
+        dupacks,
+        retx.0,
+        stats.rto_expirations.into(),
     ));
-    out.push(
-        "ssthresh = half the data in flight, and cwnd deflates to it when the ACK of all \
-         that was sent arrives (NewReno, RFC 6582)"
-            .to_string(),
-    );
+    out.push(story::newreno_deflates());
     if stats.rto_expirations != 0 {
         return Err("a retransmission timeout fired".into());
     }
@@ -166,7 +154,7 @@ pub(super) fn fast_retransmit(w: &mut World, out: &mut Vec<String>) -> Result<()
     Ok(())
 }
 
-pub(super) fn sack_recovery(w: &mut World, out: &mut Vec<String>) -> Result<(), String> {
+pub(super) fn sack_recovery(w: &mut World, out: &mut Vec<Text>) -> Result<(), String> {
     lose_client_segments(w, &[3, 6]);
     let (mut client, mut server, _) = bulk(w, 12)?;
     w.clear_filter();
@@ -186,11 +174,7 @@ pub(super) fn sack_recovery(w: &mut World, out: &mut Vec<String>) -> Result<(), 
         .segments(Side::B)
         .filter(|p| !p.seg.options.sack_blocks().is_empty())
         .count();
-    out.push(format!(
-        "segments 3 and 6 lost; {sacks} ACKs carried SACK blocks naming what arrived beyond \
-         the holes; the client resent {} segment(s): exactly the two holes (RFC 2018, RFC 6675)",
-        resent.len()
-    ));
+    out.push(story::sack_recovery(sacks, resent.len()));
     resent.sort_unstable();
     let mut want = lost.to_vec();
     want.sort_unstable();
@@ -204,7 +188,7 @@ pub(super) fn sack_recovery(w: &mut World, out: &mut Vec<String>) -> Result<(), 
     Ok(())
 }
 
-pub(super) fn tail_loss_probe(w: &mut World, out: &mut Vec<String>) -> Result<(), String> {
+pub(super) fn tail_loss_probe(w: &mut World, out: &mut Vec<Text>) -> Result<(), String> {
     lose_client_segments(w, &[9, 10]);
     let (mut client, mut server, _) = bulk(w, 10)?;
     w.clear_filter();
@@ -225,13 +209,10 @@ pub(super) fn tail_loss_probe(w: &mut World, out: &mut Vec<String>) -> Result<()
         .max()
         .ok_or("no ACK before the probe")?;
     let stats = w.conn(Side::A, client.h).stats().send;
-    out.push(format!(
-        "segments 9 and 10 lost: nothing came after them to reveal it. {:.0} ms after the last \
-         ACK (2 × SRTT = {:.0} ms) the client sent a tail loss probe, segment 10 again; its \
-         SACK showed segment 9 missing and RACK resent it (RFC 8985). Timeouts: {}",
+    out.push(story::tail_loss_probe(
         (probe_at - last_ack).as_secs_f64() * 1000.0,
         srtt.as_secs_f64() * 2000.0,
-        stats.rto_expirations
+        stats.rto_expirations.into(),
     ));
     if stats.rto_expirations != 0 {
         return Err("a retransmission timeout fired".into());
@@ -240,7 +221,7 @@ pub(super) fn tail_loss_probe(w: &mut World, out: &mut Vec<String>) -> Result<()
     Ok(())
 }
 
-pub(super) fn rto_backoff(w: &mut World, out: &mut Vec<String>) -> Result<(), String> {
+pub(super) fn rto_backoff(w: &mut World, out: &mut Vec<Text>) -> Result<(), String> {
     let (mut client, mut server) = open(w)?;
     client.chatty = false;
     server.chatty = false;
@@ -255,10 +236,7 @@ pub(super) fn rto_backoff(w: &mut World, out: &mut Vec<String>) -> Result<(), St
             Verdict::Pass
         }
     });
-    w.note(
-        Side::A,
-        "(network) the path drops everything the client sends, for a while",
-    );
+    w.note(Side::A, story::path_goes_dark());
     let full = full_segment(w, Side::A, client.h);
     client.write(&vec![b'x'; 4 * full]);
     w.run_until(|w| {
@@ -284,18 +262,13 @@ pub(super) fn rto_backoff(w: &mut World, out: &mut Vec<String>) -> Result<(), St
         .windows(2)
         .map(|p| format!("{:.0} ms", (p[1] - p[0]).as_secs_f64() * 1000.0))
         .collect();
-    out.push(format!(
-        "retransmission timeouts at {}: each wait twice the one before (RFC 6298 §5.5: {})",
-        timeouts
-            .iter()
-            .map(|t| t.to_string())
-            .collect::<Vec<_>>()
-            .join(", "),
-        gaps.join(", ")
-    ));
-    out.push(
-        "after a timeout cwnd is one segment (RFC 5681 §3.1) and slow start begins again".into(),
-    );
+    let times = timeouts
+        .iter()
+        .map(|t| t.to_string())
+        .collect::<Vec<_>>()
+        .join(", ");
+    out.push(story::rto_backoff(&times, &gaps.join(", ")));
+    out.push(story::cwnd_after_timeout());
     summarize_states(w, out);
     Ok(())
 }

@@ -46,7 +46,7 @@ fn segments_since(w: &World, start: usize) -> Vec<(Side, TcpHeader, usize)> {
         .collect()
 }
 
-pub(super) fn three_segment_close(w: &mut World, out: &mut Vec<String>) -> Result<(), String> {
+pub(super) fn three_segment_close(w: &mut World, out: &mut Vec<Text>) -> Result<(), String> {
     let (mut client, mut server) = open(w)?;
     let (c, s) = (client.h, server.h);
     client.write(REQUEST);
@@ -66,20 +66,14 @@ pub(super) fn three_segment_close(w: &mut World, out: &mut Vec<String>) -> Resul
         server.pump(w);
         if server.eof {
             server.close(w);
-            w.note(
-                Side::B,
-                "(the ACK owed for the client's FIN has not left yet: it rides this FIN)",
-            );
+            w.note(Side::B, story::ack_rides_fin());
         }
         server.eof
     })?;
     app_first_until(w, |w| {
         let state = w.conn(Side::A, c).state();
         if state == State::TimeWait {
-            w.note(
-                Side::A,
-                "(this FIN,ACK also acknowledges our FIN: straight to TIME-WAIT, no FIN-WAIT-2)",
-            );
+            w.note(Side::A, story::straight_to_time_wait());
         }
         state != State::FinWait1
     })?;
@@ -131,22 +125,13 @@ pub(super) fn three_segment_close(w: &mut World, out: &mut Vec<String>) -> Resul
             names.join(" → ")
         ));
     }
-    out.push(
-        "the close took three segments, not four: FIN, FIN+ACK, ACK. The server's application \
-         closed the moment it read EOF, before its host had sent the ACK it owed for the \
-         client's FIN, so that ACK rode the server's own FIN"
-            .into(),
-    );
-    out.push(
-        "the client never was in FIN-WAIT-2: in FIN-WAIT-1 a FIN whose ACK covers our FIN \
-         takes the connection straight to TIME-WAIT (RFC 9293 §3.10.7.4)"
-            .into(),
-    );
+    out.push(story::close_in_three());
+    out.push(story::never_in_fin_wait_2());
     summarize_states(w, out);
     Ok(())
 }
 
-pub(super) fn data_on_third_segment(w: &mut World, out: &mut Vec<String>) -> Result<(), String> {
+pub(super) fn data_on_third_segment(w: &mut World, out: &mut Vec<Text>) -> Result<(), String> {
     let l = listen(w)?;
     let c = connect(w, SERVER_PORT)?;
     // RFC 9293 §3.10.2: SEND in SYN-SENT queues the data; it goes out
@@ -155,10 +140,7 @@ pub(super) fn data_on_third_segment(w: &mut World, out: &mut Vec<String>) -> Res
         .conn(Side::A, c)
         .send(REQUEST)
         .map_err(|e| format!("send in SYN-SENT failed: {e}"))?;
-    w.note(
-        Side::A,
-        format!("write {n} bytes (in SYN-SENT: queued until the handshake completes)"),
-    );
+    w.note(Side::A, story::write_in_syn_sent(n));
     let s = accept(w, l)?;
     let mut server = App::new(Side::B, s);
     pump_until(w, &mut server, |a| a.read.len() == REQUEST.len())?;
@@ -178,9 +160,7 @@ pub(super) fn data_on_third_segment(w: &mut World, out: &mut Vec<String>) -> Res
             "the third segment carried {len} bytes, not the request"
         ));
     }
-    out.push(format!(
-        "the third segment of the handshake is both the ACK of the SYN-ACK and the first {len} bytes of data"
-    ));
+    out.push(story::data_on_third_segment(len));
     let mut client = App::new(Side::A, c);
     client_closes_first(w, &mut client, &mut server)?;
     summarize_states(w, out);
@@ -197,26 +177,17 @@ pub(super) fn client_without_options(cfg: &mut WorldConfig) {
     c.timestamps = false;
 }
 
-pub(super) fn default_mss_536(w: &mut World, out: &mut Vec<String>) -> Result<(), String> {
+pub(super) fn default_mss_536(w: &mut World, out: &mut Vec<Text>) -> Result<(), String> {
     const BODY: usize = 4000;
     let l = listen(w)?;
-    w.note(
-        Side::A,
-        "setsockopt(TCP_NOOPT): no TCP options in anything this socket sends, MSS included",
-    );
+    w.note(Side::A, story::no_options());
     let c = connect(w, SERVER_PORT)?;
     // Say what the server makes of the SYN as it arrives, before its SYN,ACK.
     app_first_until(w, |w| {
         let arrived = w.server.counters().tcp_in_segs > 0;
         if arrived {
-            w.note(
-                Side::B,
-                "no MSS option: assume 536 for segments to this peer (RFC 9293 §3.7.1)",
-            );
-            w.note(
-                Side::B,
-                "(536 = 576, the IPv4 datagram every host must accept, − 20 IP − 20 TCP)",
-            );
+            w.note(Side::B, story::assume_536());
+            w.note(Side::B, story::why_536());
         }
         arrived
     })?;
@@ -253,10 +224,7 @@ pub(super) fn default_mss_536(w: &mut World, out: &mut Vec<String>) -> Result<()
     let (full, rest) = (len / 536, len % 536);
     server.write(&response);
     server.pump(w);
-    w.note(
-        Side::B,
-        format!("({len} = {full} × 536 + {rest}; the short {rest}-byte tail waits for their ACKs: Nagle)"),
-    );
+    w.note(Side::B, story::cut_at_536(len, full, rest));
     pump_until(w, &mut client, |a| a.read.len() == len)?;
 
     // Every data segment from the server carries 536 bytes, but the one
@@ -283,65 +251,41 @@ pub(super) fn default_mss_536(w: &mut World, out: &mut Vec<String>) -> Result<()
         ));
     }
     client_closes_first(w, &mut client, &mut server)?;
-    out.push(
-        "the client's SYN carried no options at all. Without an MSS option the server must assume \
-         536 bytes (RFC 9293 §3.7.1): what fits the 576-byte datagram every IPv4 host must \
-         accept, less 40 bytes of IP and TCP header"
-            .into(),
-    );
-    out.push(format!(
-        "so the {len}-byte response went out as {full} segments of 536 bytes and one of {rest} \
-         (held back by Nagle's algorithm until the others were ACKed: see `nagle`); with no \
-         timestamps (TCP_NOOPT turns them off too) all 536 bytes are payload"
-    ));
-    out.push(format!(
-        "the MSS is per direction: the server's SYN,ACK announced {client_mss}, so the client \
-         may send segments of up to {client_mss} bytes"
-    ));
+    out.push(story::no_mss_option_536());
+    out.push(story::response_in_536(len, full, rest));
+    out.push(story::mss_per_direction(client_mss));
     summarize_states(w, out);
     Ok(())
 }
 
-pub(super) fn rst_abort(w: &mut World, out: &mut Vec<String>) -> Result<(), String> {
+pub(super) fn rst_abort(w: &mut World, out: &mut Vec<Text>) -> Result<(), String> {
     let (mut client, mut server) = open(w)?;
     let (c, s) = (client.h, server.h);
     client.write(REQUEST);
     client.pump(w);
     pump_until(w, &mut server, |a| a.read.len() == REQUEST.len())?;
     let now = w.now;
-    w.note(
-        Side::A,
-        "abort() (close with SO_LINGER 0): RST, no FIN, no TIME-WAIT",
-    );
+    w.note(Side::A, story::abort());
     w.conn(Side::A, c).abort(now);
     w.run_until(|w| w.conn(Side::B, s).state() == State::Closed)
         .map_err(werr)?;
     match w.conn(Side::B, s).recv(&mut [0u8; 16]) {
-        Err(Error::Closed(CloseReason::Reset)) => {
-            w.note(Side::B, "read → ECONNRESET (connection reset by peer)")
-        }
+        Err(Error::Closed(CloseReason::Reset)) => w.note(Side::B, story::read_reset()),
         other => return Err(format!("the server's read gave {other:?}, not a reset")),
     }
     w.run_until_idle().map_err(werr)?;
     expect_closed(w, Side::A, c, CloseReason::Aborted)?;
     expect_closed(w, Side::B, s, CloseReason::Reset)?;
-    out.push(
-        "an abort sends one RST at SND.NXT; the peer checks it is in its window and drops the connection: \
-         no FIN exchange, no TIME-WAIT, unread data lost"
-            .into(),
-    );
+    out.push(story::abort_sends_one_rst());
     let rsts = w.client.counters().tcp_out_rsts;
     if rsts > 1 {
-        out.push(format!(
-            "the client sent {rsts} RSTs: after the first, the server's ACK that crossed it met a host \
-             with no such connection, which answers any segment but a RST with a RST"
-        ));
+        out.push(story::rst_for_crossing_ack(rsts));
     }
     summarize_states(w, out);
     Ok(())
 }
 
-pub(super) fn rst_after_crash(w: &mut World, out: &mut Vec<String>) -> Result<(), String> {
+pub(super) fn rst_after_crash(w: &mut World, out: &mut Vec<Text>) -> Result<(), String> {
     let (mut client, mut server) = open(w)?;
     let c = client.h;
     client.write(REQUEST);
@@ -350,10 +294,7 @@ pub(super) fn rst_after_crash(w: &mut World, out: &mut Vec<String>) -> Result<()
     w.run_until(|w| w.link.in_flight() == 0).map_err(werr)?;
     // The server's host crashes and comes back: it remembers no
     // connection, and nothing listens yet.
-    w.note(
-        Side::B,
-        "(the host crashes and reboots: every connection is forgotten)",
-    );
+    w.note(Side::B, story::host_reboots());
     let config = w.server.config().clone();
     w.server = synack_stack::Host::new(config, [0x5a; 32]);
     w.run_for(Duration::from_millis(100)).map_err(werr)?;
@@ -363,21 +304,14 @@ pub(super) fn rst_after_crash(w: &mut World, out: &mut Vec<String>) -> Result<()
     w.run_until(|w| w.conn(Side::A, c).state() == State::Closed)
         .map_err(werr)?;
     match w.conn(Side::A, c).recv(&mut [0u8; 16]) {
-        Err(Error::Closed(CloseReason::Reset)) => w.note(
-            Side::A,
-            "read → ECONNRESET: the peer has no such connection (half-open found)",
-        ),
+        Err(Error::Closed(CloseReason::Reset)) => w.note(Side::A, story::half_open_found()),
         other => return Err(format!("the client's read gave {other:?}, not a reset")),
     }
     w.run_until_idle().map_err(werr)?;
     expect_closed(w, Side::A, c, CloseReason::Reset)?;
-    out.push(
-        "a segment for a connection the host does not have gets a RST whose sequence number is the \
-         segment's ACK (RFC 9293 §3.10.7.1): the client learns its connection is half-open"
-            .into(),
-    );
+    out.push(story::rst_for_unknown_connection());
     let rsts = w.server.counters().tcp_out_rsts;
-    out.push(format!("the rebooted server sent {rsts} RST"));
+    out.push(story::rebooted_server_rsts(rsts));
     summarize_states(w, out);
     Ok(())
 }

@@ -22,14 +22,7 @@ fn counters(host: &Host, names: &[&str]) -> String {
 /// A hand-made TCP segment from `src` to `dst`, put on the wire from the
 /// client's side of the link (as if the client's host, or someone
 /// pretending to be it, sent it).
-fn inject(
-    w: &mut World,
-    src: SocketAddr,
-    dst: SocketAddr,
-    seq: u32,
-    flags: TcpFlags,
-    label: &'static str,
-) {
+fn inject(w: &mut World, src: SocketAddr, dst: SocketAddr, seq: u32, flags: TcpFlags, label: Text) {
     let mut options = TcpOptions::default();
     if flags.syn() {
         options.mss = Some(1460);
@@ -55,10 +48,10 @@ fn inject(
 const FLOOD_BACKLOG: usize = 4;
 const SPOOFED: u32 = 10;
 
-pub(super) fn syn_flood(w: &mut World, out: &mut Vec<String>) -> Result<(), String> {
+pub(super) fn syn_flood(w: &mut World, out: &mut Vec<Text>) -> Result<(), String> {
     w.note(
         Side::B,
-        format!("listen(:{SERVER_PORT}, backlog {FLOOD_BACKLOG})"),
+        story::call(format!("listen(:{SERVER_PORT}, backlog {FLOOD_BACKLOG})")),
     );
     let now = w.now;
     let any = SocketAddr::new(IpAddr::V4(Ipv4Addr::UNSPECIFIED), SERVER_PORT);
@@ -66,10 +59,7 @@ pub(super) fn syn_flood(w: &mut World, out: &mut Vec<String>) -> Result<(), Stri
         .server
         .listen_on(now, any, FLOOD_BACKLOG, None)
         .map_err(|e| e.to_string())?;
-    w.note(
-        Side::A,
-        format!("(attacker) {SPOOFED} SYNs from spoofed addresses in 198.18.0.0/15, 1 ms apart"),
-    );
+    w.note(Side::A, story::spoofed_syns(SPOOFED));
     let to = w.server_addr(SERVER_PORT);
     let mut rng = Rng::new(w.seed() ^ 0xf100d);
     for i in 0..SPOOFED {
@@ -77,26 +67,27 @@ pub(super) fn syn_flood(w: &mut World, out: &mut Vec<String>) -> Result<(), Stri
             IpAddr::V4(Ipv4Addr::new(198, 18, (i / 250) as u8, 1 + (i % 250) as u8)),
             1024 + (rng.next_u32() % 60000) as u16,
         );
-        inject(w, src, to, rng.next_u32(), TcpFlags::SYN, "spoofed source");
+        inject(
+            w,
+            src,
+            to,
+            rng.next_u32(),
+            TcpFlags::SYN,
+            story::spoofed_source(),
+        );
         w.run_for(Duration::from_millis(1)).map_err(werr)?;
         if i + 1 == FLOOD_BACKLOG as u32 {
             w.run_for(Duration::from_millis(10)).map_err(werr)?;
-            w.note(
-                Side::B,
-                format!("SYN queue full ({FLOOD_BACKLOG} half-open): SYN cookies from now on"),
-            );
+            w.note(Side::B, story::syn_queue_full(FLOOD_BACKLOG));
         }
     }
     w.run_for(Duration::from_millis(15)).map_err(werr)?;
-    w.snapshot(Side::B, "the server under the flood");
+    w.snapshot(Side::B, story::server_under_flood());
     let (syn_queue, cookies_before) = (
         w.server.listener_queues(l).map_or(0, |q| q.1),
         w.server.counters().syncookies_sent,
     );
-    w.note(
-        Side::A,
-        "a legitimate client connects; its SYN-ACK carries a cookie",
-    );
+    w.note(Side::A, story::legitimate_client());
     let c = connect(w, SERVER_PORT)?;
     let s = accept(w, l)?;
     established(w, Side::A, c)?;
@@ -122,49 +113,38 @@ pub(super) fn syn_flood(w: &mut World, out: &mut Vec<String>) -> Result<(), Stri
     if w.server.counters().syncookies_recv != 1 {
         return Err("the client's connection should have come from a cookie".into());
     }
-    out.push(format!(
-        "{SPOOFED} spoofed SYNs: {syn_queue} filled the SYN queue, the other {} were answered \
-         with SYN cookies (the server kept nothing for them)",
-        cookies_before
-    ));
-    out.push(format!(
-        "the client's SYN got cookie #{cookies}; its ACK brought the cookie back, it checked \
-         out, and only then did the server build a connection"
-    ));
-    out.push(format!(
-        "server counters: {}",
-        counters(
+    out.push(story::flood(SPOOFED, syn_queue, cookies_before));
+    out.push(story::cookie_checked(cookies));
+    out.push(story::counters(
+        Side::B,
+        &counters(
             &w.server,
             &[
                 "TcpExtSyncookiesSent",
                 "TcpExtSyncookiesRecv",
                 "TcpExtSyncookiesFailed",
                 "TcpPassiveOpens",
-                "TcpExtListenOverflows"
-            ]
-        )
+                "TcpExtListenOverflows",
+            ],
+        ),
     ));
-    out.push(
-        "the half-open records retransmit their SYN-ACKs (1 s, 2 s, 4 s, ... 5 times, \
-         tcp_synack_retries) and are then dropped"
-            .into(),
-    );
+    out.push(story::synack_retries());
     Ok(())
 }
 
-pub(super) fn nmap_scan(w: &mut World, out: &mut Vec<String>) -> Result<(), String> {
+pub(super) fn nmap_scan(w: &mut World, out: &mut Vec<Text>) -> Result<(), String> {
     listen(w)?;
     w.run_for(Duration::from_millis(1)).map_err(werr)?;
     let (scanner, target) = (w.client.addr(), w.server.addr());
     let probes = [
-        ("SYN scan (nmap -sS) of :80", 80, TcpFlags::SYN),
-        ("SYN scan of :81", 81, TcpFlags::SYN),
-        ("FIN scan (nmap -sF) of :80", 80, TcpFlags::FIN),
-        ("FIN scan of :81", 81, TcpFlags::FIN),
+        (story::scan("SYN", Some("-sS"), 80), 80, TcpFlags::SYN),
+        (story::scan("SYN", None, 81), 81, TcpFlags::SYN),
+        (story::scan("FIN", Some("-sF"), 80), 80, TcpFlags::FIN),
+        (story::scan("FIN", None, 81), 81, TcpFlags::FIN),
     ];
     let mut verdicts = Vec::new();
     for (i, (what, port, flags)) in probes.into_iter().enumerate() {
-        w.note(Side::A, format!("(nmap, raw socket) {what}"));
+        w.note(Side::A, story::raw_socket(&what));
         let before = w.trace.segments(Side::B).count();
         let src = SocketAddr::new(scanner, 45000 + i as u16);
         inject(
@@ -173,26 +153,24 @@ pub(super) fn nmap_scan(w: &mut World, out: &mut Vec<String>) -> Result<(), Stri
             SocketAddr::new(target, port),
             1000,
             flags,
-            "nmap probe",
+            story::nmap_probe(),
         );
         w.run_for(Duration::from_millis(100)).map_err(werr)?;
         let answer = w.trace.segments(Side::B).nth(before).map(|p| p.seg.flags);
         let verdict = match (flags.syn(), answer) {
-            (true, Some(f)) if f.syn() && f.ack() => {
-                "open (SYN,ACK; the scanner's kernel, knowing no such connection, sent RST)"
-            }
-            (_, Some(f)) if f.rst() => "closed (RST)",
-            (false, None) => "open|filtered (no answer: RFC 9293 drops a bare FIN in LISTEN)",
-            _ => "filtered (no answer)",
+            (true, Some(f)) if f.syn() && f.ack() => story::open_port(),
+            (_, Some(f)) if f.rst() => story::closed_port(),
+            (false, None) => story::open_or_filtered(),
+            _ => story::filtered(),
         };
-        w.note(Side::A, format!("nmap: {port}/tcp {verdict}"));
-        verdicts.push(format!("{what}: {verdict}"));
+        w.note(Side::A, story::nmap_says(port, &verdict));
+        verdicts.push(story::scan_verdict(&what, &verdict));
     }
     w.run_until_idle().map_err(werr)?;
     out.extend(verdicts);
-    out.push(format!(
-        "server counters: {}",
-        counters(&w.server, &["TcpInSegs", "TcpOutRsts", "TcpExtListenDrops"])
+    out.push(story::counters(
+        Side::B,
+        &counters(&w.server, &["TcpInSegs", "TcpOutRsts", "TcpExtListenDrops"]),
     ));
     Ok(())
 }
@@ -202,7 +180,7 @@ pub(super) fn small_receive_buffer(cfg: &mut WorldConfig) {
     cfg.server_tcp.recv_buffer = 8192;
 }
 
-pub(super) fn orphans(w: &mut World, out: &mut Vec<String>) -> Result<(), String> {
+pub(super) fn orphans(w: &mut World, out: &mut Vec<Text>) -> Result<(), String> {
     let (mut client, mut server) = open(w)?;
     client.chatty = false;
     server.chatty = false;
@@ -213,17 +191,14 @@ pub(super) fn orphans(w: &mut World, out: &mut Vec<String>) -> Result<(), String
         .conn(Side::A, client.h)
         .send(&data)
         .map_err(|e| e.to_string())?;
-    w.note(Side::A, format!("write {n} bytes"));
+    w.note(Side::A, story::write_bytes(n));
     let now = w.now;
-    w.note(
-        Side::A,
-        "close() and exit: the socket is an orphan, the host finishes it",
-    );
+    w.note(Side::A, story::orphaned());
     w.client.close(now, client.h);
     w.run_for(Duration::from_millis(25)).map_err(werr)?;
-    w.snapshot(Side::A, "the client's host, its application gone");
+    w.snapshot(Side::A, story::application_gone());
     let orphans_then = w.client.orphans();
-    w.note(Side::B, "(the application reads 8 KiB every 100 ms)");
+    w.note(Side::B, story::reads_slowly());
     let mut read = Vec::new();
     let mut buf = vec![0u8; 8192];
     let mut eof = false;
@@ -239,33 +214,23 @@ pub(super) fn orphans(w: &mut World, out: &mut Vec<String>) -> Result<(), String
             return Err("the orphan never finished sending".into());
         }
     }
-    w.note(
-        Side::B,
-        format!("read {} bytes in all, then EOF", read.len()),
-    );
+    w.note(Side::B, story::read_all_then_eof(read.len()));
     server.close(w);
     w.run_for(Duration::from_millis(50)).map_err(werr)?;
-    w.snapshot(Side::A, "the orphan in TIME-WAIT");
+    w.snapshot(Side::A, story::orphan_in_time_wait());
     let tw = w.client.time_wait_len();
     w.run_until_idle().map_err(werr)?;
     if read != data {
         return Err("the server did not read what the client wrote".into());
     }
-    out.push(format!(
-        "the client application wrote {TOTAL} bytes and closed at once; its host kept the \
-         connection as an orphan ({orphans_then} orphan) and sent it all as the server's \
-         8 KiB window allowed, then the FIN"
-    ));
-    out.push(format!(
-        "in TIME-WAIT the orphan left its TCB for a compact entry ({tw} in the TIME-WAIT table), \
-         gone after 2×MSL"
-    ));
-    out.push(format!(
-        "client counters: {}",
-        counters(
+    out.push(story::orphan_finished(TOTAL, orphans_then));
+    out.push(story::orphan_time_wait_entry(tw));
+    out.push(story::counters(
+        Side::A,
+        &counters(
             &w.client,
-            &["TcpOutSegs", "TcpExtTW", "TcpExtTCPAbortOnMemory"]
-        )
+            &["TcpOutSegs", "TcpExtTW", "TcpExtTCPAbortOnMemory"],
+        ),
     ));
     Ok(())
 }
@@ -275,7 +240,7 @@ pub(super) fn orphans(w: &mut World, out: &mut Vec<String>) -> Result<(), String
 fn server_closes_first(w: &mut World) -> Result<(SocketAddr, SocketAddr), String> {
     let (mut client, server) = open(w)?;
     let info = w.conn(Side::A, client.h).info();
-    w.note(Side::B, "close() and exit");
+    w.note(Side::B, story::close_and_exit());
     let now = w.now;
     w.server.close(now, server.h);
     pump_until(w, &mut client, |a| a.eof)?;
@@ -286,25 +251,16 @@ fn server_closes_first(w: &mut World) -> Result<(SocketAddr, SocketAddr), String
     Ok((info.local, info.remote))
 }
 
-pub(super) fn time_wait_reuse(w: &mut World, out: &mut Vec<String>) -> Result<(), String> {
+pub(super) fn time_wait_reuse(w: &mut World, out: &mut Vec<Text>) -> Result<(), String> {
     let (local, remote) = server_closes_first(w)?;
-    w.snapshot(Side::B, "the server's side in TIME-WAIT");
-    w.note(
-        Side::A,
-        format!(
-            "connect({remote}) again from the same port {}",
-            local.port()
-        ),
-    );
+    w.snapshot(Side::B, story::server_side_in_time_wait());
+    w.note(Side::A, story::connect_again_from(remote, local.port()));
     let now = w.now;
     let c = w
         .client
         .connect_from(now, local, remote)
         .map_err(|e| e.to_string())?;
-    w.note(
-        Side::B,
-        "the SYN's timestamp is newer than the TIME-WAIT entry's: RFC 6191 lets it in",
-    );
+    w.note(Side::B, story::newer_timestamp_lets_in());
     established(w, Side::A, c)?;
     w.run_for(Duration::from_millis(15)).map_err(werr)?;
     let recycled = w.server.counters().tw_recycled;
@@ -313,30 +269,23 @@ pub(super) fn time_wait_reuse(w: &mut World, out: &mut Vec<String>) -> Result<()
             "expected the TIME-WAIT entry recycled, got {recycled}"
         ));
     }
-    out.push(format!(
-        "the server closed first, so the 4-tuple {local} ↔ {remote} sat in its TIME-WAIT table; \
-         a new SYN from the same port, with a newer timestamp, ended TIME-WAIT early and opened \
-         a new connection (RFC 6191, as Linux does)"
-    ));
-    out.push(format!(
-        "server counters: {}",
-        counters(
+    out.push(story::time_wait_reused(local, remote));
+    out.push(story::counters(
+        Side::B,
+        &counters(
             &w.server,
-            &["TcpExtTW", "TcpExtTWRecycled", "TcpPassiveOpens"]
-        )
+            &["TcpExtTW", "TcpExtTWRecycled", "TcpPassiveOpens"],
+        ),
     ));
     Ok(())
 }
 
-pub(super) fn connect_port_in_time_wait(
-    w: &mut World,
-    out: &mut Vec<String>,
-) -> Result<(), String> {
+pub(super) fn connect_port_in_time_wait(w: &mut World, out: &mut Vec<Text>) -> Result<(), String> {
     let (mut client, mut server) = open(w)?;
     let info = w.conn(Side::A, client.h).info();
     let (local, remote) = (info.local, info.remote);
     // The client closes first and lets go: TIME-WAIT is on its side.
-    w.note(Side::A, "close() and exit");
+    w.note(Side::A, story::close_and_exit());
     let now = w.now;
     w.client.close(now, client.h);
     client.closed = true;
@@ -344,32 +293,23 @@ pub(super) fn connect_port_in_time_wait(
     server.close(w);
     w.run_until(|w| w.client.time_wait_len() == 1 && w.link.in_flight() == 0)
         .map_err(werr)?;
-    w.snapshot(Side::A, "the client's side in TIME-WAIT");
+    w.snapshot(Side::A, story::client_side_in_time_wait());
     w.note(
         Side::A,
-        format!("bind(:{}) + connect({remote})", local.port()),
+        story::call(format!("bind(:{}) + connect({remote})", local.port())),
     );
     let now = w.now;
     let refused = w.client.connect_from(now, local, remote);
     if refused != Err(StackError::AddrInUse) {
         return Err(format!("expected EADDRINUSE, got {refused:?}"));
     }
-    w.note(
-        Side::A,
-        "→ EADDRINUSE: that 4-tuple is in TIME-WAIT for 2×MSL",
-    );
-    w.note(Side::A, format!("connect({remote}) with an ephemeral port"));
+    w.note(Side::A, story::addr_in_use());
+    w.note(Side::A, story::connect_ephemeral(remote));
     let c2 = w.client.connect(now, remote).map_err(|e| e.to_string())?;
     let port2 = w.conn(Side::A, c2).local().port();
-    w.note(
-        Side::A,
-        format!("→ port {port2}: ephemeral ports skip tuples in TIME-WAIT"),
-    );
+    w.note(Side::A, story::ephemeral_skips(port2));
     established(w, Side::A, c2)?;
-    w.note(
-        Side::A,
-        format!("SO_REUSEADDR-style: connect from :{} anyway", local.port()),
-    );
+    w.note(Side::A, story::reuse_anyway(local.port()));
     let now = w.now;
     let reuse = ConnectOptions {
         local: Some(local),
@@ -382,27 +322,19 @@ pub(super) fn connect_port_in_time_wait(
         .map_err(|e| e.to_string())?;
     established(w, Side::A, c3)?;
     w.run_for(Duration::from_millis(15)).map_err(werr)?;
-    out.push(format!(
-        "the client closed first, so {local} ↔ {remote} stayed in its TIME-WAIT table: \
-         connecting from :{} again was refused (EADDRINUSE)",
-        local.port()
-    ));
-    out.push(format!(
-        "an ephemeral connect took port {port2} instead; asking to reuse the address ended the \
-         TIME-WAIT entry and connected from :{}",
-        local.port()
-    ));
-    out.push(format!(
-        "client counters: {}",
-        counters(
+    out.push(story::port_in_time_wait(local, remote, local.port()));
+    out.push(story::ephemeral_then_reuse(port2, local.port()));
+    out.push(story::counters(
+        Side::A,
+        &counters(
             &w.client,
-            &["TcpActiveOpens", "TcpExtTW", "TcpExtTWRecycled"]
-        )
+            &["TcpActiveOpens", "TcpExtTW", "TcpExtTWRecycled"],
+        ),
     ));
     Ok(())
 }
 
-pub(super) fn old_duplicate(w: &mut World, out: &mut Vec<String>) -> Result<(), String> {
+pub(super) fn old_duplicate(w: &mut World, out: &mut Vec<Text>) -> Result<(), String> {
     let (mut client, mut server) = open(w)?;
     client.chatty = false;
     let info = w.conn(Side::A, client.h).info();
@@ -422,15 +354,12 @@ pub(super) fn old_duplicate(w: &mut World, out: &mut Vec<String>) -> Result<(), 
     });
     let first: Vec<u8> = b"OLD!".iter().copied().cycle().take(3000).collect();
     client.write(&first);
-    w.note(Side::A, "write 3000 bytes (\"OLD!OLD!...\")");
+    w.note(Side::A, story::write_pattern(3000, "\"OLD!OLD!...\""));
     client.pump(w);
-    w.note(
-        Side::A,
-        "(network) the 2nd segment's first copy is stuck in a router for 2.5 s",
-    );
+    w.note(Side::A, story::stuck_in_router());
     pump_until(w, &mut server, |a| a.read.len() == first.len())?;
     // The client closes first and exits: TIME-WAIT is on its side.
-    w.note(Side::A, "close() and exit");
+    w.note(Side::A, story::close_and_exit());
     let now = w.now;
     w.client.close(now, client.h);
     client.closed = true;
@@ -439,13 +368,7 @@ pub(super) fn old_duplicate(w: &mut World, out: &mut Vec<String>) -> Result<(), 
     w.run_until(|w| w.client.time_wait_len() == 1 && w.link.in_flight() == 0)
         .map_err(werr)?;
     w.clear_filter();
-    w.note(
-        Side::A,
-        format!(
-            "connect({remote}) from :{} again at once, ending TIME-WAIT early (reuse)",
-            local.port()
-        ),
-    );
+    w.note(Side::A, story::reconnect_at_once(remote, local.port()));
     let now = w.now;
     let reuse = ConnectOptions {
         local: Some(local),
@@ -469,7 +392,7 @@ pub(super) fn old_duplicate(w: &mut World, out: &mut Vec<String>) -> Result<(), 
     let second_msg: Vec<u8> = b"new.".iter().copied().cycle().take(4000).collect();
     client2.write(&second_msg);
     client2.chatty = false;
-    w.note(Side::A, "write 4000 bytes (\"new.new....\")");
+    w.note(Side::A, story::write_pattern(4000, "\"new.new....\""));
     w.run_until(|w| {
         client2.pump(w);
         server2.pump(w);
@@ -486,30 +409,18 @@ pub(super) fn old_duplicate(w: &mut World, out: &mut Vec<String>) -> Result<(), 
         .ok_or("the delayed segment is not in the trace")?;
     let arrives = sent_at + Duration::from_millis(2500) + w.link.config(Side::A).delay;
     w.run_for(arrives.saturating_since(w.now)).map_err(werr)?;
-    w.note(
-        Side::B,
-        "(network) the stuck copy of the old connection's 2nd segment arrives now",
-    );
+    w.note(Side::B, story::stuck_copy_arrives());
     w.run_for(Duration::from_millis(50)).map_err(werr)?;
     let stats = w.conn(Side::B, s2).stats();
     if server2.read != second_msg {
         return Err("the old duplicate got into the new connection's stream".into());
     }
     client_closes_first(w, &mut client2, &mut server2)?;
-    out.push(
-        "a copy of the first connection's 2nd segment was delayed 2.5 s; the connection \
-         retransmitted it, finished, and the same 4-tuple was opened again at once"
-            .into(),
-    );
-    out.push(format!(
-        "the old copy then arrived in the new connection: dropped (PAWS: {} segment, out of \
-         window: {}), so the new stream is only \"new.\" bytes",
-        stats.paws_rejected, stats.unacceptable
+    out.push(story::old_copy_delayed());
+    out.push(story::old_copy_dropped(
+        stats.paws_rejected,
+        stats.unacceptable,
     ));
-    out.push(
-        "TIME-WAIT lasts 2×MSL so that such copies die before the tuple is used again; here \
-         the tuple was reused early, and timestamps and the ISN clock caught it"
-            .into(),
-    );
+    out.push(story::why_two_msl());
     Ok(())
 }

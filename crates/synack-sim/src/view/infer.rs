@@ -2,6 +2,7 @@
 //! receives (RFC 9293, Figure 5).
 
 use super::*;
+use crate::lang::words;
 use crate::trace::{Trace, TraceEvent};
 use std::net::SocketAddr;
 use synack_device::{Fate, SendOutcome, Side};
@@ -216,14 +217,14 @@ pub(super) fn infer(segs: &[Seg], client: SocketAddr) -> (Trace, [State; 2]) {
         Some((from, f)) if f.syn() => {
             m.state[index(from)] = State::SynReceived;
             m.state[index(other(from))] = State::SynSent;
-            Some("the capture starts after the SYN: SYN-SENT and SYN-RECEIVED assumed")
+            Some(words::capture_starts_after_syn())
         }
         _ => {
             m.state = [State::Established; 2];
-            Some("the capture starts mid-connection: ESTABLISHED assumed")
+            Some(words::capture_starts_mid_connection())
         }
     };
-    if let (Some(s), Some(_)) = (first, how) {
+    if let (Some(s), Some(_)) = (first, &how) {
         // What a SYN-ACK tells of both ISNs.
         if s.header.flags.syn() {
             m.iss[index(side_of(s))] = Some(s.header.seq);
@@ -232,17 +233,10 @@ pub(super) fn infer(segs: &[Seg], client: SocketAddr) -> (Trace, [State; 2]) {
     }
     let initial = m.state;
     for side in [Side::A, Side::B] {
-        let mut text = String::from(
-            "states inferred from the segments (capture at one point: arrows are flat)",
-        );
-        if let Some(how) = how {
-            text.push_str("; ");
-            text.push_str(how);
-        }
         m.events.push(TraceEvent::Note {
             at: Instant::ZERO,
             side,
-            text,
+            text: words::states_inferred(how.as_ref()),
         });
     }
     let mut last_us = 0;

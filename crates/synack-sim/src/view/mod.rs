@@ -9,6 +9,7 @@
 //! the segments it sends and receives, following RFC 9293's state machine
 //! (Figure 5), and the trace says so in a note on each side.
 
+use crate::lang::{words, Text};
 use crate::trace::{Trace, TraceEvent};
 use std::collections::HashMap;
 use std::fmt;
@@ -143,7 +144,7 @@ pub struct View {
     /// Side B.
     pub server: SocketAddr,
     /// How the client was told: "sent the first SYN", ...
-    pub client_reason: &'static str,
+    pub client_reason: Text,
     /// Which connection this is (1-based, in order of first appearance).
     pub connection: usize,
     /// How many connections the capture holds.
@@ -181,47 +182,13 @@ impl View {
 
     /// Lines for a summary: each side's states, and what else the capture
     /// held.
-    pub fn summary(&self) -> Vec<String> {
-        let path = |side| {
-            self.states(side)
-                .iter()
-                .map(|s| s.name())
-                .collect::<Vec<_>>()
-                .join(" → ")
-        };
+    pub fn summary(&self) -> Vec<Text> {
         let c = &self.counts;
-        let mut what = format!("{} segment{} of this connection", c.shown, plural(c.shown));
-        let others = self.connections - 1;
-        if others > 0 {
-            what.push_str(&format!(
-                "; {} in {others} other connection{}",
-                c.other_connections,
-                plural(others)
-            ));
-        }
-        if c.skipped() > 0 {
-            what.push_str(&format!(
-                "; {} other packet{} skipped ({} not IP, {} not TCP, {} unreadable)",
-                c.skipped(),
-                plural(c.skipped()),
-                c.not_ip,
-                c.not_tcp,
-                c.unreadable
-            ));
-        }
         vec![
-            format!("client {}: {} (inferred)", self.client, path(Side::A)),
-            format!("server {}: {} (inferred)", self.server, path(Side::B)),
-            what,
+            words::inferred_states(Side::A, self.client, &self.states(Side::A)),
+            words::inferred_states(Side::B, self.server, &self.states(Side::B)),
+            words::capture_counts(c, self.connections - 1),
         ]
-    }
-}
-
-fn plural(n: usize) -> &'static str {
-    if n == 1 {
-        ""
-    } else {
-        "s"
     }
 }
 
@@ -380,22 +347,18 @@ pub fn view(capture: &[u8], connection: usize) -> Result<View, ViewError> {
 /// The client, the server, and how the client was told: it sent the
 /// first SYN; without one, it received the first SYN-ACK; without that, it
 /// sent the first segment.
-fn ends(segs: &[Seg]) -> (SocketAddr, SocketAddr, &'static str) {
+fn ends(segs: &[Seg]) -> (SocketAddr, SocketAddr, Text) {
     let syn = |ack: bool| {
         segs.iter()
             .find(move |s| s.header.flags.syn() && s.header.flags.ack() == ack)
     };
     match (syn(false), syn(true), segs.first()) {
-        (Some(s), _, _) => (s.src, s.dst, "sent the first SYN"),
-        (None, Some(s), _) => (s.dst, s.src, "received the first SYN-ACK"),
-        (None, None, Some(s)) => (
-            s.src,
-            s.dst,
-            "sent the first segment; the capture has no SYN",
-        ),
+        (Some(s), _, _) => (s.src, s.dst, words::client_sent_first_syn()),
+        (None, Some(s), _) => (s.dst, s.src, words::client_received_first_syn_ack()),
+        (None, None, Some(s)) => (s.src, s.dst, words::client_sent_first_segment()),
         (None, None, None) => {
             let unspecified = SocketAddr::from(([0, 0, 0, 0], 0));
-            (unspecified, unspecified, "")
+            (unspecified, unspecified, Text::same(""))
         }
     }
 }

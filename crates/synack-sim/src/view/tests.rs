@@ -1,6 +1,7 @@
 //! The capture reader and the state inference, on captures built here.
 
 use super::*;
+use crate::lang::Lang;
 use pcap_file::pcap::{PcapHeader, PcapPacket, PcapWriter};
 use pcap_file::pcapng::blocks::enhanced_packet::EnhancedPacketBlock;
 use pcap_file::pcapng::blocks::interface_description::{
@@ -177,7 +178,9 @@ fn a_full_exchange_goes_through_the_rfc_states() {
         .take_while(|e| matches!(e, TraceEvent::Note { .. }))
         .collect();
     assert_eq!(notes.len(), 2);
-    assert!(matches!(notes[0], TraceEvent::Note { text, .. } if text.contains("inferred")));
+    assert!(
+        matches!(notes[0], TraceEvent::Note { text, .. } if text.get(Lang::En).contains("inferred"))
+    );
     let times: Vec<(u64, Option<Instant>)> = v
         .trace
         .events
@@ -305,7 +308,9 @@ fn a_capture_that_starts_mid_connection_starts_established() {
     );
     for side in [Side::A, Side::B] {
         let note = v.trace.events.iter().find_map(|e| match e {
-            TraceEvent::Note { side: s, text, .. } if *s == side => Some(text.clone()),
+            TraceEvent::Note { side: s, text, .. } if *s == side => {
+                Some(text.get(Lang::En).to_string())
+            }
             _ => None,
         });
         let note = note.unwrap();
@@ -652,7 +657,10 @@ fn the_renderers_draw_a_view() {
     );
     assert_eq!(picture.steps.len(), 10);
     let summary = v.summary();
-    assert!(summary[1].contains("LISTEN → SYN-RECEIVED"), "{summary:?}");
+    assert!(
+        summary[1].get(Lang::En).contains("LISTEN → SYN-RECEIVED"),
+        "{summary:?}"
+    );
 }
 
 #[test]
