@@ -10,7 +10,7 @@ use std::io::Write;
 use std::net::{IpAddr, Ipv4Addr, SocketAddr};
 use synack_device::{Delivery, Fate, Link, LinkConfig, PcapWriter, SendOutcome, Side};
 use synack_stack::{Handle, Host, HostConfig, HostEvent};
-use synack_tcp::{Config, Duration, Event, Instant, IsnSecret};
+use synack_tcp::{Config, Duration, Event, Instant, IsnSecret, RecoveryEvent};
 use synack_wire::TcpHeader;
 
 /// Client address used by default (inside the simulation only).
@@ -471,13 +471,30 @@ impl World {
                     event,
                     cwnd,
                     ssthresh,
-                } => self.trace.events.push(TraceEvent::Recovery {
-                    at,
-                    side,
-                    event,
-                    cwnd,
-                    ssthresh,
-                }),
+                } => {
+                    let mut i = self.trace.events.len();
+                    if event == RecoveryEvent::TailLossProbe {
+                        // The probe is chosen while the host picks the packet
+                        // to send, and reported once the packet is out: it
+                        // goes before the segments it sent at that instant.
+                        while i > 0
+                            && matches!(&self.trace.events[i - 1],
+                                TraceEvent::Segment { at: t, from, .. } if *t == at && *from == side)
+                        {
+                            i -= 1;
+                        }
+                    }
+                    self.trace.events.insert(
+                        i,
+                        TraceEvent::Recovery {
+                            at,
+                            side,
+                            event,
+                            cwnd,
+                            ssthresh,
+                        },
+                    );
+                }
                 _ => {}
             }
         }
