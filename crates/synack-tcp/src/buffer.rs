@@ -257,6 +257,27 @@ mod tests {
     }
 
     #[test]
+    fn empty_only_while_nothing_is_stored() {
+        let mut r = Ring::new(8);
+        assert!(r.is_empty());
+        r.push(b"abc");
+        r.pop_into(&mut [0; 2]);
+        assert!(!r.is_empty(), "one byte left");
+        r.pop_into(&mut [0; 2]);
+        assert!(r.is_empty());
+    }
+
+    #[test]
+    fn nothing_is_read_past_the_stored_bytes() {
+        let mut r = Ring::new(8);
+        r.push(b"ab");
+        r.write_at(4, b"yz"); // placed, not stored
+        assert_eq!(r.slices_at(2, 10), (&[][..], &[][..]));
+        assert_eq!(r.slices_at(3, 10), (&[][..], &[][..]));
+        assert_eq!(r.slices_at(5, 10), (&[][..], &[][..]));
+    }
+
+    #[test]
     fn write_at_then_extend() {
         let mut r = Ring::new(8);
         r.push(b"ab");

@@ -225,3 +225,33 @@ impl Config {
         shift
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn wscale(recv_buffer: usize) -> u8 {
+        Config {
+            recv_buffer,
+            ..Config::default()
+        }
+        .rcv_wscale()
+    }
+
+    #[test]
+    fn the_window_scale_is_the_smallest_that_fits_the_buffer_in_16_bits() {
+        assert_eq!(wscale(0xffff), 0, "65535 fits unscaled");
+        assert_eq!(wscale(0x1_0000), 1);
+        assert_eq!(wscale(0x1_ffff), 1);
+        assert_eq!(wscale(0x2_0000), 2);
+        assert_eq!(wscale(256 * 1024), 3);
+    }
+
+    #[test]
+    fn the_window_scale_is_at_most_14() {
+        // RFC 7323 §2.3: a larger shift is used as 14 (and logged).
+        assert_eq!(wscale(0xffff << 14), 14);
+        assert_eq!(wscale(1 << 31), 14);
+        assert_eq!(wscale(usize::MAX), 14);
+    }
+}
