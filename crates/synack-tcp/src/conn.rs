@@ -383,6 +383,11 @@ impl Connection {
             }
             State::Closed => {
                 self.timers.clear_all();
+                // Nothing will be retransmitted: the record of what is in
+                // flight goes (RFC 9293 §3.10.7.4, §3.10.5), so that `info`
+                // and `ss` show none.
+                self.snd.record.clear();
+                self.snd.recovery.reno_sacked = 0;
                 let reason = *self.close_reason.get_or_insert(CloseReason::Normal);
                 self.push_event(Event::Closed(reason));
             }
@@ -663,7 +668,7 @@ impl Connection {
     /// Checks the invariants every input must preserve (used by tests and
     /// the fuzzer). Returns a description of the first one broken.
     pub fn check_invariants(&self) -> Result<(), &'static str> {
-        self.snd.check()?;
+        self.snd.check(self.state == State::Closed)?;
         self.rcv.check(self.config.max_ooo_ranges)?;
         if self.events.len() > MAX_EVENTS {
             return Err("event queue over its bound");

@@ -252,3 +252,21 @@ fn a_transmit_counts_both_payload_pieces_and_emits_a_checksummed_segment() {
     assert_eq!(r.seq, our.wrapping_add(700));
     assert_eq!(r.payload, &data[700..]);
 }
+
+#[test]
+fn a_reset_flushes_what_was_in_flight() {
+    // RFC 9293 §3.10.7.4: a RST in ESTABLISHED flushes the segment queues;
+    // a closed connection has nothing in flight (what `ss` shows).
+    let (mut c, iss) = established(plain(), mss_1460());
+    assert_eq!(c.send(&[7; 500]), Ok(500));
+    drain(&mut c, at_ms(1));
+    assert_eq!(c.info().in_flight, 500);
+    feed(
+        &mut c,
+        at_ms(2),
+        &seg(PEER_ISS + 1, iss.wrapping_add(1), TcpFlags::RST, b""),
+    );
+    assert_eq!(c.state(), State::Closed);
+    assert_eq!(c.info().in_flight, 0);
+    assert!(c.poll_timeout().is_none(), "nothing left to retransmit");
+}

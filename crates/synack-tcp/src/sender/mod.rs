@@ -1078,13 +1078,19 @@ impl Sender {
         Some(plan)
     }
 
-    /// Checks what must hold between calls (tests and fuzzing).
-    pub fn check(&self) -> Result<(), &'static str> {
+    /// Checks what must hold between calls (tests and fuzzing). `closed`:
+    /// the connection is CLOSED, and its record of what was in flight was
+    /// flushed.
+    pub fn check(&self, closed: bool) -> Result<(), &'static str> {
         self.record.check()?;
         if !self.una.before_eq(self.nxt) {
             return Err("snd_una after snd_nxt");
         }
-        if self.nxt.since(self.una) > self.record.outstanding() + 1 {
+        if closed {
+            if !self.record.is_empty() {
+                return Err("segments in flight after CLOSED");
+            }
+        } else if self.nxt.since(self.una) > self.record.outstanding() + 1 {
             return Err("snd_nxt − snd_una exceeds the record (beyond a SYN)");
         }
         if self.buf.len() > self.buf.capacity() {

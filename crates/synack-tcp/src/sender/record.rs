@@ -129,6 +129,19 @@ pub struct Record {
 }
 
 impl Record {
+    /// Forgets every segment in flight (the connection is gone: RFC 9293
+    /// §3.10.7.4 flushes the retransmission queue on a reset).
+    pub fn clear(&mut self) {
+        self.segs.clear();
+        self.outstanding = 0;
+        self.sacked = 0;
+        self.lost = 0;
+        self.retrans = 0;
+        self.sack_cache.clear();
+        self.retx_hint = 0;
+        self.highest_sacked = None;
+    }
+
     pub fn is_empty(&self) -> bool {
         self.segs.is_empty()
     }

@@ -351,21 +351,35 @@ fn check_reports_a_sender_out_of_shape() {
     let cfg = plain();
     let iss = SeqNum(5000);
     let mut s = Sender::new(&cfg, iss);
-    assert_eq!(s.check(), Ok(()));
+    assert_eq!(s.check(false), Ok(()));
     // SND.UNA beyond SND.NXT.
     s.una = iss + 10;
-    assert_eq!(s.check(), Err("snd_una after snd_nxt"));
+    assert_eq!(s.check(false), Err("snd_una after snd_nxt"));
     // More sent than the record holds (beyond the SYN's one).
     let mut s = Sender::new(&cfg, iss);
     s.nxt = iss + 2;
-    assert!(s.check().is_err());
+    assert!(s.check(false).is_err());
     s.nxt = iss + 1;
-    assert_eq!(s.check(), Ok(()));
+    assert_eq!(s.check(false), Ok(()));
+    // Once CLOSED the record is flushed: what was sent is no longer held,
+    // and a record that still holds a segment is out of shape.
+    s.nxt = iss + 2;
+    assert_eq!(s.check(true), Ok(()));
+    let mut t = Timers::default();
+    assert_eq!(s.queue(b"x"), 1);
+    s.nxt = iss + 1;
+    s.una = iss + 1;
+    s.wnd = 65535;
+    assert!(s.next_segment(Instant::ZERO, 536, false, &mut t).is_some());
+    assert_eq!(s.check(true), Err("segments in flight after CLOSED"));
     // A FIN with data queued after it.
     let mut s = Sender::new(&cfg, iss);
     assert_eq!(s.queue(b"abc"), 3);
     s.queue_fin();
-    assert_eq!(s.check(), Ok(()));
+    assert_eq!(s.check(false), Ok(()));
     assert_eq!(s.queue(b"de"), 2);
-    assert_eq!(s.check(), Err("FIN not right after the last queued byte"));
+    assert_eq!(
+        s.check(false),
+        Err("FIN not right after the last queued byte")
+    );
 }
