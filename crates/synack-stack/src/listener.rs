@@ -478,7 +478,7 @@ impl Host {
             ack: (h.irs + 1).0,
             flags: TcpFlags::SYN | TcpFlags::ACK,
             // RFC 7323 §2.2: never scaled in a SYN.
-            window: syn_window(&config, options.window_scale.is_some()),
+            window: syn_window(&config),
             urgent: 0,
             options,
         };

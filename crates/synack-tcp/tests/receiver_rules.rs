@@ -78,11 +78,9 @@ fn the_window_in_a_syn_is_never_scaled() {
     assert_eq!(cfg.rcv_wscale(), 5);
     // ...but the window field of a SYN (or a stack's SYN-ACK) is not
     // scaled: the largest it can say is 65535, not 1 MiB >> 5 = 32768.
-    assert_eq!(syn_window(&cfg, true), 65535);
-    assert_eq!(syn_window(&cfg, false), 65535);
+    assert_eq!(syn_window(&cfg), 65535);
     let small = scaled(4000);
-    assert_eq!(syn_window(&small, false), 4000);
-    assert_eq!(syn_window(&small, true), 4000, "shift 0: nothing kept back");
+    assert_eq!(syn_window(&small), 4000);
     let mut c = active(cfg.clone());
     let syn = drain(&mut c, Instant::ZERO).remove(0);
     assert_eq!(syn.window, 65535);
@@ -96,18 +94,40 @@ fn the_window_in_a_syn_is_never_scaled() {
 }
 
 #[test]
-fn a_scaled_window_keeps_a_unit_per_full_segment_plus_one_in_reserve() {
-    // 65600 bytes need shift 1 (2-byte units). The buffer keeps back, for
-    // rounding the window up, one unit per full-sized segment it holds
-    // (65600 / 536 segments, 65600 * 2 / 536 = 244 bytes) plus one unit.
+fn a_listener_s_syn_ack_offers_the_window_the_engine_s_own_would() {
+    // A connection made from a listener's half-open record takes the edge
+    // its SYN-ACK advertised to be what `syn_window` says: it must be what
+    // the engine's own SYN-ACK carries, for every buffer around 64 KiB,
+    // segment size and window scaling either way. The ring keeps its
+    // rounding room beyond the window (65600 bytes at shift 1 with 536-byte
+    // segments: 65600 · 2 / 536 + 2 = 246 bytes more), not inside it.
+    for recv_buffer in [4000, 65_000, 65_535, 65_536, 65_600, 70_000, 1 << 20] {
+        for mss in [536, 1460] {
+            for ws in [false, true] {
+                let cfg = Config {
+                    mss,
+                    ..scaled(recv_buffer)
+                };
+                let mut c = passive(cfg.clone());
+                let mut syn = seg(PEER_ISS, 0, SYN, b"");
+                if ws {
+                    syn.options = wscale_ok();
+                }
+                feed(&mut c, Instant::ZERO, &syn);
+                let syn_ack = drain(&mut c, Instant::ZERO).remove(0);
+                assert_eq!(
+                    syn_ack.window,
+                    syn_window(&cfg),
+                    "buffer {recv_buffer}, mss {mss}, ws {ws}"
+                );
+            }
+        }
+    }
     let cfg = Config {
         mss: 536,
         ..scaled(65_600)
     };
-    assert_eq!(cfg.rcv_wscale(), 1);
-    assert_eq!(u32::from(syn_window(&cfg, true)), 65_600 - (244 + 2));
-    // Without scaling nothing needs rounding: all of it (up to 65535).
-    assert_eq!(syn_window(&cfg, false), 65_535);
+    assert_eq!((cfg.rcv_wscale(), syn_window(&cfg)), (1, 65_535));
 }
 
 #[test]

@@ -105,9 +105,10 @@ pub struct Receiver {
     pub stats: RecvStats,
 }
 
-/// The part of a receive buffer of `offer` bytes kept back from the
-/// window when it is scaled by `shift`: a unit of scaling for rounding,
-/// and per segment a unit of slack.
+/// The room a ring of a receive buffer of `offer` bytes holds beyond the
+/// window when the window is scaled by `shift` (the window stays `offer`):
+/// a unit of scaling for rounding the advertised edge up, and per segment
+/// a unit of slack.
 fn spare_bytes(offer: u32, mss: u32, shift: u8) -> u32 {
     if shift == 0 {
         return 0;
@@ -117,14 +118,13 @@ fn spare_bytes(offer: u32, mss: u32, shift: u8) -> u32 {
     (per_segments.min(u64::from(offer)) + unit) as u32
 }
 
-/// The window field of a SYN-ACK under `config` (the window a new
-/// connection offers; never scaled in a SYN, RFC 7323 §2.2), with window
-/// scaling agreed or not.
-pub fn syn_window(config: &Config, wscale: bool) -> u16 {
-    let offer = config.recv_buffer.min(1 << 30) as u32;
-    let shift = if wscale { config.rcv_wscale() } else { 0 };
-    let spare = spare_bytes(offer, u32::from(config.mss), shift);
-    offer.saturating_sub(spare).min(0xffff) as u16
+/// The window field of a SYN-ACK under `config`: the window a new
+/// connection offers, the whole buffer (the ring keeps its rounding room
+/// beyond it), never scaled in a SYN (RFC 7323 §2.2), so at most 65535.
+/// The same field the engine's own SYN-ACK carries, so a connection made
+/// from a listener's half-open record knows the edge it advertised.
+pub fn syn_window(config: &Config) -> u16 {
+    config.recv_buffer.min(0xffff) as u16
 }
 
 impl Receiver {
