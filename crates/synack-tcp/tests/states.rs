@@ -85,3 +85,28 @@ fn causes_and_transitions_read_as_the_ladder_prints_them() {
     };
     assert_eq!(t.to_string(), "ESTABLISHED → CLOSE-WAIT (rcv FIN)");
 }
+
+#[test]
+fn close_reasons_and_errors_print_the_line_users_see() {
+    use synack_tcp::CloseReason;
+    for (reason, line) in [
+        (CloseReason::Normal, "closed"),
+        (CloseReason::Refused, "connection refused"),
+        (CloseReason::Reset, "connection reset by peer"),
+        (CloseReason::TimedOut, "connection timed out"),
+        (CloseReason::Aborted, "connection aborted"),
+    ] {
+        assert_eq!(reason.to_string(), line);
+        assert_eq!(
+            Error::Closed(reason).to_string(),
+            line,
+            "a closed error says why"
+        );
+    }
+    assert_eq!(Error::WouldBlock.to_string(), "operation would block");
+    assert_eq!(Error::NotConnected.to_string(), "not connected");
+    assert_eq!(
+        Error::SendClosed.to_string(),
+        "sending side already shut down"
+    );
+}
