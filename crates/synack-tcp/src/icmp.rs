@@ -52,7 +52,11 @@ impl Connection {
         if !self.quoted_in_flight(seq) {
             return IcmpVerdict::Ignored;
         }
-        // RFC 8201 §5.1 / RFC 1191: never below the IPv4 minimum (68 − 40).
+        // A floor of 88, as Linux's TCP_MIN_MSS: room for 8 bytes of data
+        // beside 60-byte IP and TCP headers ((60 + 60 + 8) − (20 + 20)).
+        // RFC 1191's 68-byte IPv4 minimum would allow an MSS of 28, and a
+        // forged "fragmentation needed" would then cut every segment to a
+        // sliver.
         let mss = mss.max(88);
         if mss >= self.snd.mss {
             return IcmpVerdict::Soft;
