@@ -481,6 +481,21 @@ impl Connection {
         Ok(n)
     }
 
+    /// Queues urgent data (MSG_OOB), as `send` does, and moves SND.UP just
+    /// past the last byte taken (RFC 9293 §3.10.2: on SEND with the urgent
+    /// flag, SND.UP ← the end of the data; MUST-62, from RFC 6093 §4: the
+    /// pointer points to the octet following the urgent data). Every
+    /// segment sent while SND.UP is ahead of its sequence number carries
+    /// URG and the pointer, until the urgent data is acknowledged; urgent
+    /// data not yet sent is not held back by Nagle's algorithm.
+    pub fn send_urgent(&mut self, data: &[u8]) -> Result<usize, Error> {
+        let n = self.send(data)?;
+        if n > 0 {
+            self.snd.mark_urgent();
+        }
+        Ok(n)
+    }
+
     /// Copies received in-order data into `buf`. `Ok(0)` means end of stream
     /// (the peer's FIN has arrived and everything before it was read).
     pub fn recv(&mut self, buf: &mut [u8]) -> Result<usize, Error> {
@@ -605,9 +620,16 @@ impl Connection {
         self.rcv.fin_received
     }
 
-    /// RFC 6093: the urgent pointer last received, if any.
+    /// RFC 6093: the urgent pointer last received, if any: the sequence
+    /// number just past the urgent data the peer sent.
     pub fn urgent_pointer(&self) -> Option<SeqNum> {
         self.rcv.up
+    }
+
+    /// SND.UP: just past the urgent data this side queued with
+    /// `send_urgent`, until that data is acknowledged.
+    pub fn send_urgent_pointer(&self) -> Option<SeqNum> {
+        self.snd.urgent_pointer()
     }
 
     pub fn stats(&self) -> ConnStats {

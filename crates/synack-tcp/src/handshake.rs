@@ -208,9 +208,13 @@ impl Connection {
             self.ack_of_syn(now, ack, seg);
             self.rcv.ack.owe_now();
             self.establish(now, Cause::RecvSynAck);
-            // Data or FIN on the SYN-ACK: continue at the sixth step with
-            // the SYN taken off.
+            // URG, data or FIN on the SYN-ACK: continue at the sixth step
+            // (the urgent pointer, counted from SEG.SEQ, the SYN's own
+            // number), then the text with the SYN taken off.
             if !seg.payload.is_empty() || seg.flags.fin() || seg.flags.urg() {
+                if seg.flags.urg() {
+                    self.rcv.on_urgent(SeqNum(seg.seq), seg.urgent);
+                }
                 let mut rest = *seg;
                 rest.seq = seg.seq.wrapping_add(1);
                 rest.flags.remove(TcpFlags::SYN);

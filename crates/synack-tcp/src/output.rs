@@ -105,7 +105,7 @@ impl Connection {
         // A tail loss probe is reported now, before anything that happens
         // after it (the ACK it brings back, a state change).
         self.flush_notes();
-        let (seq, kind, flags, plan) = match plan {
+        let (seq, kind, mut flags, plan) = match plan {
             Some(p) => {
                 // The segment carries the ACK a challenge asked for.
                 self.challenge_pending = false;
@@ -149,6 +149,11 @@ impl Connection {
             }
             None => return None,
         };
+        // RFC 9293 §3.8.5: URG and the pointer while SND.UP is ahead.
+        let urgent = self.snd.urgent_field(seq);
+        if urgent.is_some() {
+            flags |= TcpFlags::URG;
+        }
         let window = self.rcv.window_field();
         if self.rcv.ack.on_sent() == AckTimer::Disarm {
             self.timers.clear(TimerKind::DelayedAck);
@@ -168,7 +173,7 @@ impl Connection {
                 ack: self.rcv.nxt.0,
                 flags,
                 window,
-                urgent: 0,
+                urgent: urgent.unwrap_or(0),
                 options,
             },
             payload: [a, b],

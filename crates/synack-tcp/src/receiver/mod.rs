@@ -416,7 +416,10 @@ impl Receiver {
         self.readable = true;
     }
 
-    /// RFC 6093: the urgent pointer points just past the urgent data.
+    /// RFC 9293 §3.10.7.4, sixth step: RCV.UP ← max(RCV.UP, SEG.UP), the
+    /// later of the two in sequence space (`SeqNum::max` compares modulo
+    /// 2^32). SEG.UP is SEG.SEQ plus the field: it points just past the
+    /// urgent data (RFC 6093 §4), as `Sender::urgent_field` writes it.
     pub fn on_urgent(&mut self, seq: SeqNum, pointer: u16) {
         let up = seq + u32::from(pointer);
         self.up = Some(self.up.map_or(up, |old| old.max(up)));

@@ -151,6 +151,13 @@ pub struct Sender {
     buf_seq: SeqNum,
     /// Sequence number of our FIN, once the application shut down sending.
     fin_seq: Option<SeqNum>,
+    /// SND.UP (RFC 9293 §3.8.5): just past the last urgent byte queued
+    /// (MUST-62, from RFC 6093 §4: the pointer points to the octet
+    /// following the urgent data). Urgent data is unacknowledged while it is ahead
+    /// of SND.UNA; otherwise it moves along with SND.UNA (Linux's urgent
+    /// mode test, BSD's "drag it along"), so that it never drifts far
+    /// enough behind to look ahead again modulo 2^32.
+    up: SeqNum,
     pub record: Record,
     pub rtt: RttEstimator,
     pub cc: Congestion,
@@ -198,6 +205,7 @@ impl Sender {
             buf: Ring::new(config.send_buffer),
             buf_seq: iss + 1,
             fin_seq: None,
+            up: iss,
             record: Record::default(),
             rtt: RttEstimator::new(config.initial_rto, config.min_rto, config.max_rto),
             cc: Congestion::new(
@@ -236,6 +244,42 @@ impl Sender {
     pub fn queue_fin(&mut self) {
         if self.fin_seq.is_none() {
             self.fin_seq = Some(self.buf_seq + self.buf.len() as u32);
+        }
+    }
+
+    /// Everything queued so far is urgent data: SND.UP moves to just past
+    /// the last queued byte. It never recedes: the queue only grows.
+    pub fn mark_urgent(&mut self) {
+        self.up = self.data_end();
+    }
+
+    /// SND.UP, while urgent data is unacknowledged.
+    pub fn urgent_pointer(&self) -> Option<SeqNum> {
+        self.up.after(self.una).then_some(self.up)
+    }
+
+    /// The urgent field of a segment starting at `seq`, if it carries URG
+    /// (call it once the segment is accounted for in SND.NXT). RFC 9293
+    /// §3.8.5: the urgent field is carried in all segments sent, URG saying
+    /// it is meaningful, while urgent data is outstanding: here, every
+    /// segment SND.UP is ahead of, retransmissions and pure ACKs included;
+    /// the field is an offset from SEG.SEQ (§3.1).
+    ///
+    /// An offset over 65535 does not fit. Then the field says 65535, as
+    /// Linux does (BSD truncates it to 16 bits): the receiver learns that
+    /// urgent data is coming, and later segments carry the exact pointer.
+    /// Only while that point lies beyond everything already sent, also as
+    /// Linux does: a receiver that takes the byte before the pointer out
+    /// of the stream (the sockets' out-of-band byte) must not be pointed at
+    /// a byte it may already hold; the segment that sends that byte carries
+    /// a pointer at least as far. A retransmission far behind goes without.
+    pub fn urgent_field(&self, seq: SeqNum) -> Option<u16> {
+        let up = self.urgent_pointer().filter(|up| up.after(seq))?;
+        match u16::try_from(up.since(seq)) {
+            Ok(offset) => Some(offset),
+            Err(_) => (seq + u32::from(u16::MAX))
+                .after(self.nxt)
+                .then_some(u16::MAX),
         }
     }
 
@@ -388,6 +432,8 @@ impl Sender {
             self.buf.consume(acked);
             self.buf_seq += acked as u32;
             self.una = a.ack;
+            // Once the urgent data is acknowledged, SND.UP moves along.
+            self.up = self.up.max(self.una);
             out.advanced = true;
             out.fin_acked = self.fin_acked();
             if acked > 0 && self.want_writable {
@@ -974,8 +1020,10 @@ impl Sender {
             // Nagle (RFC 9293 §3.7.4): a small segment that empties the
             // queue waits while earlier data is unacknowledged, unless
             // TCP_NODELAY is set or the application has closed (the FIN
-            // flushes everything).
-            if !self.nodelay && !self.fin_queued() && !self.record.is_empty() {
+            // flushes everything). Urgent data not yet sent does not wait
+            // either (as in Linux's tcp_nagle_test): urgency is its point.
+            let urgent = self.up.after(self.nxt);
+            if !self.nodelay && !self.fin_queued() && !urgent && !self.record.is_empty() {
                 return None;
             }
         }
