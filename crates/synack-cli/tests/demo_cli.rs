@@ -1,10 +1,10 @@
 //! `synack demo` as a user runs it: `--json` carries what the ladder shows
-//! (a header, each segment with relative numbers, the scaled window, the
-//! retransmission mark and its arrival, then the summary), `--svg` /
-//! `--html` write their files, with the transfer plots when data flowed,
-//! `--pcap-at` picks the view `--pcap` captures, `--lang zh` draws in
-//! Chinese within 80 columns, `--lang en` is the default byte for byte,
-//! and any other language is refused in one line.
+//! (a header, each segment with relative numbers, the urgent pointer, the
+//! scaled window, the retransmission mark and its arrival, then the
+//! summary), `--svg` / `--html` write their files, with the transfer plots
+//! when data flowed, `--pcap-at` picks the view `--pcap` captures,
+//! `--lang zh` draws in Chinese within 80 columns, `--lang en` is the
+//! default byte for byte, and any other language is refused in one line.
 
 use std::process::Command;
 
@@ -53,6 +53,32 @@ fn json_is_the_ladder_as_data() {
     // Windows after the handshake are scaled: bytes, not the raw field.
     let data_ack = segments.iter().find(|s| s["flags"] == "ACK").unwrap();
     assert!(data_ack["window_bytes"].as_u64().unwrap() > data_ack["win"].as_u64().unwrap());
+}
+
+#[test]
+fn json_carries_the_urgent_pointer_raw_and_numbered_like_seq() {
+    let (ok, out, err) = synack(&["demo", "urgent-data", "--json"]);
+    assert!(ok, "{err}");
+    let segments: Vec<serde_json::Value> = out
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap_or_else(|e| panic!("{e}: {l}")))
+        .filter(|l: &serde_json::Value| l["type"] == "segment")
+        .collect();
+    let urgent: Vec<&serde_json::Value> = segments
+        .iter()
+        .filter(|s| s["flags"].as_str().unwrap().contains("URG"))
+        .collect();
+    let [mark] = urgent[..] else {
+        panic!("{urgent:?}")
+    };
+    assert_eq!(mark["len"], 1);
+    assert_eq!(mark["urgent"], 1, "the raw field: an offset from seq");
+    assert_eq!(mark["rel_seq"], 12);
+    assert_eq!(mark["rel_urg"], 13, "just past the urgent byte");
+    assert!(segments
+        .iter()
+        .filter(|s| !s["flags"].as_str().unwrap().contains("URG"))
+        .all(|s| s["rel_urg"].is_null() && s["urgent"] == 0));
 }
 
 #[test]

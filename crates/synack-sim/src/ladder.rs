@@ -133,6 +133,24 @@ impl Numbering {
         }
     }
 
+    /// Where the urgent pointer of a segment with URG points, numbered
+    /// like its seq (SEG.SEQ + the field, RFC 9293 §3.1), and the last
+    /// urgent byte, the one before it (RFC 6093 §4: the pointer points to
+    /// the byte after the urgent data). `None` without URG.
+    pub(crate) fn urgent(&self, from: Side, s: &TcpHeader, absolute: bool) -> Option<(i64, i64)> {
+        if !s.flags.urg() {
+            return None;
+        }
+        let up = s.seq.wrapping_add(u32::from(s.urgent));
+        Some(match self.base.get(&(from, s.src_port, s.dst_port)) {
+            Some(&b) if !absolute => {
+                let rel = i64::from(up.wrapping_sub(b) as i32);
+                (rel, rel - 1)
+            }
+            _ => (i64::from(up), i64::from(up.wrapping_sub(1))),
+        })
+    }
+
     pub(crate) fn rel_ack(&self, from: Side, s: &TcpHeader, absolute: bool) -> String {
         let other = match from {
             Side::A => Side::B,
@@ -145,7 +163,21 @@ impl Numbering {
     }
 }
 
-/// The text on a segment's arrow: flags, seq, ack, len, window, options.
+/// What the urgent pointer of a segment with URG says, in a line: the
+/// pointer points just past the urgent data (RFC 6093 §4).
+pub(crate) fn urgent_note(
+    n: &Numbering,
+    from: Side,
+    s: &TcpHeader,
+    absolute: bool,
+    lang: Lang,
+) -> Option<String> {
+    let (_, last) = n.urgent(from, s, absolute)?;
+    Some(words::urgent(lang, &last.to_string()))
+}
+
+/// The text on a segment's arrow: flags, seq, ack, len, window, the
+/// urgent pointer when URG is set, options.
 pub(crate) fn label(
     n: &Numbering,
     from: Side,
@@ -161,6 +193,9 @@ pub(crate) fn label(
         let _ = write!(l, " len={len}");
     }
     let _ = write!(l, " win={}", n.window(from, s));
+    if let Some((up, _)) = n.urgent(from, s, opts.absolute) {
+        let _ = write!(l, " urg={up}");
+    }
     let o = s.options.to_string();
     if !o.is_empty() {
         let _ = write!(l, " <{o}>");
@@ -302,6 +337,9 @@ pub fn render(trace: &Trace, opts: &LadderOptions, client: &str, server: &str) -
                 let mut extra = Vec::new();
                 if !notes.is_empty() {
                     extra.push(words::segment_notes(l, &notes));
+                }
+                if let Some(urgent) = urgent_note(&n, *from, seg, opts.absolute, l) {
+                    extra.push(format!("({urgent})"));
                 }
                 if let (true, Some(cc)) = (opts.cwnd, sender) {
                     if *len > 0 {

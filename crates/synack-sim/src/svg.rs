@@ -11,7 +11,7 @@
 //! and the gap between rows grows with the logarithm of the time between
 //! them. Arrows still slope by the real delay, in those rows.
 
-use crate::ladder::{label, wrap, LadderOptions, Numbering};
+use crate::ladder::{label, urgent_note, wrap, LadderOptions, Numbering};
 use crate::lang::{words, Lang, Text};
 use crate::trace::{Trace, TraceEvent};
 use std::fmt::Write as _;
@@ -301,6 +301,9 @@ pub fn render(trace: &Trace, opts: &LadderOptions, client: &str, server: &str) -
                 }
                 if retx {
                     why.push(words::why_retransmission(l).to_string());
+                }
+                if let Some(urgent) = urgent_note(&n, *from, seg, opts.absolute, l) {
+                    why.push(words::urgent_why(l, &urgent));
                 }
                 if lost || outcome.corrupted || outcome.duplicated || outcome.reordered {
                     why.push(words::why_on_the_wire(l, words::fate(l, outcome)));

@@ -147,14 +147,17 @@ impl Trace {
                     injected,
                 } => {
                     // What the ladder shows beside the raw fields: numbers
-                    // relative to each ISN, the window in bytes (scaled
-                    // once both SYNs agreed), the retransmission mark,
-                    // when it arrived.
+                    // relative to each ISN (the urgent pointer's too, with
+                    // URG), the window in bytes (scaled once both SYNs
+                    // agreed), the retransmission mark, when it arrived.
                     let retx = numbers.observe(*from, seg, *len, injected.is_some());
                     let ladder = format!(
-                        ",\"rel_seq\":{},\"rel_ack\":{},\"window_bytes\":{},\"retransmission\":{},\"arrival_us\":{},\"injected\":{}",
+                        ",\"rel_seq\":{},\"rel_ack\":{},\"rel_urg\":{},\"window_bytes\":{},\"retransmission\":{},\"arrival_us\":{},\"injected\":{}",
                         numbers.rel_seq(*from, seg, false),
                         numbers.rel_ack(*from, seg, false),
+                        numbers
+                            .urgent(*from, seg, false)
+                            .map_or("null".to_string(), |(up, _)| up.to_string()),
                         numbers.window(*from, seg),
                         retx,
                         outcome
@@ -177,7 +180,7 @@ impl Trace {
                     };
                     let _ = writeln!(
                         out,
-                        "{{\"type\":\"segment\",\"t_us\":{},\"from\":\"{}\",\"src_port\":{},\"dst_port\":{},\"flags\":\"{}\",\"seq\":{},\"ack\":{},\"len\":{},\"win\":{},\"options\":\"{}\",\"fate\":\"{}\"{}{}}}",
+                        "{{\"type\":\"segment\",\"t_us\":{},\"from\":\"{}\",\"src_port\":{},\"dst_port\":{},\"flags\":\"{}\",\"seq\":{},\"ack\":{},\"len\":{},\"win\":{},\"urgent\":{},\"options\":\"{}\",\"fate\":\"{}\"{}{}}}",
                         at.as_micros(),
                         side_name(*from),
                         seg.src_port,
@@ -187,6 +190,7 @@ impl Trace {
                         seg.ack,
                         len,
                         seg.window,
+                        seg.urgent,
                         seg.options,
                         fate_name(outcome),
                         ladder,

@@ -402,6 +402,7 @@ fn every_scenario_is_tested_here() {
             "default-mss-536",
             "rst-abort",
             "rst-after-crash",
+            "urgent-data",
             "lossy-transfer",
             "slow-start",
             "fast-retransmit",
@@ -780,6 +781,79 @@ fn rst_after_crash() {
         last_len, 15,
         "the write that found the half-open connection"
     );
+}
+
+#[test]
+fn urgent_data() {
+    let r = run("urgent-data");
+    assert_eq!(
+        r.world.trace.states(Side::A),
+        [
+            Closed,
+            SynSent,
+            Established,
+            FinWait1,
+            FinWait2,
+            TimeWait,
+            Closed
+        ]
+    );
+    // One segment carries URG: the Ctrl-C's, its pointer just past it.
+    let urgent: Vec<(TcpHeader, usize)> = client_segments(&r)
+        .into_iter()
+        .filter(|(s, _)| s.flags.urg())
+        .collect();
+    let [(seg, 1)] = urgent[..] else {
+        panic!("{urgent:?}")
+    };
+    assert_eq!(seg.urgent, 1);
+    // The ladder shows the pointer numbered like seq, and what it means.
+    let w = &r.world;
+    let text = synack_sim::ladder::render(
+        &w.trace,
+        &synack_sim::ladder::LadderOptions::default(),
+        &w.client.addr().to_string(),
+        &w.server.addr().to_string(),
+    );
+    assert!(
+        text.contains("PSH,ACK,URG seq=12 ack=1 len=1 win=262144 urg=13 "),
+        "{text}"
+    );
+    assert!(
+        text.contains("(URG: the urgent data ends at byte 12; urg points just past it)"),
+        "{text}"
+    );
+    assert_eq!(text.matches("urg=").count(), 1, "{text}");
+    // So do the JSON lines (raw field and relative pointer) and the
+    // picture's explanation.
+    let json = w.trace.to_json_lines();
+    let line = json.lines().find(|l| l.contains("URG")).unwrap();
+    assert!(
+        line.contains("\"urgent\":1,") && line.contains("\"rel_urg\":13,"),
+        "{line}"
+    );
+    assert_eq!(
+        json.matches("\"rel_urg\":null").count(),
+        json.matches("\"type\":\"segment\"").count() - 1
+    );
+    let picture = synack_sim::svg::render(
+        &w.trace,
+        &synack_sim::ladder::LadderOptions::default(),
+        "client",
+        "server",
+    );
+    let step = picture
+        .steps
+        .iter()
+        .find(|s| s.label.contains("URG"))
+        .unwrap();
+    assert!(
+        step.explanation
+            .contains("URG: the urgent data ends at byte 12"),
+        "{step:?}"
+    );
+    assert!(summary_has(&r, "urg=13"), "{:?}", r.summary);
+    assert!(summary_has(&r, "not urgent data"), "{:?}", r.summary);
 }
 
 #[test]

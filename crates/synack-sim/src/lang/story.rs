@@ -1117,3 +1117,62 @@ pub fn why_two_msl() -> Text {
         ),
     )
 }
+
+// Urgent data (scenarios/seeds.rs, urgent-data).
+
+pub fn urgent_send() -> Text {
+    t(
+        "send(\"\\x03\", MSG_OOB): Ctrl-C as urgent data",
+        "send(\"\\x03\", MSG_OOB)：把 Ctrl-C 作为紧急数据发送",
+    )
+}
+
+pub fn urgent_pointer_seen(rel: u32) -> Text {
+    let last = rel.wrapping_sub(1);
+    t(
+        format!("urgent_pointer() → {rel}: the urgent data ends at byte {last}"),
+        format!("urgent_pointer() → {rel}：紧急数据到第 {last} 字节为止"),
+    )
+}
+
+pub fn urgent_byte_read() -> Text {
+    t(
+        "(that byte is the Ctrl-C: interrupt the command)",
+        "（这个字节就是 Ctrl-C：中断正在运行的命令）",
+    )
+}
+
+pub fn urgent_went(rel_seq: u32, rel_up: u32, field: u16) -> Text {
+    t(
+        format!(
+            "the Ctrl-C (byte {rel_seq}) went as urgent data: its segment carries URG and \
+             urg={rel_up}, the number just past the urgent byte (RFC 6093: the pointer points to \
+             the byte after the urgent data; on the wire it is an offset from seq, here {field})"
+        ),
+        format!(
+            "Ctrl-C（第 {rel_seq} 字节）作为紧急数据发出：它的报文段带 URG，urg={rel_up}，\
+             即紧急字节之后的那个序号（RFC 6093：紧急指针指向紧急数据之后的字节；\
+             报文里填的是相对 seq 的偏移，这里是 {field}）"
+        ),
+    )
+}
+
+pub fn urgent_not_a_channel() -> Text {
+    t(
+        "urgent data is not a second channel: the byte arrives in order in the same stream. \
+         The pointer tells the receiver that urgent data is coming and where it ends, so a \
+         telnet server can act on the interrupt (and discard output) before it reads that far",
+        "紧急数据不是第二条通道：这个字节仍按顺序在同一个字节流里到达。\
+         紧急指针告诉接收方紧急数据要来了、到哪里结束，\
+         于是 telnet 服务器在读到那里之前就能处理中断（并丢弃输出）",
+    )
+}
+
+pub fn urgent_past_nagle() -> Text {
+    t(
+        "the Ctrl-C left at once, before the command was acknowledged: Nagle's algorithm \
+         holds a small segment back while data is unacknowledged, but not urgent data",
+        "Ctrl-C 立即发出，没等命令被确认：Nagle 算法在有未确认数据时会扣住小报文段，\
+         但不扣紧急数据",
+    )
+}

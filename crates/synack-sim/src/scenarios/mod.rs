@@ -193,6 +193,15 @@ pub const SCENARIOS: &[Scenario] = &[
         ..BASE
     },
     Scenario {
+        name: "urgent-data",
+        about: StaticText::new(
+            "a telnet-like client sends Ctrl-C as urgent data: URG and the urgent pointer",
+            "类似 telnet 的客户端把 Ctrl-C 作为紧急数据发送：URG 标志和紧急指针",
+        ),
+        play: urgent_data,
+        ..BASE
+    },
+    Scenario {
         name: "lossy-transfer",
         about: StaticText::new(
             "1 MiB over a link losing 5% of packets each way, verified by SHA-256",

@@ -1,9 +1,10 @@
 //! More of the seeds' drawings: a close in three segments (the server's
 //! FIN riding its ACK of the client's FIN), data riding the third segment
 //! of the handshake, the 536-byte segments a peer gets when its SYN had no
-//! MSS option, an abort with RST in mid-connection, and the RST a host
+//! MSS option, an abort with RST in mid-connection, the RST a host
 //! sends for a segment of a connection it does not know (a half-open
-//! connection found after the peer crashed, RFC 9293 §3.5.2).
+//! connection found after the peer crashed, RFC 9293 §3.5.2), and urgent
+//! data with the URG flag and the urgent pointer (RFC 9293 §3.8.5).
 
 use super::*;
 use crate::trace::TraceEvent;
@@ -312,6 +313,93 @@ pub(super) fn rst_after_crash(w: &mut World, out: &mut Vec<Text>) -> Result<(), 
     out.push(story::rst_for_unknown_connection());
     let rsts = w.server.counters().tcp_out_rsts;
     out.push(story::rebooted_server_rsts(rsts));
+    summarize_states(w, out);
+    Ok(())
+}
+
+pub(super) fn urgent_data(w: &mut World, out: &mut Vec<Text>) -> Result<(), String> {
+    const COMMAND: &[u8] = b"sleep 100\r\n";
+    const CTRL_C: u8 = 0x03;
+    const ECHO: &[u8] = b"^C\r\n$ ";
+    let (mut client, mut server) = open(w)?;
+    let (c, s) = (client.h, server.h);
+    client.write(COMMAND);
+    client.pump(w);
+    pump_until(w, &mut server, |a| a.read.len() == COMMAND.len())?;
+    // The user presses Ctrl-C while the command runs: a telnet-like client
+    // sends the interrupt as urgent data, so that the server hears of it
+    // before it reads that far.
+    w.note(Side::A, story::urgent_send());
+    let n = w
+        .conn(Side::A, c)
+        .send_urgent(&[CTRL_C])
+        .map_err(|e| format!("send_urgent failed: {e}"))?;
+    if n != 1 {
+        return Err(format!("send_urgent took {n} bytes, not 1"));
+    }
+    // The server's TCP reports the pointer as the segment arrives, before
+    // the application reads the byte.
+    let irs = w.conn(Side::B, s).info().irs;
+    let mut up = None;
+    app_first_until(w, |w| {
+        up = w.conn(Side::B, s).urgent_pointer();
+        if let Some(up) = up {
+            let rel = up.since(irs);
+            w.note(Side::B, story::urgent_pointer_seen(rel));
+        }
+        up.is_some()
+    })?;
+    let up = up.ok_or("the server's TCP saw no urgent pointer")?;
+    pump_until(w, &mut server, |a| a.read.len() == COMMAND.len() + 1)?;
+    w.note(Side::B, story::urgent_byte_read());
+    server.write(ECHO);
+    server.pump(w);
+    pump_until(w, &mut client, |a| a.read.len() == ECHO.len())?;
+    client_closes_first(w, &mut client, &mut server)?;
+
+    // The urgent byte's segment: URG, and a pointer just past the byte.
+    let urgent: Vec<_> = w
+        .trace
+        .segments(Side::A)
+        .filter(|p| p.seg.flags.urg())
+        .map(|p| (p.at, *p.seg, p.len))
+        .collect();
+    let [(sent_at, seg, len)] = urgent[..] else {
+        return Err(format!(
+            "{} client segments carried URG, not just the urgent byte's",
+            urgent.len()
+        ));
+    };
+    let pointer = seg.seq.wrapping_add(u32::from(seg.urgent));
+    if len != 1 || pointer != seg.seq.wrapping_add(1) || pointer != up.0 {
+        return Err(format!(
+            "the urgent segment (len {len}, field {}) does not point just past the urgent byte \
+             (the server saw the pointer at {up})",
+            seg.urgent
+        ));
+    }
+    let mut want = COMMAND.to_vec();
+    want.push(CTRL_C);
+    if server.read != want {
+        return Err(format!(
+            "the server read {}, not the command and the Ctrl-C in order",
+            printable(&server.read)
+        ));
+    }
+    let (rel_seq, rel_up) = (seg.seq.wrapping_sub(irs.0), up.since(irs));
+    out.push(story::urgent_went(rel_seq, rel_up, seg.urgent));
+    out.push(story::urgent_not_a_channel());
+    // Was the command still unacknowledged when the Ctrl-C left?
+    let command_end = seg.seq;
+    let acked_at = w
+        .trace
+        .segments(Side::B)
+        .filter(|p| p.seg.flags.ack() && (p.seg.ack.wrapping_sub(command_end) as i32) >= 0)
+        .filter_map(|p| p.outcome.arrival)
+        .min();
+    if acked_at.is_some_and(|a| sent_at < a) {
+        out.push(story::urgent_past_nagle());
+    }
     summarize_states(w, out);
     Ok(())
 }
