@@ -703,6 +703,23 @@ pub fn view_reading(lang: Lang, absolute: bool) -> &'static str {
     }
 }
 
+/// What a segment's urgent pointer says (RFC 6093 §4: it points just past
+/// the urgent data); `last` is the last urgent byte, numbered as seq is.
+pub fn urgent(lang: Lang, last: &str) -> String {
+    match lang {
+        Lang::En => format!("URG: the urgent data ends at byte {last}; urg points just past it"),
+        Lang::Zh => format!("URG：紧急数据到第 {last} 字节为止；urg 指向它的下一个字节"),
+    }
+}
+
+/// The same, in a picture's explanation of the segment.
+pub fn urgent_why(lang: Lang, urgent: &str) -> String {
+    match lang {
+        Lang::En => format!("{urgent} (RFC 6093), and the data after that byte is ordinary data"),
+        Lang::Zh => format!("{urgent}（RFC 6093），那个字节之后的数据是普通数据"),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -756,22 +773,5 @@ mod tests {
         );
         let e = explain(Lang::Zh, Side::B, TcpFlags::ACK | TcpFlags::FIN, 0, &[]);
         assert_eq!(e, "服务器没有更多数据要发送（FIN），FIN 占用一个序号");
-    }
-}
-
-/// What a segment's urgent pointer says (RFC 6093 §4: it points just past
-/// the urgent data); `last` is the last urgent byte, numbered as seq is.
-pub fn urgent(lang: Lang, last: &str) -> String {
-    match lang {
-        Lang::En => format!("URG: the urgent data ends at byte {last}; urg points just past it"),
-        Lang::Zh => format!("URG：紧急数据到第 {last} 字节为止；urg 指向它的下一个字节"),
-    }
-}
-
-/// The same, in a picture's explanation of the segment.
-pub fn urgent_why(lang: Lang, urgent: &str) -> String {
-    match lang {
-        Lang::En => format!("{urgent} (RFC 6093), and the data after that byte is ordinary data"),
-        Lang::Zh => format!("{urgent}（RFC 6093），那个字节之后的数据是普通数据"),
     }
 }
