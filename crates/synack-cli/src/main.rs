@@ -14,7 +14,7 @@ use std::process::ExitCode;
 use std::time::Instant as WallClock;
 use synack_sim::ladder::{self, LadderOptions};
 use synack_sim::lang::{words, Lang};
-use synack_sim::scenarios::{self, DemoOptions, SCENARIOS};
+use synack_sim::scenarios::DemoOptions;
 use synack_sim::Tap;
 use synack_tcp::Duration;
 
@@ -112,7 +112,7 @@ struct ChaosArgs {
 }
 
 #[derive(Args, Debug)]
-#[command(after_help = scenario_help())]
+#[command(after_help = synack_sim::demo::scenario_help())]
 struct DemoArgs {
     /// Scenario to play (default: handshake-close); see --list
     name: Option<String>,
@@ -261,24 +261,6 @@ enum BenchCommand {
         #[arg(long, value_name = "MIB", default_value_t = 256, value_parser = clap::value_parser!(u64).range(1..=65536))]
         size: u64,
     },
-}
-
-/// The longest scenario name, for lining up the lists.
-fn name_width() -> usize {
-    SCENARIOS.iter().map(|s| s.name.len()).max().unwrap_or(0)
-}
-
-fn scenario_help() -> String {
-    let mut s = String::from("Scenarios:\n");
-    for sc in SCENARIOS {
-        s.push_str(&format!(
-            "  {:<w$} {}\n",
-            sc.name,
-            sc.about.en,
-            w = name_width()
-        ));
-    }
-    s
 }
 
 fn parse_lang(s: &str) -> Result<Lang, String> {
@@ -440,205 +422,32 @@ fn colour_wanted() -> bool {
     std::io::stdout().is_terminal() && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty())
 }
 
-/// `--svg` and `--html`: the run drawn as a picture and as a page.
-fn write_pictures(
-    args: &DemoArgs,
-    scenario: &scenarios::Scenario,
-    report: &scenarios::Report,
-) -> Result<(), String> {
-    if args.svg.is_none() && args.html.is_none() {
-        return Ok(());
-    }
-    let w = &report.world;
-    let lopts = LadderOptions {
-        absolute: args.absolute,
-        lang: args.lang,
-        ..LadderOptions::default()
-    };
-    let client = w.client.addr().to_string();
-    let server = w.server.addr().to_string();
-    let picture = synack_sim::svg::render(&w.trace, &lopts, &client, &server);
-    let write = |path: &std::path::Path, text: &str| {
-        std::fs::write(path, text).map_err(|e| format!("cannot write {}: {e}", path.display()))
-    };
-    if let Some(path) = &args.svg {
-        write(path, &picture.svg_with_plots())?;
-    }
-    if let Some(path) = &args.html {
-        let title = format!("synack demo {}", scenario.name);
-        let page = synack_sim::svg::html_page(
-            &title,
-            scenario.about.get(args.lang),
-            &picture,
-            &report.summary,
-            args.lang,
-        );
-        write(path, &page)?;
-    }
-    Ok(())
-}
-
 fn demo(args: DemoArgs) -> ExitCode {
-    let mut o = String::new();
-    let l = args.lang;
-    if args.list {
-        for sc in SCENARIOS {
-            let _ = writeln!(o, "{:<w$}  {}", sc.name, sc.about.get(l), w = name_width());
-        }
-        emit(&o);
-        return ExitCode::SUCCESS;
-    }
-    let name = args.name.as_deref().unwrap_or("handshake-close");
-    let Some(scenario) = scenarios::find(name) else {
-        eprintln!(
-            "synack: unknown scenario '{name}'; choose one of: {}",
-            scenarios::names()
-        );
-        return ExitCode::from(2);
-    };
-    let opts_loss_given = args.loss.is_some_and(|p| p > 0.0);
-    let opts = DemoOptions {
-        seed: args.seed,
-        loss: args.loss,
-        delay: args.delay.map(Duration::from_millis),
-    };
-    let pcap: Option<Box<dyn std::io::Write>> = match &args.pcap {
-        None => None,
-        Some(path) => match std::fs::File::create(path) {
-            Ok(f) => Some(Box::new(std::io::BufWriter::new(f))),
-            Err(e) => {
-                eprintln!("synack: cannot create {}: {e}", path.display());
-                return ExitCode::FAILURE;
-            }
+    let request = synack_sim::demo::Request {
+        name: args.name,
+        list: args.list,
+        run: DemoOptions {
+            seed: args.seed,
+            loss: args.loss,
+            delay: args.delay.map(Duration::from_millis),
         },
+        pcap: args.pcap,
+        pcap_at: args.pcap_at.into(),
+        svg: args.svg,
+        html: args.html,
+        json: args.json,
+        absolute: args.absolute,
+        full: args.full,
+        wide: args.wide,
+        netstat: args.netstat,
+        lang: args.lang,
+        color: colour_wanted(),
     };
-    let tap = Tap::from(args.pcap_at);
-    let report = match scenario.run(&opts, pcap.map(|out| (out, tap))) {
-        Ok(r) => r,
+    match synack_sim::demo::run(&request, &mut std::io::stdout().lock()) {
+        Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
-            eprintln!("synack: writing the pcap failed: {e}");
-            return ExitCode::FAILURE;
-        }
-    };
-    let w = &report.world;
-    if let Err(e) = write_pictures(&args, scenario, &report) {
-        eprintln!("synack: {e}");
-        return ExitCode::FAILURE;
-    }
-    if args.json {
-        // A header with what the run was, the events, then the summary:
-        // everything the ladder shows.
-        use synack_sim::trace::json_escape;
-        let cfg = scenarios::demo_config(&opts, scenario);
-        let _ = writeln!(
-            o,
-            "{{\"type\":\"demo\",\"scenario\":\"{}\",\"about\":\"{}\",\"seed\":{},\"delay_ms\":{},\"loss\":{},\"msl_s\":{},\"client\":\"{}\",\"server\":\"{}\"}}",
-            scenario.name,
-            json_escape(scenario.about.en),
-            opts.seed,
-            cfg.a_to_b.delay.as_millis(),
-            cfg.a_to_b.loss,
-            cfg.client_tcp.msl.as_secs(),
-            w.client.addr(),
-            w.server.addr()
-        );
-        o.push_str(&w.trace.to_json_lines());
-        let lines: Vec<String> = report
-            .summary
-            .iter()
-            .map(|line| format!("\"{}\"", json_escape(line.get(Lang::En))))
-            .collect();
-        let _ = writeln!(
-            o,
-            "{{\"type\":\"summary\",\"lines\":[{}],\"error\":{}}}",
-            lines.join(","),
-            report
-                .error
-                .as_ref()
-                .map_or("null".to_string(), |e| format!("\"{}\"", json_escape(e)))
-        );
-    } else {
-        let cfg = scenarios::demo_config(&opts, scenario);
-        let _ = writeln!(o, "synack demo {}", scenario.name);
-        let _ = writeln!(o, "{}", ladder::wrap(scenario.about.get(l), 80).join("\n"));
-        let _ = writeln!(
-            o,
-            "{}",
-            words::demo_settings(
-                l,
-                opts.seed,
-                cfg.a_to_b.delay.as_millis(),
-                cfg.a_to_b.loss * 100.0,
-                cfg.client_tcp.msl.as_secs(),
-            )
-        );
-        let _ = writeln!(o, "{}\n", words::demo_numbers(l, args.absolute));
-        let lopts = LadderOptions {
-            absolute: args.absolute,
-            full: args.full || scenario.full,
-            width: if args.wide {
-                100
-            } else {
-                LadderOptions::default().width
-            },
-            cwnd: scenario.show_cwnd,
-            color: colour_wanted(),
-            lang: l,
-        };
-        let client = w.client.addr().to_string();
-        let server = w.server.addr().to_string();
-        o.push_str(&ladder::render(&w.trace, &lopts, &client, &server));
-        let _ = writeln!(o);
-        let _ = writeln!(o, "{}", words::summary_heading(l));
-        // 80 columns: each summary line wraps, its continuation indented.
-        for line in &report.summary {
-            for (i, part) in ladder::wrap(line.get(l), 76).iter().enumerate() {
-                let _ = writeln!(o, "{}{part}", if i == 0 { "  " } else { "    " });
-            }
-        }
-        for (side, host) in [
-            (synack_device::Side::A, &w.client),
-            (synack_device::Side::B, &w.server),
-        ] {
-            let c = host.counters();
-            let link = w.link.stats(side);
-            let _ = writeln!(
-                o,
-                "{}",
-                words::host_counts(
-                    l,
-                    side,
-                    c.tcp_out_segs,
-                    link.lost,
-                    link.corrupted,
-                    c.tcp_in_segs,
-                    c.checksum_errors()
-                )
-            );
-        }
-        if args.netstat {
-            netstat(&mut o, w, l);
-        }
-        if let Some(path) = &args.pcap {
-            let _ = writeln!(
-                o,
-                "{}",
-                words::pcap_written(l, &path.display().to_string(), tap)
-            );
-        }
-    }
-    emit(&o);
-    match &report.error {
-        None => ExitCode::SUCCESS,
-        Some(e) => {
-            eprintln!("synack: scenario {} did not complete: {e}", scenario.name);
-            for line in report.what_happened() {
-                eprintln!("  {}", line.get(l));
-            }
-            if opts_loss_given {
-                eprintln!("{}", words::lower_loss_hint(l));
-            }
-            ExitCode::FAILURE
+            eprintln!("synack: {e}");
+            ExitCode::from(e.exit_code())
         }
     }
 }
@@ -722,49 +531,6 @@ fn view(args: ViewArgs) -> ExitCode {
     }
     emit(&o);
     ExitCode::SUCCESS
-}
-
-/// `--netstat`: the tables the scenario took, then both hosts' tables and
-/// counters at the end.
-fn netstat(o: &mut String, w: &synack_sim::World, l: Lang) {
-    use synack_device::Side;
-    for snap in &w.snapshots {
-        let host = match snap.side {
-            Side::A => &w.client,
-            Side::B => &w.server,
-        };
-        let _ = writeln!(
-            o,
-            "\n{}",
-            words::snapshot_heading(
-                l,
-                snap.side,
-                &snap.at.to_string(),
-                snap.label.get(l),
-                &host.addr().to_string()
-            )
-        );
-        o.push_str(&indent(&snap.table));
-    }
-    for (side, host) in [(Side::A, &w.client), (Side::B, &w.server)] {
-        let _ = writeln!(
-            o,
-            "\n{}",
-            words::end_heading(l, side, &host.addr().to_string(), &w.now.to_string())
-        );
-        let table = host.sockets(w.now);
-        if table.0.is_empty() {
-            let _ = writeln!(o, "  {}", words::no_sockets(l));
-        } else {
-            o.push_str(&indent(&table.to_string()));
-        }
-        let _ = writeln!(o, "  {}", words::counters_heading(l));
-        o.push_str(&indent(&indent(&host.counters().to_string())));
-    }
-}
-
-fn indent(text: &str) -> String {
-    text.lines().map(|l| format!("  {l}\n")).collect()
 }
 
 fn bench_goodput(cc: Option<synack_tcp::Algorithm>) -> ExitCode {

@@ -6,6 +6,7 @@
 
 pub mod bench;
 pub mod chaos;
+pub mod demo;
 pub mod goodput;
 pub mod ladder;
 pub mod lang;
