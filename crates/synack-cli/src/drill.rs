@@ -1,6 +1,7 @@
 //! `synack drill FILE|DIR`: runs packetdrill scripts against one synack
 //! host on virtual time and reports pass / fail / unsupported per script.
 
+use crate::numbers::whole;
 use clap::Args;
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -18,7 +19,7 @@ pub struct DrillArgs {
     profile: Option<Profile>,
     /// Timing tolerance in microseconds, instead of the script's
     /// --tolerance_usecs (4000 when it has none)
-    #[arg(long, value_name = "USECS")]
+    #[arg(long, value_name = "USECS", value_parser = whole::<u64>(0..=u64::MAX), allow_negative_numbers = true)]
     tolerance_usecs: Option<u64>,
     /// Show skipped lines of passing scripts too
     #[arg(long)]

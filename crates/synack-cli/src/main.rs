@@ -6,9 +6,11 @@
 #![forbid(unsafe_code)]
 
 mod drill;
+mod numbers;
 mod real;
 
 use clap::{Args, CommandFactory, Parser, Subcommand};
+use numbers::{between, whole};
 use std::fmt::Write as _;
 use std::process::ExitCode;
 use std::time::Instant as WallClock;
@@ -98,16 +100,16 @@ enum Command {
 #[derive(Args, Debug)]
 struct ChaosArgs {
     /// How many seeds to run
-    #[arg(long, value_name = "N", default_value_t = 500, value_parser = clap::value_parser!(u64).range(1..=10_000_000))]
+    #[arg(long, value_name = "N", default_value_t = 500, value_parser = whole::<u64>(1..=10_000_000), allow_negative_numbers = true)]
     seeds: u64,
     /// First seed
-    #[arg(long, value_name = "SEED", default_value_t = 0)]
+    #[arg(long, value_name = "SEED", default_value_t = 0, value_parser = whole::<u64>(0..=u64::MAX), allow_negative_numbers = true)]
     from: u64,
     /// Bytes each side sends per seed
-    #[arg(long, value_name = "BYTES", default_value_t = 1 << 20, value_parser = clap::value_parser!(u64).range(1..=(1 << 30)))]
+    #[arg(long, value_name = "BYTES", default_value_t = 1 << 20, value_parser = whole::<u64>(1..=(1 << 30)), allow_negative_numbers = true)]
     size: u64,
     /// Threads to run seeds on (default: the number of CPUs)
-    #[arg(long, value_name = "J", value_parser = clap::value_parser!(u64).range(1..=256))]
+    #[arg(long, value_name = "J", value_parser = whole::<u64>(1..=256), allow_negative_numbers = true)]
     jobs: Option<u64>,
 }
 
@@ -138,13 +140,13 @@ struct DemoArgs {
     #[arg(long, value_name = "FILE")]
     html: Option<std::path::PathBuf>,
     /// Seed for the simulated network and the ISNs; the same seed replays the same run
-    #[arg(long, value_name = "N", default_value_t = 1)]
+    #[arg(long, value_name = "N", default_value_t = 1, value_parser = whole::<u64>(0..=u64::MAX), allow_negative_numbers = true)]
     seed: u64,
     /// Probability (0 to 0.9) that the link loses a packet, in each direction
-    #[arg(long, value_name = "P", value_parser = parse_loss, allow_negative_numbers = true)]
+    #[arg(long, value_name = "P", value_parser = between(0.0, 0.9), allow_negative_numbers = true)]
     loss: Option<f64>,
-    /// One-way link delay in milliseconds (default 10)
-    #[arg(long, value_name = "MS", value_parser = parse_delay, allow_negative_numbers = true)]
+    /// One-way link delay in milliseconds, 0 to 10000 (default 10)
+    #[arg(long, value_name = "MS", value_parser = whole::<u64>(0..=10_000), allow_negative_numbers = true)]
     delay: Option<u64>,
     /// Print JSON lines instead of the diagram: a header, one object per event (with relative numbers, the window in bytes, retransmission and arrival), the summary
     #[arg(long)]
@@ -200,7 +202,7 @@ struct ViewArgs {
     /// The capture file: pcap or pcapng
     capture: std::path::PathBuf,
     /// Which TCP connection to draw: the N-th in order of first appearance
-    #[arg(long, value_name = "N", default_value_t = 1)]
+    #[arg(long, value_name = "N", default_value_t = 1, value_parser = whole::<usize>(1..=u32::MAX as u64), allow_negative_numbers = true)]
     conn: usize,
     /// Also draw the connection as an SVG picture, with the transfer plots
     /// under it (bytes in flight estimated: a capture holds no cwnd)
@@ -249,16 +251,16 @@ enum BenchCommand {
     )]
     Scale {
         /// Idle connection counts, one row each
-        #[arg(long, value_name = "N,N,...", value_delimiter = ',', default_values_t = [0u64, 1000, 10_000, 100_000], value_parser = clap::value_parser!(u64).range(0..=1_000_000))]
+        #[arg(long, value_name = "N,N,...", value_delimiter = ',', default_values_t = [0u64, 1000, 10_000, 100_000], value_parser = whole::<u64>(0..=1_000_000), allow_hyphen_values = true)]
         idle: Vec<u64>,
         /// Request/response exchanges timed per row
-        #[arg(long, value_name = "E", default_value_t = 20_000, value_parser = clap::value_parser!(u64).range(1..=10_000_000))]
+        #[arg(long, value_name = "E", default_value_t = 20_000, value_parser = whole::<u64>(1..=10_000_000), allow_negative_numbers = true)]
         exchanges: u64,
     },
     /// Move data between two synack engines over an ideal in-memory link
     Bulk {
         /// MiB to transfer
-        #[arg(long, value_name = "MIB", default_value_t = 256, value_parser = clap::value_parser!(u64).range(1..=65536))]
+        #[arg(long, value_name = "MIB", default_value_t = 256, value_parser = whole::<u64>(1..=65536), allow_negative_numbers = true)]
         size: u64,
     },
 }
@@ -268,24 +270,37 @@ fn parse_lang(s: &str) -> Result<Lang, String> {
         .map_err(|_| format!("choose one of: {}", Lang::codes()))
 }
 
-fn parse_delay(s: &str) -> Result<u64, String> {
-    let d: i64 = s
-        .parse()
-        .map_err(|_| format!("'{s}' is not a whole number of milliseconds"))?;
-    if (0..=10_000).contains(&d) {
-        Ok(d as u64)
-    } else {
-        Err(format!("{d} must be between 0 and 10000 ms"))
+/// A parse error in one line: clap's first, with the indented lines that
+/// finish it when it ends in a colon (the names of missing arguments), and
+/// where to read the options of the command that was being parsed (its
+/// `--help` is made from the same definitions, so it cannot go stale).
+fn one_line(e: &clap::Error, args: impl IntoIterator<Item = String>) -> String {
+    let text = e.to_string();
+    let mut lines = text.lines();
+    let mut first = lines.next().unwrap_or("invalid arguments").to_string();
+    if first.ends_with(':') {
+        for more in lines.take_while(|l| l.starts_with(' ')) {
+            first.push(' ');
+            first.push_str(more.trim());
+        }
     }
-}
-
-fn parse_loss(s: &str) -> Result<f64, String> {
-    let p: f64 = s.parse().map_err(|_| format!("'{s}' is not a number"))?;
-    if (0.0..=0.9).contains(&p) {
-        Ok(p)
-    } else {
-        Err(format!("{p} must be between 0 and 0.9"))
+    let first = first.trim_start_matches("error: ");
+    // The subcommands named on the command line, as far as they go.
+    let mut path = vec!["synack".to_string()];
+    let mut cmd = Cli::command();
+    for arg in args.into_iter().skip(1) {
+        if arg.starts_with('-') {
+            continue;
+        }
+        match cmd.find_subcommand(&arg) {
+            Some(sub) => {
+                path.push(arg);
+                cmd = sub.clone();
+            }
+            None => break,
+        }
     }
+    format!("{first} (see `{} --help`)", path.join(" "))
 }
 
 fn main() -> ExitCode {
@@ -301,24 +316,7 @@ fn main() -> ExitCode {
                 let _ = Cli::command().print_help();
                 return ExitCode::from(2);
             }
-            // One line: clap's first, with the indented lines that finish
-            // it when it ends in a colon (the names of missing arguments).
-            let text = e.to_string();
-            let mut lines = text.lines();
-            let mut first = lines.next().unwrap_or("invalid arguments").to_string();
-            if first.ends_with(':') {
-                for more in lines.take_while(|l| l.starts_with(' ')) {
-                    first.push(' ');
-                    first.push_str(more.trim());
-                }
-            }
-            let first = first.trim_start_matches("error: ");
-            eprintln!(
-                "synack: {first}; valid: synack demo [NAME] [--list] [--pcap FILE [--pcap-at client|server|link]] [--seed N] [--loss P] \
-                 [--delay MS] [--json] [--absolute] [--full] [--lang en|zh] | synack bench bulk [--size MIB] | synack bench scale [--idle N,N] | \
-                 synack chaos [--seeds N] [--from SEED] | synack serve|connect|get --tun NAME --addr IP/PREFIX ... | \
-                 synack netstat --tun NAME | synack view CAPTURE [--conn N] [--svg FILE] [--html FILE] [--lang en|zh] (see --help)"
-            );
+            eprintln!("synack: {}", one_line(&e, std::env::args()));
             return ExitCode::from(2);
         }
     };
@@ -675,5 +673,129 @@ fn bench_bulk(mib: u64) -> ExitCode {
             eprintln!("synack: bulk transfer failed: {e}");
             ExitCode::FAILURE
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// What each subcommand needs besides the option under test.
+    fn required(path: &str) -> &'static [&'static str] {
+        match path {
+            "serve" => &["--tun", "t", "--addr", "10.0.0.2/24", "--port", "80"],
+            "connect" => &["--tun", "t", "--addr", "10.0.0.2/24", "1.2.3.4:80"],
+            "get" => &["--tun", "t", "--addr", "10.0.0.2/24", "http://x/"],
+            "netstat" => &["--tun", "t"],
+            "drill" => &["x.pkt"],
+            "view" => &["x.pcap"],
+            _ => &[],
+        }
+    }
+
+    /// Value names of options that take numbers, and of those that do not;
+    /// an option with a new value name must be put in one of them.
+    const NUMERIC: &[&str] = &[
+        "N", "SEED", "BYTES", "J", "P", "MS", "MIB", "E", "N,N,...", "PORT", "USECS",
+    ];
+    const OTHER: &[&str] = &[
+        "FILE",
+        "WHERE",
+        "LANG",
+        "NAME",
+        "IP/PREFIX",
+        "DIR",
+        "PATH",
+        "PROFILE",
+        "ALGO",
+    ];
+
+    /// Every option of every subcommand that takes a number, as
+    /// (subcommand path, --long).
+    fn numeric_options() -> Vec<(Vec<String>, String)> {
+        fn walk(cmd: &clap::Command, path: Vec<String>, out: &mut Vec<(Vec<String>, String)>) {
+            for arg in cmd.get_arguments() {
+                let Some(long) = arg.get_long() else { continue };
+                if !arg.get_action().takes_values() {
+                    continue;
+                }
+                let name = arg
+                    .get_value_names()
+                    .and_then(|n| n.first())
+                    .map(|n| n.to_string())
+                    .unwrap_or_default();
+                if NUMERIC.contains(&name.as_str()) {
+                    out.push((path.clone(), format!("--{long}")));
+                } else {
+                    assert!(
+                        OTHER.contains(&name.as_str()),
+                        "{path:?} --{long} <{name}>: a number or not? add it to NUMERIC or OTHER"
+                    );
+                }
+            }
+            for sub in cmd.get_subcommands() {
+                let mut p = path.clone();
+                p.push(sub.get_name().to_string());
+                walk(sub, p, out);
+            }
+        }
+        let mut out = Vec::new();
+        walk(&Cli::command(), Vec::new(), &mut out);
+        out
+    }
+
+    #[test]
+    fn every_numeric_option_says_its_range_in_one_line_for_negative_and_huge_values() {
+        let options = numeric_options();
+        // demo 3, chaos 4, bench 3, view 1, serve/connect/get 6 each, serve 2 more, drill 1.
+        assert_eq!(options.len(), 32, "{options:?}");
+        for (path, long) in options {
+            for bad in ["-1", "-0.5", "99999999999999999999999"] {
+                let mut args = vec!["synack".to_string()];
+                args.extend(path.iter().cloned());
+                let req = required(path.last().map_or("", |s| s.as_str()));
+                // The option under test replaces a required one of the same name.
+                let mut i = 0;
+                while i < req.len() {
+                    if req[i] == long {
+                        i += 2;
+                        continue;
+                    }
+                    args.push(req[i].to_string());
+                    i += 1;
+                }
+                args.push(long.clone());
+                args.push(bad.to_string());
+                let e = Cli::try_parse_from(&args).expect_err(&args.join(" "));
+                let line = one_line(&e, args.clone());
+                assert!(
+                    line.contains(": must be a whole number from ")
+                        || line.contains(": must be between "),
+                    "{}: {line}",
+                    args.join(" ")
+                );
+                assert!(!line.contains('\n'), "{line}");
+                assert!(
+                    line.ends_with(&format!("(see `synack {} --help`)", path.join(" "))),
+                    "{line}"
+                );
+            }
+        }
+    }
+
+    #[test]
+    fn a_parse_error_points_at_the_help_of_its_subcommand() {
+        let args = ["synack", "bench", "scale", "--bogus"].map(String::from);
+        let e = Cli::try_parse_from(&args).unwrap_err();
+        assert_eq!(
+            one_line(&e, args),
+            "unexpected argument '--bogus' found (see `synack bench scale --help`)"
+        );
+        let args = ["synack", "view"].map(String::from);
+        let e = Cli::try_parse_from(&args).unwrap_err();
+        assert_eq!(
+            one_line(&e, args),
+            "the following required arguments were not provided: <CAPTURE> (see `synack view --help`)"
+        );
     }
 }

@@ -8,6 +8,7 @@
 //! Ctrl-C and publishes its socket table on a control socket that
 //! `synack netstat` reads.
 
+use crate::numbers::{between, whole};
 use std::io::{self, IsTerminal, Write as _};
 use std::net::{IpAddr, SocketAddr};
 use std::path::{Path, PathBuf};
@@ -41,25 +42,25 @@ pub struct TunArgs {
     #[arg(long = "tun-addr", value_name = "IP/PREFIX", value_parser = parse_prefix)]
     tun_addrs: Vec<(IpAddr, u8)>,
     /// MTU of the TUN device
-    #[arg(long, value_name = "BYTES", default_value_t = 1500, value_parser = clap::value_parser!(u64).range(1280..=65535))]
+    #[arg(long, value_name = "BYTES", default_value_t = 1500, value_parser = whole::<u64>(1280..=65535), allow_negative_numbers = true)]
     mtu: u64,
     /// Write every packet that crosses the TUN to this pcap file
     #[arg(long, value_name = "FILE")]
     pcap: Option<PathBuf>,
     /// Lose this fraction (0 to 0.5) of packets in each direction, in synack's pump
-    #[arg(long, value_name = "P", default_value_t = 0.0, value_parser = parse_fraction)]
+    #[arg(long, value_name = "P", default_value_t = 0.0, value_parser = between(0.0, 0.5), allow_negative_numbers = true)]
     loss: f64,
     /// Delay every packet by this many milliseconds in each direction, in synack's pump
-    #[arg(long, value_name = "MS", default_value_t = 0, value_parser = clap::value_parser!(u64).range(0..=10_000))]
+    #[arg(long, value_name = "MS", default_value_t = 0, value_parser = whole::<u64>(0..=10_000), allow_negative_numbers = true)]
     delay: u64,
     /// Hold back this fraction (0 to 0.5) of packets by one extra delay, so later ones overtake
-    #[arg(long, value_name = "P", default_value_t = 0.0, value_parser = parse_fraction)]
+    #[arg(long, value_name = "P", default_value_t = 0.0, value_parser = between(0.0, 0.5), allow_negative_numbers = true)]
     reorder: f64,
     /// Seed of the impairment's decisions (the same seed, the same decisions)
-    #[arg(long, value_name = "N", default_value_t = 1)]
+    #[arg(long, value_name = "N", default_value_t = 1, value_parser = whole::<u64>(0..=u64::MAX), allow_negative_numbers = true)]
     seed: u64,
     /// SYN retransmissions before a connection attempt times out
-    #[arg(long, value_name = "N", default_value_t = 6, value_parser = clap::value_parser!(u32).range(0..=20))]
+    #[arg(long, value_name = "N", default_value_t = 6, value_parser = whole::<u32>(0..=20), allow_negative_numbers = true)]
     syn_retries: u32,
     /// Log more: each connection's TCP statistics when it ends
     #[arg(short, long)]
@@ -72,7 +73,7 @@ pub struct ServeArgs {
     #[command(flatten)]
     net: TunArgs,
     /// Port to listen on
-    #[arg(long, value_name = "PORT", value_parser = clap::value_parser!(u16).range(1..))]
+    #[arg(long, value_name = "PORT", value_parser = whole::<u16>(1..=65535), allow_negative_numbers = true)]
     port: u16,
     /// Send back whatever arrives (the default)
     #[arg(long)]
@@ -95,8 +96,8 @@ pub struct ServeArgs {
     /// Make a self-signed certificate for --https
     #[arg(long, conflicts_with_all = ["cert", "key"])]
     self_signed: bool,
-    /// Listen backlog
-    #[arg(long, value_name = "N", default_value_t = 1024)]
+    /// Listen backlog (1 to 65535)
+    #[arg(long, value_name = "N", default_value_t = 1024, value_parser = whole::<usize>(1..=65535), allow_negative_numbers = true)]
     backlog: usize,
     /// Control socket that `synack netstat` reads (default: /tmp/synack-NAME.sock)
     #[arg(long, value_name = "PATH")]
@@ -157,15 +158,6 @@ fn parse_prefix(s: &str) -> Result<(IpAddr, u8), String> {
         return Err(format!("{ip} cannot be a host address"));
     }
     Ok((ip, len))
-}
-
-fn parse_fraction(s: &str) -> Result<f64, String> {
-    let p: f64 = s.parse().map_err(|_| format!("'{s}' is not a number"))?;
-    if (0.0..=0.5).contains(&p) {
-        Ok(p)
-    } else {
-        Err(format!("{p} is outside 0..0.5"))
-    }
 }
 
 /// The kernel's address in the prefix: the first host address that is

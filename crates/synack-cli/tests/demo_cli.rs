@@ -294,3 +294,71 @@ fn the_chinese_page_and_picture_speak_chinese() {
     );
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+/// Exit code, stdout, stderr.
+fn synack_code(args: &[&str]) -> (Option<i32>, String, String) {
+    let out = Command::new(env!("CARGO_BIN_EXE_synack"))
+        .args(args)
+        .output()
+        .expect("the synack binary runs");
+    (
+        out.status.code(),
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
+}
+
+#[test]
+fn negative_and_out_of_range_numbers_say_must_be_in_one_line() {
+    for (args, says) in [
+        (
+            &["demo", "--seed", "-1"][..],
+            "'--seed <N>': must be a whole number from 0 to 18446744073709551615",
+        ),
+        (
+            &["demo", "--loss", "-0.1"],
+            "'--loss <P>': must be between 0 and 0.9",
+        ),
+        (
+            &["demo", "--loss", "1"],
+            "'--loss <P>': must be between 0 and 0.9",
+        ),
+        (
+            &["demo", "--delay", "-5"],
+            "'--delay <MS>': must be a whole number from 0 to 10000",
+        ),
+        (
+            &["chaos", "--seeds", "-1"],
+            "'--seeds <N>': must be a whole number from 1 to 10000000",
+        ),
+        (
+            &["chaos", "--from", "-1"],
+            "'--from <SEED>': must be a whole number from 0 to",
+        ),
+        (
+            &["bench", "scale", "--idle", "5,-1"],
+            "'--idle <N,N,...>': must be a whole number from 0 to 1000000",
+        ),
+        (
+            &["bench", "bulk", "--size", "0"],
+            "'--size <MIB>': must be a whole number from 1 to 65536",
+        ),
+        (
+            &["view", "x.pcap", "--conn", "-2"],
+            "'--conn <N>': must be a whole number from 1 to",
+        ),
+    ] {
+        let (code, out, err) = synack_code(args);
+        assert_eq!(code, Some(2), "{args:?}: {err}");
+        assert!(out.is_empty());
+        assert_eq!(err.lines().count(), 1, "{err}");
+        assert!(err.contains(says), "{args:?}: {err}");
+        let sub = if args[0] == "bench" { 2 } else { 1 };
+        assert!(
+            err.trim_end()
+                .ends_with(&format!("(see `synack {} --help`)", args[..sub].join(" "))),
+            "{err}"
+        );
+        assert!(!err.contains("valid:"), "{err}");
+    }
+}
