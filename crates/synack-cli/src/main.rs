@@ -142,7 +142,9 @@ struct DemoArgs {
     /// Seed for the simulated network and the ISNs; the same seed replays the same run
     #[arg(long, value_name = "N", default_value_t = 1, value_parser = whole::<u64>(0..=u64::MAX), allow_negative_numbers = true)]
     seed: u64,
-    /// Probability (0 to 0.9) that the link loses a packet, in each direction
+    /// Probability (0 to 0.9) that the link loses a packet, in each
+    /// direction. With any loss the MSL is the largest RTO the run can
+    /// reach (120 s), so a resent FIN still finds TIME-WAIT
     #[arg(long, value_name = "P", value_parser = between(0.0, 0.9), allow_negative_numbers = true)]
     loss: Option<f64>,
     /// One-way link delay in milliseconds, 0 to 10000 (default 10)

@@ -362,3 +362,15 @@ fn negative_and_out_of_range_numbers_say_must_be_in_one_line() {
         assert!(!err.contains("valid:"), "{err}");
     }
 }
+
+#[test]
+fn the_seed_7_run_at_30_percent_loss_finishes_with_an_msl_above_the_rto() {
+    let (code, out, err) =
+        synack_code(&["demo", "handshake-close", "--loss", "0.3", "--seed", "7"]);
+    assert_eq!(code, Some(0), "{err}");
+    assert!(
+        out.contains("loss 30%, MSL 120 s (TIME-WAIT lasts 2×MSL)\nMSL is the largest RTO"),
+        "{out}"
+    );
+    assert!(!out.contains("── RST"), "{out}");
+}

@@ -244,6 +244,9 @@ fn text(o: &mut String, req: &Request, scenario: &Scenario, report: &Report) {
             cfg.client_tcp.msl.as_secs(),
         )
     );
+    if cfg.client_tcp.msl > std::time::Duration::from_secs(1) {
+        let _ = writeln!(o, "{}", words::msl_longest_rto(l));
+    }
     let _ = writeln!(o, "{}\n", words::demo_numbers(l, req.absolute));
     let lopts = LadderOptions {
         absolute: req.absolute,

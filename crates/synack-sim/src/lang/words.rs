@@ -399,6 +399,20 @@ pub fn demo_settings(
     }
 }
 
+/// Under the settings, when the MSL is longer than the demos' usual 1 s.
+pub fn msl_longest_rto(lang: Lang) -> String {
+    match lang {
+        Lang::En => format!(
+            "MSL is the largest RTO this run can reach: a resent FIN still finds {}",
+            state(lang, State::TimeWait)
+        ),
+        Lang::Zh => format!(
+            "MSL 取本次运行可能达到的最大 RTO：重传的 FIN 到达时，{} 仍在",
+            state(lang, State::TimeWait)
+        ),
+    }
+}
+
 /// How to read the numbers on the arrows.
 pub fn demo_numbers(lang: Lang, absolute: bool) -> &'static str {
     match (lang, absolute) {

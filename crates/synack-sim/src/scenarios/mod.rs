@@ -435,16 +435,56 @@ impl Report {
     }
 }
 
-/// The TCP settings of the demos: MSL of 1 s so TIME-WAIT lasts 2 s.
+/// The TCP settings of the demos: the scenario's tuning, and the MSL of
+/// [`demo_msl`].
 pub fn demo_config(opts: &DemoOptions, scenario: &Scenario) -> WorldConfig {
     let loss = opts.loss.unwrap_or(scenario.default_loss);
     let delay = opts
         .delay
         .unwrap_or(Duration::from_millis(scenario.default_delay_ms));
     let link = LinkConfig::ideal().with_delay(delay).with_loss(loss);
-    let mut cfg = WorldConfig::new(opts.seed, link).tcp(|c| c.msl = Duration::from_secs(1));
+    let mut cfg = WorldConfig::new(opts.seed, link);
     (scenario.tune)(&mut cfg);
-    cfg
+    let msl = demo_msl(&cfg);
+    cfg.tcp(|c| c.msl = msl)
+}
+
+/// The MSL the demos need: at least the largest RTO the run can reach.
+///
+/// TIME-WAIT (2×MSL) is there to re-acknowledge a FIN that comes again
+/// because the last ACK was lost (RFC 9293 §3.6.1). The peer resends that
+/// FIN one RTO after the last copy; if the RTO is longer than TIME-WAIT,
+/// the FIN finds no connection and is answered with a RST. One second
+/// keeps TIME-WAIT short enough to watch while the RTO stays small: no
+/// random loss and a short path. When the link loses packets at random,
+/// a FIN can be lost again and again and its RTO doubles each time, up
+/// to the limit of the retries and `max_rto`; the MSL is then that
+/// largest backed-off RTO. Without random loss the RTO is at most what
+/// the first measurement of the round trip sets, 3×RTT (RFC 6298 §2.2),
+/// rounded up to whole seconds.
+pub fn demo_msl(cfg: &WorldConfig) -> Duration {
+    let random_loss = cfg.a_to_b.loss > 0.0 || cfg.b_to_a.loss > 0.0;
+    let largest_rto = if random_loss {
+        [&cfg.client_tcp, &cfg.server_tcp]
+            .into_iter()
+            .map(largest_backed_off_rto)
+            .max()
+            .unwrap_or_default()
+    } else {
+        let rtt = cfg.a_to_b.delay + cfg.b_to_a.delay;
+        Duration::from_secs((rtt * 3).as_micros().div_ceil(1_000_000) as u64)
+    };
+    largest_rto.max(Duration::from_secs(1))
+}
+
+/// RFC 6298 §5.5: each expiry doubles the RTO, up to `max_rto`; at most
+/// as many times as the most retries any segment may have.
+fn largest_backed_off_rto(c: &synack_tcp::Config) -> Duration {
+    let retries = c.max_retries.max(c.syn_retries).max(c.synack_retries);
+    c.initial_rto
+        .max(c.min_rto)
+        .saturating_mul(1 << retries.min(31))
+        .min(c.max_rto)
 }
 
 impl Scenario {
