@@ -144,7 +144,8 @@ struct DemoArgs {
     seed: u64,
     /// Probability (0 to 0.9) that the link loses a packet, in each
     /// direction. With any loss the MSL is the largest RTO the run can
-    /// reach (120 s), so a resent FIN still finds TIME-WAIT
+    /// reach (120 s), so a resent FIN still finds TIME-WAIT; a scenario
+    /// that cannot finish says first what happened on the wire, and exits 1
     #[arg(long, value_name = "P", value_parser = between(0.0, 0.9), allow_negative_numbers = true)]
     loss: Option<f64>,
     /// One-way link delay in milliseconds, 0 to 10000 (default 10)

@@ -309,6 +309,91 @@ fn synack_code(args: &[&str]) -> (Option<i32>, String, String) {
 }
 
 #[test]
+fn a_run_that_cannot_finish_says_what_happened_first_in_tcp_terms_and_exits_1() {
+    let (code, out, err) = synack_code(&["demo", "--loss", "0.9"]);
+    assert_eq!(code, Some(1), "{err}");
+    assert!(
+        out.contains("\nSummary\n"),
+        "the ladder is printed all the same"
+    );
+    let lines: Vec<&str> = err.lines().collect();
+    assert_eq!(
+        lines[0],
+        "synack: scenario handshake-close did not complete: the server's SYN,ACK was \
+         retransmitted 7 times and never acknowledged; the server gave up (retransmissions \
+         exhausted)"
+    );
+    assert_eq!(
+        lines.last().unwrap(),
+        &"  (a lower --loss, or another --seed, lets it finish)"
+    );
+    assert!(
+        !err.contains("went idle") && !err.contains("panicked"),
+        "{err}"
+    );
+    // In Chinese, the whole message.
+    let (code, _, err) = synack_code(&["demo", "--loss", "0.9", "--lang", "zh"]);
+    assert_eq!(code, Some(1));
+    assert!(
+        err.starts_with(
+            "synack: 场景 handshake-close 没有完成：服务器的 SYN,ACK 被重传了 7 次，始终没有得到确认"
+        ),
+        "{err}"
+    );
+    // The JSON summary carries the same sentence, and what the scenario found.
+    let (code, out, _) = synack_code(&["demo", "--loss", "0.9", "--json"]);
+    assert_eq!(code, Some(1));
+    let summary: serde_json::Value = serde_json::from_str(out.lines().last().unwrap()).unwrap();
+    assert_eq!(
+        summary["error"],
+        lines[0].trim_start_matches("synack: scenario handshake-close did not complete: ")
+    );
+    assert!(summary["check"]
+        .as_str()
+        .unwrap()
+        .contains("nothing was left to happen"));
+}
+
+#[test]
+fn debug_text_never_reaches_the_user() {
+    // The server's FIN is lost past the client's TIME-WAIT and answered
+    // with a RST: once "found CLOSED (Some(Reset))".
+    let (code, _, err) = synack_code(&["demo", "handshake-close", "--loss", "0.5", "--seed", "1"]);
+    assert_eq!(code, Some(1));
+    assert!(
+        err.contains("\n  expected the server's connection to close normally, but it was reset\n"),
+        "{err}"
+    );
+    assert!(!err.contains("Some(") && !err.contains("Reset)"), "{err}");
+    let (_, _, err) = synack_code(&[
+        "demo",
+        "handshake-close",
+        "--loss",
+        "0.5",
+        "--seed",
+        "1",
+        "--lang",
+        "zh",
+    ]);
+    assert!(
+        err.contains("\n  预期服务器的连接正常关闭，但它被复位了\n"),
+        "{err}"
+    );
+}
+
+#[test]
+fn the_seed_7_run_at_30_percent_loss_finishes_with_an_msl_above_the_rto() {
+    let (code, out, err) =
+        synack_code(&["demo", "handshake-close", "--loss", "0.3", "--seed", "7"]);
+    assert_eq!(code, Some(0), "{err}");
+    assert!(
+        out.contains("loss 30%, MSL 120 s (TIME-WAIT lasts 2×MSL)\nMSL is the largest RTO"),
+        "{out}"
+    );
+    assert!(!out.contains("── RST"), "{out}");
+}
+
+#[test]
 fn negative_and_out_of_range_numbers_say_must_be_in_one_line() {
     for (args, says) in [
         (
@@ -364,13 +449,41 @@ fn negative_and_out_of_range_numbers_say_must_be_in_one_line() {
 }
 
 #[test]
-fn the_seed_7_run_at_30_percent_loss_finishes_with_an_msl_above_the_rto() {
-    let (code, out, err) =
-        synack_code(&["demo", "handshake-close", "--loss", "0.3", "--seed", "7"]);
-    assert_eq!(code, Some(0), "{err}");
-    assert!(
-        out.contains("loss 30%, MSL 120 s (TIME-WAIT lasts 2×MSL)\nMSL is the largest RTO"),
-        "{out}"
-    );
-    assert!(!out.contains("── RST"), "{out}");
+fn the_cli_prints_exactly_what_demo_run_writes() {
+    use synack_sim::demo::{self, Request};
+    use synack_sim::lang::Lang;
+    use synack_sim::scenarios::{DemoOptions, SCENARIOS};
+    for scenario in SCENARIOS {
+        for (flag, json, lang) in [
+            ("", false, Lang::En),
+            ("--json", true, Lang::En),
+            ("--lang=zh", false, Lang::Zh),
+        ] {
+            let mut args = vec!["demo", scenario.name];
+            if !flag.is_empty() {
+                args.push(flag);
+            }
+            let (code, out, err) = synack_code(&args);
+            let req = Request {
+                name: Some(scenario.name.to_string()),
+                run: DemoOptions {
+                    seed: 1,
+                    ..DemoOptions::default()
+                },
+                json,
+                lang,
+                ..Request::default()
+            };
+            let mut want = Vec::new();
+            let result = demo::run(&req, &mut want);
+            assert_eq!(out.as_bytes(), &want[..], "{args:?}");
+            match result {
+                Ok(()) => assert_eq!((code, err.as_str()), (Some(0), ""), "{args:?}"),
+                Err(e) => {
+                    assert_eq!(code, Some(i32::from(e.exit_code())));
+                    assert_eq!(err, format!("synack: {e}\n"));
+                }
+            }
+        }
+    }
 }

@@ -245,11 +245,12 @@ fn play(case: &ChaosCase, w: &mut World) -> Result<ChaosOutcome, String> {
             .conn(x)
             .ok_or_else(|| fail(format!("{side}: connection vanished")))?;
         if k.state() != State::Closed || k.close_reason() != Some(CloseReason::Normal) {
-            return Err(fail(format!(
-                "{side} ended in {} ({:?}), not a clean close",
-                k.state(),
-                k.close_reason()
-            )));
+            let why = match (k.state(), k.close_reason()) {
+                (State::Closed, Some(r)) => format!("closed: {r}"),
+                (State::Closed, None) => "closed without a reason".to_string(),
+                (s, _) => format!("still in {s}"),
+            };
+            return Err(fail(format!("{side} did not close cleanly: {why}")));
         }
     }
     if Sha256::digest(&b.got) != Sha256::digest(&up) {

@@ -5,7 +5,7 @@
 //! here.
 
 use crate::ladder::{self, LadderOptions};
-use crate::lang::{words, Lang};
+use crate::lang::{failure, words, Lang};
 use crate::scenarios::{self, DemoOptions, Report, Scenario, SCENARIOS};
 use crate::trace::json_escape;
 use crate::world::{Tap, World};
@@ -64,7 +64,8 @@ pub enum Error {
     /// ladder was printed all the same).
     NotCompleted {
         scenario: &'static str,
-        /// The first line: what failed.
+        lang: Lang,
+        /// The first line: what happened, in TCP terms.
         error: String,
         /// What happened, line by line, in the reader's language.
         lines: Vec<String>,
@@ -97,10 +98,11 @@ impl fmt::Display for Error {
             Error::Pictures(e) => f.write_str(e),
             Error::NotCompleted {
                 scenario,
+                lang,
                 error,
                 lines,
             } => {
-                write!(f, "scenario {scenario} did not complete: {error}")?;
+                write!(f, "{}{error}", failure::did_not_complete(*lang, scenario))?;
                 for line in lines {
                     write!(f, "\n{line}")?;
                 }
@@ -166,18 +168,29 @@ pub fn run(req: &Request, out: &mut dyn std::io::Write) -> Result<(), Error> {
     emit(out, &o);
     match &report.error {
         None => Ok(()),
-        Some(e) => {
-            let mut lines: Vec<String> = report
-                .what_happened()
-                .iter()
-                .map(|line| format!("  {}", line.get(l)))
-                .collect();
+        Some(failure) => {
+            // What happened in TCP terms first; then what the scenario
+            // found, unless that is only that nothing more happened; then
+            // each side's story.
+            let headline = report.headline().unwrap_or_else(|| failure.text());
+            let check = failure.text();
+            let mut lines = Vec::new();
+            if check != headline && !failure.is_idle() {
+                lines.push(format!("  {}", check.get(l)));
+            }
+            lines.extend(
+                report
+                    .what_happened()
+                    .iter()
+                    .map(|line| format!("  {}", line.get(l))),
+            );
             if opts.loss.is_some_and(|p| p > 0.0) {
                 lines.push(words::lower_loss_hint(l).to_string());
             }
             Err(Error::NotCompleted {
                 scenario: scenario.name,
-                error: e.clone(),
+                lang: l,
+                error: headline.get(l).to_string(),
                 lines,
             })
         }
@@ -214,14 +227,20 @@ fn json(o: &mut String, req: &Request, scenario: &Scenario, report: &Report) {
         .iter()
         .map(|line| format!("\"{}\"", json_escape(line.get(Lang::En))))
         .collect();
+    // The error is the first line the terminal prints: what happened in
+    // TCP terms; the check is what the scenario itself found.
+    let error = match (report.headline(), &report.error) {
+        (Some(headline), Some(failure)) => format!(
+            "\"{}\",\"check\":\"{}\"",
+            json_escape(headline.get(Lang::En)),
+            json_escape(failure.text().get(Lang::En))
+        ),
+        _ => "null".to_string(),
+    };
     let _ = writeln!(
         o,
-        "{{\"type\":\"summary\",\"lines\":[{}],\"error\":{}}}",
-        lines.join(","),
-        report
-            .error
-            .as_ref()
-            .map_or("null".to_string(), |e| format!("\"{}\"", json_escape(e)))
+        "{{\"type\":\"summary\",\"lines\":[{}],\"error\":{error}}}",
+        lines.join(",")
     );
 }
 

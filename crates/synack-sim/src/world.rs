@@ -81,6 +81,17 @@ impl fmt::Display for WorldError {
 
 impl std::error::Error for WorldError {}
 
+/// What `run_until` says when nothing was left to happen first.
+const WENT_IDLE: &str = "went idle before the condition held";
+
+impl WorldError {
+    /// Nothing was left to happen (no packet in flight, no timer) while
+    /// the run still waited for its condition.
+    pub fn idle(&self) -> bool {
+        self.what == WENT_IDLE
+    }
+}
+
 /// Where a capture taps the simulated network.
 ///
 /// A host's tap is its own interface: the packets it sends, stamped when
@@ -567,7 +578,7 @@ impl World {
                 if done(self) {
                     return Ok(());
                 }
-                return Err(self.error("went idle before the condition held"));
+                return Err(self.error(WENT_IDLE));
             }
         }
     }

@@ -47,7 +47,7 @@ fn lossy_transfer_scenario_for_50_seeds() {
             ..DemoOptions::default()
         };
         let report = scenario.run(&opts, None).map_err(|e| e.to_string())?;
-        report.error.map_or(Ok(()), Err)
+        report.error.map_or(Ok(()), |e| Err(e.to_string()))
     });
     assert!(failures.is_empty(), "{failures:?}");
 }

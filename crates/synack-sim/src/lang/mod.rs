@@ -19,6 +19,7 @@
 //! [`pad_right`], [`truncate`] and [`wrap`] count display columns, not
 //! characters, so a Chinese ladder keeps to 80 columns too.
 
+pub mod failure;
 pub mod story;
 pub mod words;
 

@@ -8,7 +8,7 @@ use super::*;
 pub(super) const REQUEST: &[u8] = b"GET / HTTP/1.1\r\nHost: synack\r\n\r\n";
 pub(super) const RESPONSE: &[u8] = b"HTTP/1.1 200 OK\r\nContent-Length: 6\r\n\r\nhello\n";
 
-pub(super) fn handshake_close(w: &mut World, out: &mut Vec<Text>) -> Result<(), String> {
+pub(super) fn handshake_close(w: &mut World, out: &mut Vec<Text>) -> Result<(), Failure> {
     let (mut client, mut server) = open(w)?;
     client.write(REQUEST);
     client.pump(w);
@@ -22,7 +22,7 @@ pub(super) fn handshake_close(w: &mut World, out: &mut Vec<Text>) -> Result<(), 
     Ok(())
 }
 
-pub(super) fn simultaneous_open(w: &mut World, out: &mut Vec<Text>) -> Result<(), String> {
+pub(super) fn simultaneous_open(w: &mut World, out: &mut Vec<Text>) -> Result<(), Failure> {
     // Both sides actively open towards each other's fixed port at t = 0.
     let (a, b) = (w.client_addr(5000), w.server_addr(6000));
     w.note(Side::A, story::connect_from(b, 5000));
@@ -47,7 +47,7 @@ pub(super) fn simultaneous_open(w: &mut World, out: &mut Vec<Text>) -> Result<()
     Ok(())
 }
 
-pub(super) fn simultaneous_close(w: &mut World, out: &mut Vec<Text>) -> Result<(), String> {
+pub(super) fn simultaneous_close(w: &mut World, out: &mut Vec<Text>) -> Result<(), Failure> {
     let (mut client, mut server) = open(w)?;
     let (c, s) = (client.h, server.h);
     // Let the last ACK of the handshake settle, then both close at once.
@@ -63,7 +63,7 @@ pub(super) fn simultaneous_close(w: &mut World, out: &mut Vec<Text>) -> Result<(
     Ok(())
 }
 
-pub(super) fn half_close(w: &mut World, out: &mut Vec<Text>) -> Result<(), String> {
+pub(super) fn half_close(w: &mut World, out: &mut Vec<Text>) -> Result<(), Failure> {
     let (mut client, mut server) = open(w)?;
     let (c, s) = (client.h, server.h);
     // The client sends its whole request and shuts down its sending side.
@@ -92,7 +92,8 @@ pub(super) fn half_close(w: &mut World, out: &mut Vec<Text>) -> Result<(), Strin
         return Err(format!(
             "client read {} bytes after its shutdown, expected 48",
             client.read.len()
-        ));
+        )
+        .into());
     }
     expect_closed(w, Side::A, c, CloseReason::Normal)?;
     expect_closed(w, Side::B, s, CloseReason::Normal)?;
@@ -101,7 +102,7 @@ pub(super) fn half_close(w: &mut World, out: &mut Vec<Text>) -> Result<(), Strin
     Ok(())
 }
 
-pub(super) fn lost_final_ack(w: &mut World, out: &mut Vec<Text>) -> Result<(), String> {
+pub(super) fn lost_final_ack(w: &mut World, out: &mut Vec<Text>) -> Result<(), Failure> {
     let (mut client, mut server) = open(w)?;
     let (c, s) = (client.h, server.h);
     client.close(w);
@@ -147,13 +148,13 @@ pub(super) fn lost_final_ack(w: &mut World, out: &mut Vec<Text>) -> Result<(), S
     Ok(())
 }
 
-pub(super) fn closed_port(w: &mut World, out: &mut Vec<Text>) -> Result<(), String> {
+pub(super) fn closed_port(w: &mut World, out: &mut Vec<Text>) -> Result<(), Failure> {
     let c = connect(w, 81)?;
     w.run_until(|w| w.conn(Side::A, c).state() == State::Closed)
         .map_err(werr)?;
     let err = w.conn(Side::A, c).send(b"x").err();
     if err != Some(Error::Closed(CloseReason::Refused)) {
-        return Err(format!("connect did not fail with refused: {err:?}"));
+        return Err(lang::failure::not_refused(err).into());
     }
     w.note(Side::A, story::connect_refused());
     w.run_until_idle().map_err(werr)?;
@@ -162,7 +163,7 @@ pub(super) fn closed_port(w: &mut World, out: &mut Vec<Text>) -> Result<(), Stri
     Ok(())
 }
 
-pub(super) fn connect_timeout(w: &mut World, out: &mut Vec<Text>) -> Result<(), String> {
+pub(super) fn connect_timeout(w: &mut World, out: &mut Vec<Text>) -> Result<(), Failure> {
     // Everything the client sends disappears.
     w.set_filter(|side, _, _| {
         if side == Side::A {
@@ -188,7 +189,7 @@ pub(super) fn connect_timeout(w: &mut World, out: &mut Vec<Text>) -> Result<(), 
     Ok(())
 }
 
-pub(super) fn stale_syn(w: &mut World, out: &mut Vec<Text>) -> Result<(), String> {
+pub(super) fn stale_syn(w: &mut World, out: &mut Vec<Text>) -> Result<(), Failure> {
     let l = listen(w)?;
     // The client's real SYN is slow; an old duplicate SYN of an earlier
     // incarnation of the same connection overtakes it.
@@ -245,7 +246,7 @@ pub fn transfer_payload(seed: u64, len: usize) -> Vec<u8> {
     data
 }
 
-pub(super) fn lossy_transfer(w: &mut World, out: &mut Vec<Text>) -> Result<(), String> {
+pub(super) fn lossy_transfer(w: &mut World, out: &mut Vec<Text>) -> Result<(), Failure> {
     const LEN: usize = 1 << 20;
     let data = transfer_payload(w.seed(), LEN);
     let sent_hash = Sha256::digest(&data);
@@ -285,7 +286,8 @@ pub(super) fn lossy_transfer(w: &mut World, out: &mut Vec<Text>) -> Result<(), S
         return Err(format!(
             "data corrupted: received {} bytes, SHA-256 {hex}… does not match",
             server.read.len()
-        ));
+        )
+        .into());
     }
     out.push(story::hash_matches(&hex));
     expect_closed(w, Side::A, c, CloseReason::Normal)?;

@@ -24,7 +24,7 @@ pub(super) fn short_keepalive(cfg: &mut WorldConfig) {
 }
 
 /// Pumps only the client for `d` of virtual time.
-fn client_for(w: &mut World, client: &mut App, d: Duration) -> Result<(), String> {
+fn client_for(w: &mut World, client: &mut App, d: Duration) -> Result<(), Failure> {
     let end = w.now + d;
     w.run_until(|w| {
         client.pump(w);
@@ -34,7 +34,7 @@ fn client_for(w: &mut World, client: &mut App, d: Duration) -> Result<(), String
     w.run_for(end.saturating_since(w.now)).map_err(werr)
 }
 
-pub(super) fn zero_window(w: &mut World, out: &mut Vec<Text>) -> Result<(), String> {
+pub(super) fn zero_window(w: &mut World, out: &mut Vec<Text>) -> Result<(), Failure> {
     let (mut client, mut server) = open(w)?;
     client.chatty = false;
     server.chatty = false;
@@ -64,7 +64,7 @@ pub(super) fn zero_window(w: &mut World, out: &mut Vec<Text>) -> Result<(), Stri
     w.note(Side::B, story::read_in_all(TOTAL));
     client_closes_first(w, &mut client, &mut server)?;
     if probes.len() < 3 {
-        return Err(format!("expected persist probes, saw {}", probes.len()));
+        return Err(format!("expected persist probes, saw {}", probes.len()).into());
     }
     let gaps: Vec<String> = probes
         .windows(2)
@@ -83,7 +83,7 @@ pub(super) fn zero_window(w: &mut World, out: &mut Vec<Text>) -> Result<(), Stri
 
 /// Five 20-byte writes, 2 ms apart; returns how many data segments the
 /// client sent for them.
-fn five_small_writes(w: &mut World, client: &mut App, server: &mut App) -> Result<usize, String> {
+fn five_small_writes(w: &mut World, client: &mut App, server: &mut App) -> Result<usize, Failure> {
     let before = client_data(w).len();
     for _ in 0..5 {
         client.write(b"twenty bytes, hello\n");
@@ -100,7 +100,7 @@ fn five_small_writes(w: &mut World, client: &mut App, server: &mut App) -> Resul
     Ok(client_data(w).len() - before)
 }
 
-pub(super) fn nagle(w: &mut World, out: &mut Vec<Text>) -> Result<(), String> {
+pub(super) fn nagle(w: &mut World, out: &mut Vec<Text>) -> Result<(), Failure> {
     let (mut client, mut server) = open(w)?;
     w.note(Side::A, story::five_writes_with_nagle());
     let with_nagle = five_small_writes(w, &mut client, &mut server)?;
@@ -112,15 +112,13 @@ pub(super) fn nagle(w: &mut World, out: &mut Vec<Text>) -> Result<(), String> {
     out.push(story::with_nagle(with_nagle));
     out.push(story::with_nodelay(without));
     if with_nagle != 2 || without != 5 {
-        return Err(format!(
-            "expected 2 and 5 segments, got {with_nagle} and {without}"
-        ));
+        return Err(format!("expected 2 and 5 segments, got {with_nagle} and {without}").into());
     }
     summarize_states(w, out);
     Ok(())
 }
 
-pub(super) fn delayed_ack(w: &mut World, out: &mut Vec<Text>) -> Result<(), String> {
+pub(super) fn delayed_ack(w: &mut World, out: &mut Vec<Text>) -> Result<(), Failure> {
     let (mut client, mut server) = open(w)?;
     client.chatty = false;
     server.chatty = false;
@@ -182,15 +180,18 @@ pub(super) fn delayed_ack(w: &mut World, out: &mut Vec<Text>) -> Result<(), Stri
     out.push(story::delayed_ack(delayed.as_secs_f64() * 1000.0));
     out.push(story::two_full_segments_acked(pair.as_secs_f64() * 1000.0));
     if delayed != Duration::from_millis(40) || pair != Duration::ZERO || quick_acks < 16 {
-        return Err(format!(
-            "expected 16+ quick ACKs, 40 ms and 0 ms; got {quick_acks}, {delayed:?}, {pair:?}"
-        ));
+        return Err(lang::failure::ack_timing(
+            quick_acks,
+            delayed.as_secs_f64() * 1000.0,
+            pair.as_secs_f64() * 1000.0,
+        )
+        .into());
     }
     summarize_states(w, out);
     Ok(())
 }
 
-pub(super) fn keepalive_dead_peer(w: &mut World, out: &mut Vec<Text>) -> Result<(), String> {
+pub(super) fn keepalive_dead_peer(w: &mut World, out: &mut Vec<Text>) -> Result<(), Failure> {
     let (mut client, mut server) = open(w)?;
     client.write(REQUEST);
     client.pump(w);
@@ -238,7 +239,7 @@ pub(super) fn keepalive_dead_peer(w: &mut World, out: &mut Vec<Text>) -> Result<
     out.push(story::keepalive_probes(&times, answered));
     out.push(story::keepalive_gave_up(gone_at));
     if answered == 0 || probes.len() < 4 {
-        return Err(format!("unexpected probes: {probes:?}"));
+        return Err(lang::failure::keepalive_probes(probes.len(), answered).into());
     }
     let mut sides = Vec::new();
     summarize_states(w, &mut sides);
@@ -247,7 +248,7 @@ pub(super) fn keepalive_dead_peer(w: &mut World, out: &mut Vec<Text>) -> Result<
     Ok(())
 }
 
-pub(super) fn paws(w: &mut World, out: &mut Vec<Text>) -> Result<(), String> {
+pub(super) fn paws(w: &mut World, out: &mut Vec<Text>) -> Result<(), Failure> {
     let (mut client, mut server) = open(w)?;
     client.write(REQUEST);
     client.pump(w);
@@ -286,10 +287,7 @@ pub(super) fn paws(w: &mut World, out: &mut Vec<Text>) -> Result<(), String> {
     client_closes_first(w, &mut client, &mut server)?;
     out.push(story::paws(rejected));
     if rejected != 1 || client.read != RESPONSE {
-        return Err(format!(
-            "expected 1 PAWS rejection and the real response, got {rejected} and {:?}",
-            printable(&client.read)
-        ));
+        return Err(lang::failure::paws_rejections(rejected, &printable(&client.read)).into());
     }
     summarize_states(w, out);
     Ok(())

@@ -6,7 +6,7 @@
 //! short summary either way, so the CLI can print the ladder even when a
 //! user-chosen loss rate made the scenario fail.
 
-use crate::lang::{story, StaticText, Text};
+use crate::lang::{self, story, StaticText, Text};
 use crate::world::{Tap, Verdict, World, WorldConfig, WorldError};
 use sha2::{Digest, Sha256};
 use synack_device::{LinkConfig, Rng, Side};
@@ -28,6 +28,7 @@ pub struct DemoOptions {
 }
 
 mod basics;
+mod failure;
 mod flow;
 mod recovery;
 mod seeds;
@@ -35,6 +36,7 @@ mod stack;
 
 pub use basics::transfer_payload;
 use basics::*;
+pub use failure::Failure;
 use flow::*;
 use recovery::*;
 use seeds::*;
@@ -55,7 +57,7 @@ pub struct Scenario {
     pub full: bool,
     /// Adjusts the world (TCP settings) before the scenario plays.
     tune: fn(&mut WorldConfig),
-    play: fn(&mut World, &mut Vec<Text>) -> Result<(), String>,
+    play: fn(&mut World, &mut Vec<Text>) -> Result<(), Failure>,
 }
 
 fn no_tuning(_: &mut WorldConfig) {}
@@ -398,10 +400,19 @@ pub struct Report {
     /// Lines for the summary under the ladder.
     pub summary: Vec<Text>,
     /// Set when the scenario did not show what it meant to show.
-    pub error: Option<String>,
+    pub error: Option<Failure>,
 }
 
 impl Report {
+    /// What happened, in TCP terms and one sentence, for a scenario that
+    /// did not complete: the segment retransmitted and never acknowledged
+    /// and how its connection ended, read from the trace; else what the
+    /// scenario found.
+    pub fn headline(&self) -> Option<Text> {
+        let e = self.error.as_ref()?;
+        Some(failure::headline(&self.world.trace, e).unwrap_or_else(|| e.text()))
+    }
+
     /// What happened, in TCP terms, for a scenario that did not complete:
     /// what the link did to each side's packets, and where each side's
     /// connections ended and why.
@@ -516,8 +527,8 @@ impl Scenario {
     }
 }
 
-pub(super) fn werr(e: WorldError) -> String {
-    e.to_string()
+pub(super) fn werr(e: WorldError) -> Failure {
+    Failure::World(e)
 }
 
 /// One application endpoint: what it still has to write and what it read.
@@ -629,7 +640,7 @@ pub(super) fn pump_until(
     w: &mut World,
     app: &mut App,
     done: impl Fn(&App) -> bool,
-) -> Result<(), String> {
+) -> Result<(), Failure> {
     w.run_until(|w| {
         app.pump(w);
         done(app)
@@ -643,7 +654,7 @@ pub(super) fn client_closes_first(
     w: &mut World,
     client: &mut App,
     server: &mut App,
-) -> Result<(), String> {
+) -> Result<(), Failure> {
     client.close(w);
     pump_until(w, server, |a| a.eof)?;
     server.close(w);
@@ -670,22 +681,24 @@ pub(super) fn printable(b: &[u8]) -> String {
     }
 }
 
-pub(super) fn listen(w: &mut World) -> Result<Handle, String> {
+pub(super) fn listen(w: &mut World) -> Result<Handle, Failure> {
     w.note(Side::B, story::call(format!("listen(:{SERVER_PORT})")));
     let now = w.now;
-    w.server.listen(now, SERVER_PORT).map_err(|e| e.to_string())
+    w.server
+        .listen(now, SERVER_PORT)
+        .map_err(|e| e.to_string().into())
 }
 
-pub(super) fn connect(w: &mut World, port: u16) -> Result<Handle, String> {
+pub(super) fn connect(w: &mut World, port: u16) -> Result<Handle, Failure> {
     let to = w.server_addr(port);
     w.note(Side::A, story::call(format!("connect({to})")));
     let now = w.now;
-    w.client.connect(now, to).map_err(|e| e.to_string())
+    w.client.connect(now, to).map_err(|e| e.to_string().into())
 }
 
 /// listen, connect, accept: a client and a server application on one
 /// established connection.
-pub(super) fn open(w: &mut World) -> Result<(App, App), String> {
+pub(super) fn open(w: &mut World) -> Result<(App, App), Failure> {
     let l = listen(w)?;
     let c = connect(w, SERVER_PORT)?;
     let s = accept(w, l)?;
@@ -694,7 +707,7 @@ pub(super) fn open(w: &mut World) -> Result<(App, App), String> {
 }
 
 /// Runs until the listener has a connection to accept.
-pub(super) fn accept(w: &mut World, listener: Handle) -> Result<Handle, String> {
+pub(super) fn accept(w: &mut World, listener: Handle) -> Result<Handle, Failure> {
     let mut got = None;
     w.run_until(|w| {
         got = w.server.accept(listener);
@@ -706,14 +719,14 @@ pub(super) fn accept(w: &mut World, listener: Handle) -> Result<Handle, String> 
     Ok(h)
 }
 
-pub(super) fn established(w: &mut World, side: Side, h: Handle) -> Result<(), String> {
+pub(super) fn established(w: &mut World, side: Side, h: Handle) -> Result<(), Failure> {
     w.run_until(|w| {
         w.conn(side, h).state() != State::SynSent && w.conn(side, h).state() != State::SynReceived
     })
     .map_err(werr)?;
     match w.conn(side, h).state() {
         State::Established => Ok(()),
-        s => Err(format!("connection ended up in {s}, not ESTABLISHED")),
+        s => Err(lang::failure::not_established(side, s).into()),
     }
 }
 
@@ -722,11 +735,11 @@ pub(super) fn expect_closed(
     side: Side,
     h: Handle,
     reason: CloseReason,
-) -> Result<(), String> {
+) -> Result<(), Failure> {
     let c = w.conn(side, h);
     match (c.state(), c.close_reason()) {
         (State::Closed, Some(r)) if r == reason => Ok(()),
-        (s, r) => Err(format!("expected CLOSED ({reason}), found {s} ({r:?})")),
+        (s, r) => Err(lang::failure::closed_otherwise(side, reason, s, r).into()),
     }
 }
 

@@ -69,7 +69,7 @@ fn lose_client_segments(w: &mut World, which: &'static [usize]) {
 }
 
 /// Client writes `segments` full segments; both read and close.
-fn bulk(w: &mut World, segments: usize) -> Result<(App, App, usize), String> {
+fn bulk(w: &mut World, segments: usize) -> Result<(App, App, usize), Failure> {
     let (mut client, mut server) = open(w)?;
     let full = full_segment(w, Side::A, client.h);
     let total = segments * full;
@@ -87,7 +87,7 @@ fn bulk(w: &mut World, segments: usize) -> Result<(App, App, usize), String> {
     Ok((client, server, full))
 }
 
-pub(super) fn slow_start(w: &mut World, out: &mut Vec<Text>) -> Result<(), String> {
+pub(super) fn slow_start(w: &mut World, out: &mut Vec<Text>) -> Result<(), Failure> {
     let (mut client, mut server, _) = bulk(w, 60)?;
     client_closes_first(w, &mut client, &mut server)?;
     // Rounds: bursts of data separated by a round trip.
@@ -104,15 +104,13 @@ pub(super) fn slow_start(w: &mut World, out: &mut Vec<Text>) -> Result<(), Strin
     let text: Vec<String> = rounds.iter().map(|r| r.to_string()).collect();
     out.push(story::slow_start(&text.join(" → ")));
     if rounds.len() < 3 || rounds[0] != 10 || rounds[1] != 20 {
-        return Err(format!(
-            "expected rounds of 10, 20, ... segments, got {text:?}"
-        ));
+        return Err(lang::failure::slow_start_rounds(&text.join(" → ")).into());
     }
     summarize_states(w, out);
     Ok(())
 }
 
-pub(super) fn fast_retransmit(w: &mut World, out: &mut Vec<Text>) -> Result<(), String> {
+pub(super) fn fast_retransmit(w: &mut World, out: &mut Vec<Text>) -> Result<(), Failure> {
     lose_client_segments(w, &[3]);
     let (mut client, mut server, _) = bulk(w, 14)?;
     w.clear_filter();
@@ -136,9 +134,8 @@ pub(super) fn fast_retransmit(w: &mut World, out: &mut Vec<Text>) -> Result<(), 
         .iter()
         .any(|(_, e)| matches!(e, RecoveryEvent::FastRetransmit { dupacks: 3 }))
     {
-        return Err(format!(
-            "no fast retransmit on the third duplicate ACK: {events:?}"
-        ));
+        let did: Vec<RecoveryEvent> = events.iter().map(|&(_, e)| e).collect();
+        return Err(lang::failure::no_fast_retransmit(&did).into());
     }
     let stats = w.conn(Side::A, client.h).stats().send;
     out.push(story::fast_retransmit(
@@ -154,7 +151,7 @@ pub(super) fn fast_retransmit(w: &mut World, out: &mut Vec<Text>) -> Result<(), 
     Ok(())
 }
 
-pub(super) fn sack_recovery(w: &mut World, out: &mut Vec<Text>) -> Result<(), String> {
+pub(super) fn sack_recovery(w: &mut World, out: &mut Vec<Text>) -> Result<(), Failure> {
     lose_client_segments(w, &[3, 6]);
     let (mut client, mut server, _) = bulk(w, 12)?;
     w.clear_filter();
@@ -179,7 +176,7 @@ pub(super) fn sack_recovery(w: &mut World, out: &mut Vec<Text>) -> Result<(), St
     let mut want = lost.to_vec();
     want.sort_unstable();
     if resent != want {
-        return Err(format!("resent {resent:?}, lost {want:?}"));
+        return Err(lang::failure::resent_not_lost(&resent, &want).into());
     }
     if w.conn(Side::A, client.h).stats().send.rto_expirations != 0 {
         return Err("a retransmission timeout fired".into());
@@ -188,7 +185,7 @@ pub(super) fn sack_recovery(w: &mut World, out: &mut Vec<Text>) -> Result<(), St
     Ok(())
 }
 
-pub(super) fn tail_loss_probe(w: &mut World, out: &mut Vec<Text>) -> Result<(), String> {
+pub(super) fn tail_loss_probe(w: &mut World, out: &mut Vec<Text>) -> Result<(), Failure> {
     lose_client_segments(w, &[9, 10]);
     let (mut client, mut server, _) = bulk(w, 10)?;
     w.clear_filter();
@@ -221,7 +218,7 @@ pub(super) fn tail_loss_probe(w: &mut World, out: &mut Vec<Text>) -> Result<(), 
     Ok(())
 }
 
-pub(super) fn rto_backoff(w: &mut World, out: &mut Vec<Text>) -> Result<(), String> {
+pub(super) fn rto_backoff(w: &mut World, out: &mut Vec<Text>) -> Result<(), Failure> {
     let (mut client, mut server) = open(w)?;
     client.chatty = false;
     server.chatty = false;
@@ -253,10 +250,7 @@ pub(super) fn rto_backoff(w: &mut World, out: &mut Vec<Text>) -> Result<(), Stri
         .map(|(t, _)| *t)
         .collect();
     if timeouts.len() < 3 {
-        return Err(format!(
-            "expected at least 3 timeouts, saw {}",
-            timeouts.len()
-        ));
+        return Err(format!("expected at least 3 timeouts, saw {}", timeouts.len()).into());
     }
     let gaps: Vec<String> = timeouts
         .windows(2)

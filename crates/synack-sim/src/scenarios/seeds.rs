@@ -16,7 +16,7 @@ use synack_wire::TcpHeader;
 /// due leaves before any application has seen the segment. Here the
 /// application woken by the segment acts in the same instant, and what it
 /// sends leaves in the same segments as the host's answer.
-fn app_first_until(w: &mut World, mut app: impl FnMut(&mut World) -> bool) -> Result<(), String> {
+fn app_first_until(w: &mut World, mut app: impl FnMut(&mut World) -> bool) -> Result<(), Failure> {
     for _ in 0..10_000 {
         w.flush();
         let next = w
@@ -47,7 +47,7 @@ fn segments_since(w: &World, start: usize) -> Vec<(Side, TcpHeader, usize)> {
         .collect()
 }
 
-pub(super) fn three_segment_close(w: &mut World, out: &mut Vec<Text>) -> Result<(), String> {
+pub(super) fn three_segment_close(w: &mut World, out: &mut Vec<Text>) -> Result<(), Failure> {
     let (mut client, mut server) = open(w)?;
     let (c, s) = (client.h, server.h);
     client.write(REQUEST);
@@ -98,22 +98,24 @@ pub(super) fn three_segment_close(w: &mut World, out: &mut Vec<Text>) -> Result<
             "the close took {} segments, not FIN, FIN+ACK, ACK: {}",
             close.len(),
             seen.join("; ")
-        ));
+        )
+        .into());
     };
     if !fin.flags.fin() || fin.flags.syn() || fin.flags.rst() {
-        return Err(format!("the close began with {}, not a FIN", fin.flags));
+        return Err(format!("the close began with {}, not a FIN", fin.flags).into());
     }
     if !(fin_ack.flags.fin() && fin_ack.flags.ack()) || fin_ack.ack != fin.seq.wrapping_add(1) {
         return Err(format!(
             "the server's segment ({}) does not both acknowledge the client's FIN and carry its own",
             fin_ack.flags
-        ));
+        ).into());
     }
     if last.flags != TcpFlags::ACK || last.ack != fin_ack.seq.wrapping_add(1) {
         return Err(format!(
             "the last segment ({}) is not the ACK of the server's FIN",
             last.flags
-        ));
+        )
+        .into());
     }
     let client_states = w.trace.states(Side::A);
     let direct = client_states
@@ -124,7 +126,8 @@ pub(super) fn three_segment_close(w: &mut World, out: &mut Vec<Text>) -> Result<
         return Err(format!(
             "the client did not go FIN-WAIT-1 → TIME-WAIT directly: {}",
             names.join(" → ")
-        ));
+        )
+        .into());
     }
     out.push(story::close_in_three());
     out.push(story::never_in_fin_wait_2());
@@ -132,7 +135,7 @@ pub(super) fn three_segment_close(w: &mut World, out: &mut Vec<Text>) -> Result<
     Ok(())
 }
 
-pub(super) fn data_on_third_segment(w: &mut World, out: &mut Vec<Text>) -> Result<(), String> {
+pub(super) fn data_on_third_segment(w: &mut World, out: &mut Vec<Text>) -> Result<(), Failure> {
     let l = listen(w)?;
     let c = connect(w, SERVER_PORT)?;
     // RFC 9293 §3.10.2: SEND in SYN-SENT queues the data; it goes out
@@ -157,9 +160,7 @@ pub(super) fn data_on_third_segment(w: &mut World, out: &mut Vec<Text>) -> Resul
     });
     let (third, len) = third.ok_or("the client sent nothing after its SYN")?;
     if len != REQUEST.len() || !third.flags.ack() {
-        return Err(format!(
-            "the third segment carried {len} bytes, not the request"
-        ));
+        return Err(format!("the third segment carried {len} bytes, not the request").into());
     }
     out.push(story::data_on_third_segment(len));
     let mut client = App::new(Side::A, c);
@@ -178,7 +179,7 @@ pub(super) fn client_without_options(cfg: &mut WorldConfig) {
     c.timestamps = false;
 }
 
-pub(super) fn default_mss_536(w: &mut World, out: &mut Vec<Text>) -> Result<(), String> {
+pub(super) fn default_mss_536(w: &mut World, out: &mut Vec<Text>) -> Result<(), Failure> {
     const BODY: usize = 4000;
     let l = listen(w)?;
     w.note(Side::A, story::no_options());
@@ -201,16 +202,17 @@ pub(super) fn default_mss_536(w: &mut World, out: &mut Vec<Text>) -> Result<(), 
         .map(|p| p.seg.options)
         .ok_or("the client sent no SYN")?;
     if syn.mss.is_some() {
-        return Err(format!("the client's SYN carried an MSS option: {syn:?}"));
+        return Err(lang::failure::syn_carried(&syn.to_string()).into());
     }
     if syn.window_scale.is_some() || syn.sack_permitted || syn.timestamps.is_some() {
-        return Err(format!("the client's SYN carried options: {syn:?}"));
+        return Err(lang::failure::syn_carried(&syn.to_string()).into());
     }
     let server_mss = w.conn(Side::B, s).info().mss;
     if server_mss != 536 {
         return Err(format!(
             "the server's MSS towards the client is {server_mss}, not the default 536"
-        ));
+        )
+        .into());
     }
     let client_mss = w.conn(Side::A, c).info().mss;
 
@@ -247,9 +249,7 @@ pub(super) fn default_mss_536(w: &mut World, out: &mut Vec<Text>) -> Result<(), 
         .any(|&(at, n)| n > 536 || (n < 536 && at + n != len));
     if odd || !data.iter().any(|&(_, n)| n == 536) {
         let lens: Vec<usize> = data.iter().map(|&(_, n)| n).collect();
-        return Err(format!(
-            "the server's data segments were not cut at 536 bytes: {lens:?}"
-        ));
+        return Err(lang::failure::not_cut_at_536(&lens).into());
     }
     client_closes_first(w, &mut client, &mut server)?;
     out.push(story::no_mss_option_536());
@@ -259,7 +259,7 @@ pub(super) fn default_mss_536(w: &mut World, out: &mut Vec<Text>) -> Result<(), 
     Ok(())
 }
 
-pub(super) fn rst_abort(w: &mut World, out: &mut Vec<Text>) -> Result<(), String> {
+pub(super) fn rst_abort(w: &mut World, out: &mut Vec<Text>) -> Result<(), Failure> {
     let (mut client, mut server) = open(w)?;
     let (c, s) = (client.h, server.h);
     client.write(REQUEST);
@@ -272,7 +272,7 @@ pub(super) fn rst_abort(w: &mut World, out: &mut Vec<Text>) -> Result<(), String
         .map_err(werr)?;
     match w.conn(Side::B, s).recv(&mut [0u8; 16]) {
         Err(Error::Closed(CloseReason::Reset)) => w.note(Side::B, story::read_reset()),
-        other => return Err(format!("the server's read gave {other:?}, not a reset")),
+        other => return Err(lang::failure::read_not_reset(Side::B, other).into()),
     }
     w.run_until_idle().map_err(werr)?;
     expect_closed(w, Side::A, c, CloseReason::Aborted)?;
@@ -286,7 +286,7 @@ pub(super) fn rst_abort(w: &mut World, out: &mut Vec<Text>) -> Result<(), String
     Ok(())
 }
 
-pub(super) fn rst_after_crash(w: &mut World, out: &mut Vec<Text>) -> Result<(), String> {
+pub(super) fn rst_after_crash(w: &mut World, out: &mut Vec<Text>) -> Result<(), Failure> {
     let (mut client, mut server) = open(w)?;
     let c = client.h;
     client.write(REQUEST);
@@ -306,7 +306,7 @@ pub(super) fn rst_after_crash(w: &mut World, out: &mut Vec<Text>) -> Result<(), 
         .map_err(werr)?;
     match w.conn(Side::A, c).recv(&mut [0u8; 16]) {
         Err(Error::Closed(CloseReason::Reset)) => w.note(Side::A, story::half_open_found()),
-        other => return Err(format!("the client's read gave {other:?}, not a reset")),
+        other => return Err(lang::failure::read_not_reset(Side::A, other).into()),
     }
     w.run_until_idle().map_err(werr)?;
     expect_closed(w, Side::A, c, CloseReason::Reset)?;

@@ -48,7 +48,7 @@ fn inject(w: &mut World, src: SocketAddr, dst: SocketAddr, seq: u32, flags: TcpF
 const FLOOD_BACKLOG: usize = 4;
 const SPOOFED: u32 = 10;
 
-pub(super) fn syn_flood(w: &mut World, out: &mut Vec<Text>) -> Result<(), String> {
+pub(super) fn syn_flood(w: &mut World, out: &mut Vec<Text>) -> Result<(), Failure> {
     w.note(
         Side::B,
         story::call(format!("listen(:{SERVER_PORT}, backlog {FLOOD_BACKLOG})")),
@@ -132,7 +132,7 @@ pub(super) fn syn_flood(w: &mut World, out: &mut Vec<Text>) -> Result<(), String
     Ok(())
 }
 
-pub(super) fn nmap_scan(w: &mut World, out: &mut Vec<Text>) -> Result<(), String> {
+pub(super) fn nmap_scan(w: &mut World, out: &mut Vec<Text>) -> Result<(), Failure> {
     listen(w)?;
     w.run_for(Duration::from_millis(1)).map_err(werr)?;
     let (scanner, target) = (w.client.addr(), w.server.addr());
@@ -180,7 +180,7 @@ pub(super) fn small_receive_buffer(cfg: &mut WorldConfig) {
     cfg.server_tcp.recv_buffer = 8192;
 }
 
-pub(super) fn orphans(w: &mut World, out: &mut Vec<Text>) -> Result<(), String> {
+pub(super) fn orphans(w: &mut World, out: &mut Vec<Text>) -> Result<(), Failure> {
     let (mut client, mut server) = open(w)?;
     client.chatty = false;
     server.chatty = false;
@@ -208,7 +208,7 @@ pub(super) fn orphans(w: &mut World, out: &mut Vec<Text>) -> Result<(), String> 
             Ok(0) => eof = true,
             Ok(k) => read.extend_from_slice(&buf[..k]),
             Err(Error::WouldBlock) => {}
-            Err(e) => return Err(format!("server read failed: {e}")),
+            Err(e) => return Err(format!("server read failed: {e}").into()),
         }
         if w.now > Instant::from_millis(30_000) {
             return Err("the orphan never finished sending".into());
@@ -237,7 +237,7 @@ pub(super) fn orphans(w: &mut World, out: &mut Vec<Text>) -> Result<(), String> 
 
 /// The server closes first and lets go: its side goes to the TIME-WAIT
 /// table. Returns the client's (local, remote) addresses.
-fn server_closes_first(w: &mut World) -> Result<(SocketAddr, SocketAddr), String> {
+fn server_closes_first(w: &mut World) -> Result<(SocketAddr, SocketAddr), Failure> {
     let (mut client, server) = open(w)?;
     let info = w.conn(Side::A, client.h).info();
     w.note(Side::B, story::close_and_exit());
@@ -251,7 +251,7 @@ fn server_closes_first(w: &mut World) -> Result<(SocketAddr, SocketAddr), String
     Ok((info.local, info.remote))
 }
 
-pub(super) fn time_wait_reuse(w: &mut World, out: &mut Vec<Text>) -> Result<(), String> {
+pub(super) fn time_wait_reuse(w: &mut World, out: &mut Vec<Text>) -> Result<(), Failure> {
     let (local, remote) = server_closes_first(w)?;
     w.snapshot(Side::B, story::server_side_in_time_wait());
     w.note(Side::A, story::connect_again_from(remote, local.port()));
@@ -265,9 +265,7 @@ pub(super) fn time_wait_reuse(w: &mut World, out: &mut Vec<Text>) -> Result<(), 
     w.run_for(Duration::from_millis(15)).map_err(werr)?;
     let recycled = w.server.counters().tw_recycled;
     if recycled != 1 {
-        return Err(format!(
-            "expected the TIME-WAIT entry recycled, got {recycled}"
-        ));
+        return Err(format!("expected the TIME-WAIT entry recycled, got {recycled}").into());
     }
     out.push(story::time_wait_reused(local, remote));
     out.push(story::counters(
@@ -280,7 +278,7 @@ pub(super) fn time_wait_reuse(w: &mut World, out: &mut Vec<Text>) -> Result<(), 
     Ok(())
 }
 
-pub(super) fn connect_port_in_time_wait(w: &mut World, out: &mut Vec<Text>) -> Result<(), String> {
+pub(super) fn connect_port_in_time_wait(w: &mut World, out: &mut Vec<Text>) -> Result<(), Failure> {
     let (mut client, mut server) = open(w)?;
     let info = w.conn(Side::A, client.h).info();
     let (local, remote) = (info.local, info.remote);
@@ -301,7 +299,10 @@ pub(super) fn connect_port_in_time_wait(w: &mut World, out: &mut Vec<Text>) -> R
     let now = w.now;
     let refused = w.client.connect_from(now, local, remote);
     if refused != Err(StackError::AddrInUse) {
-        return Err(format!("expected EADDRINUSE, got {refused:?}"));
+        return Err(lang::failure::not_addr_in_use(
+            refused.err().map(|e| e.to_string()).as_deref(),
+        )
+        .into());
     }
     w.note(Side::A, story::addr_in_use());
     w.note(Side::A, story::connect_ephemeral(remote));
@@ -334,7 +335,7 @@ pub(super) fn connect_port_in_time_wait(w: &mut World, out: &mut Vec<Text>) -> R
     Ok(())
 }
 
-pub(super) fn old_duplicate(w: &mut World, out: &mut Vec<Text>) -> Result<(), String> {
+pub(super) fn old_duplicate(w: &mut World, out: &mut Vec<Text>) -> Result<(), Failure> {
     let (mut client, mut server) = open(w)?;
     client.chatty = false;
     let info = w.conn(Side::A, client.h).info();
