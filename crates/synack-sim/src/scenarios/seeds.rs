@@ -317,7 +317,7 @@ pub(super) fn rst_after_crash(w: &mut World, out: &mut Vec<Text>) -> Result<(), 
     Ok(())
 }
 
-pub(super) fn urgent_data(w: &mut World, out: &mut Vec<Text>) -> Result<(), String> {
+pub(super) fn urgent_data(w: &mut World, out: &mut Vec<Text>) -> Result<(), Failure> {
     const COMMAND: &[u8] = b"sleep 100\r\n";
     const CTRL_C: u8 = 0x03;
     const ECHO: &[u8] = b"^C\r\n$ ";
@@ -335,7 +335,7 @@ pub(super) fn urgent_data(w: &mut World, out: &mut Vec<Text>) -> Result<(), Stri
         .send_urgent(&[CTRL_C])
         .map_err(|e| format!("send_urgent failed: {e}"))?;
     if n != 1 {
-        return Err(format!("send_urgent took {n} bytes, not 1"));
+        return Err(format!("send_urgent took {n} bytes, not 1").into());
     }
     // The server's TCP reports the pointer as the segment arrives, before
     // the application reads the byte.
@@ -368,7 +368,8 @@ pub(super) fn urgent_data(w: &mut World, out: &mut Vec<Text>) -> Result<(), Stri
         return Err(format!(
             "{} client segments carried URG, not just the urgent byte's",
             urgent.len()
-        ));
+        )
+        .into());
     };
     let pointer = seg.seq.wrapping_add(u32::from(seg.urgent));
     if len != 1 || pointer != seg.seq.wrapping_add(1) || pointer != up.0 {
@@ -376,7 +377,8 @@ pub(super) fn urgent_data(w: &mut World, out: &mut Vec<Text>) -> Result<(), Stri
             "the urgent segment (len {len}, field {}) does not point just past the urgent byte \
              (the server saw the pointer at {up})",
             seg.urgent
-        ));
+        )
+        .into());
     }
     let mut want = COMMAND.to_vec();
     want.push(CTRL_C);
@@ -384,7 +386,8 @@ pub(super) fn urgent_data(w: &mut World, out: &mut Vec<Text>) -> Result<(), Stri
         return Err(format!(
             "the server read {}, not the command and the Ctrl-C in order",
             printable(&server.read)
-        ));
+        )
+        .into());
     }
     let (rel_seq, rel_up) = (seg.seq.wrapping_sub(irs.0), up.since(irs));
     out.push(story::urgent_went(rel_seq, rel_up, seg.urgent));
