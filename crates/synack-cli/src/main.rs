@@ -151,7 +151,7 @@ struct DemoArgs {
     /// One-way link delay in milliseconds, 0 to 10000 (default 10)
     #[arg(long, value_name = "MS", value_parser = whole::<u64>(0..=10_000), allow_negative_numbers = true)]
     delay: Option<u64>,
-    /// Print JSON lines instead of the diagram: a header, one object per event (with relative numbers, the window in bytes, retransmission and arrival), the summary
+    /// Print JSON lines instead of the diagram: a header, one object per event (with relative numbers, the window in bytes, retransmission, duplicate ACK count and arrival; notes with their kind, the explanations included), the summary with each host's counts
     #[arg(long)]
     json: bool,
     /// Show raw sequence numbers instead of numbers relative to each ISN

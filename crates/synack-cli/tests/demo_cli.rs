@@ -487,3 +487,98 @@ fn the_cli_prints_exactly_what_demo_run_writes() {
         }
     }
 }
+
+#[test]
+fn connect_timeout_counts_what_the_black_hole_took() {
+    // Every SYN is drawn lost (the scenario's black hole drops them before
+    // the link sees them): the counts under the summary say so too, in
+    // the text and in the JSON.
+    let (ok, out, err) = synack(&["demo", "connect-timeout"]);
+    assert!(ok, "{err}");
+    let crosses = out.lines().filter(|l| l.ends_with("──✕")).count();
+    assert_eq!(crosses, 7, "{out}");
+    assert!(
+        out.contains("client  sent 7 segments (7 lost, 0 corrupted on the link);"),
+        "{out}"
+    );
+    let (ok, out, err) = synack(&["demo", "connect-timeout", "--json"]);
+    assert!(ok, "{err}");
+    let last: serde_json::Value = serde_json::from_str(out.lines().last().unwrap()).unwrap();
+    assert_eq!(last["hosts"][0]["side"], "client");
+    assert_eq!(last["hosts"][0]["sent"], 7);
+    assert_eq!(last["hosts"][0]["lost"], 7);
+    let (ok, out, err) = synack(&["demo", "connect-timeout", "--lang", "zh"]);
+    assert!(ok, "{err}");
+    assert!(out.contains("发送 7 个报文段（链路上丢失 7 个"), "{out}");
+}
+
+#[test]
+fn the_network_has_its_own_form_and_the_header_says_which_is_which() {
+    let (ok, out, err) = synack(&["demo", "connect-timeout"]);
+    assert!(ok, "{err}");
+    assert!(
+        out.contains("» «: what the applications do; ~ ~: what the network does;"),
+        "{out}"
+    );
+    let hole = out
+        .lines()
+        .find(|l| l.contains("black hole") && l.contains('~'))
+        .unwrap();
+    assert!(
+        hole.starts_with("  0.000s  ") && hole.trim_start().contains("~ everything"),
+        "{hole}"
+    );
+    assert!(!hole.contains('»'), "{hole}");
+    let (ok, out, err) = synack(&["demo", "connect-timeout", "--json"]);
+    assert!(ok, "{err}");
+    let notes: Vec<serde_json::Value> = out
+        .lines()
+        .map(|l| serde_json::from_str::<serde_json::Value>(l).unwrap())
+        .filter(|v| v["type"] == "note")
+        .collect();
+    let kind_of = |needle: &str| {
+        notes
+            .iter()
+            .find(|n| n["text"].as_str().unwrap().contains(needle))
+            .map(|n| n["kind"].as_str().unwrap().to_string())
+    };
+    assert_eq!(kind_of("black hole").as_deref(), Some("network"));
+    assert_eq!(kind_of("connect(").as_deref(), Some("application"));
+    assert_eq!(kind_of("RTO 1 s expired").as_deref(), Some("explanation"));
+    let (ok, out, err) = synack(&["demo", "connect-timeout", "--lang", "zh"]);
+    assert!(ok, "{err}");
+    assert!(out.contains("~ ~：网络上发生的事"), "{out}");
+}
+
+#[test]
+fn a_half_open_connection_that_gives_up_reads_as_its_own_not_the_listeners() {
+    // 90% loss with seed 1: the server's SYN-ACKs all vanish and its
+    // half-open connection gives up; the listener goes on listening.
+    let (ok, out, err) = synack(&["demo", "--loss", "0.9"]);
+    assert!(!ok);
+    let lines: Vec<&str> = out.lines().collect();
+    let change = lines
+        .iter()
+        .position(|l| l.contains("[SYN-RECEIVED → CLOSED]"))
+        .expect("the half-open connection's end is drawn");
+    let note = format!("{} {}", lines[change + 1].trim(), lines[change + 2].trim());
+    assert!(
+        note.starts_with("66.010s")
+            && note.contains("(the half-open connection from 10.77.0.1:")
+            && note.ends_with("gave up; the listener stays in LISTEN)"),
+        "{note}"
+    );
+    assert!(
+        out.contains("  server  listener on :80: CLOSED → LISTEN\n"),
+        "{out}"
+    );
+    assert!(
+        out.contains("  server  half-open connection from 10.77.0.1:"),
+        "{out}"
+    );
+    assert!(
+        err.contains("its half-open connection from 10.77.0.1:")
+            && err.contains("the listener stays in LISTEN"),
+        "{err}"
+    );
+}

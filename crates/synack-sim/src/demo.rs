@@ -237,10 +237,28 @@ fn json(o: &mut String, req: &Request, scenario: &Scenario, report: &Report) {
         ),
         _ => "null".to_string(),
     };
+    // Each host's counts, as the text summary gives them; lost as the
+    // ladder draws it (on the link or before it, in a black hole).
+    let hosts: Vec<String> = [(Side::A, &w.client), (Side::B, &w.server)]
+        .into_iter()
+        .map(|(side, host)| {
+            let c = host.counters();
+            format!(
+                "{{\"side\":\"{}\",\"sent\":{},\"lost\":{},\"corrupted\":{},\"received\":{},\"bad_checksums\":{}}}",
+                crate::trace::side_name(side),
+                c.tcp_out_segs,
+                w.lost(side),
+                w.link.stats(side).corrupted,
+                c.tcp_in_segs,
+                c.checksum_errors()
+            )
+        })
+        .collect();
     let _ = writeln!(
         o,
-        "{{\"type\":\"summary\",\"lines\":[{}],\"error\":{error}}}",
-        lines.join(",")
+        "{{\"type\":\"summary\",\"lines\":[{}],\"hosts\":[{}],\"error\":{error}}}",
+        lines.join(","),
+        hosts.join(",")
     );
 }
 
@@ -266,7 +284,8 @@ fn text(o: &mut String, req: &Request, scenario: &Scenario, report: &Report) {
     if cfg.client_tcp.msl > std::time::Duration::from_secs(1) {
         let _ = writeln!(o, "{}", words::msl_longest_rto(l));
     }
-    let _ = writeln!(o, "{}\n", words::demo_numbers(l, req.absolute));
+    let _ = writeln!(o, "{}", words::demo_numbers(l, req.absolute));
+    let _ = writeln!(o, "{}\n", words::demo_legend(l));
     let lopts = LadderOptions {
         absolute: req.absolute,
         full: req.full || scenario.full,
@@ -292,7 +311,8 @@ fn text(o: &mut String, req: &Request, scenario: &Scenario, report: &Report) {
     }
     for (side, host) in [(Side::A, &w.client), (Side::B, &w.server)] {
         let c = host.counters();
-        let link = w.link.stats(side);
+        // Lost as the ladder draws it: on the link or before it (a
+        // scenario's black hole).
         let _ = writeln!(
             o,
             "{}",
@@ -300,8 +320,8 @@ fn text(o: &mut String, req: &Request, scenario: &Scenario, report: &Report) {
                 l,
                 side,
                 c.tcp_out_segs,
-                link.lost,
-                link.corrupted,
+                w.lost(side),
+                w.link.stats(side).corrupted,
                 c.tcp_in_segs,
                 c.checksum_errors()
             )

@@ -1,9 +1,12 @@
 //! Ladder diagrams: a trace drawn the way the seeds draw TCP, one line per
 //! segment with an arrow between client (left) and server (right), and each
-//! side's state changes at the moment they happen.
+//! side's state changes at the moment they happen. Notes take the form of
+//! whose doing they tell: an application's `» …` / `… «`, the network's
+//! `~ … ~` between the sides, an explanation's `(…)` (those `explain` adds
+//! among them: a value the first time it needs a word, a reset's reason).
 
 use crate::lang::{self, words, Lang};
-use crate::trace::{Trace, TraceEvent};
+use crate::trace::{NoteKind, Trace, TraceEvent};
 use std::collections::HashMap;
 use std::fmt::Write as _;
 use synack_device::{Fate, Side};
@@ -111,6 +114,25 @@ impl Numbering {
         }
     }
 
+    /// The ISN of the direction `s` travels in, once its SYN was seen.
+    pub(crate) fn base(&self, from: Side, s: &TcpHeader) -> Option<u32> {
+        self.base.get(&(from, s.src_port, s.dst_port)).copied()
+    }
+
+    /// The shift applied to `s`'s window field, when it is scaled.
+    pub(crate) fn shift(&self, from: Side, s: &TcpHeader) -> Option<u8> {
+        let other = match from {
+            Side::A => Side::B,
+            Side::B => Side::A,
+        };
+        let mine = self.ws.get(&(from, s.src_port, s.dst_port));
+        let theirs = self.ws.get(&(other, s.dst_port, s.src_port));
+        match (mine, theirs) {
+            (Some(&shift), Some(_)) if !s.flags.syn() => Some(shift),
+            _ => None,
+        }
+    }
+
     pub(crate) fn rel_seq(&self, from: Side, s: &TcpHeader, absolute: bool) -> String {
         match self.base.get(&(from, s.src_port, s.dst_port)) {
             Some(&b) if !absolute => (s.seq.wrapping_sub(b) as i32).to_string(),
@@ -121,16 +143,7 @@ impl Numbering {
     /// The window in bytes: scaled once both SYNs carried window scale
     /// (RFC 7323 §2.2; never in a SYN itself).
     pub(crate) fn window(&self, from: Side, s: &TcpHeader) -> u32 {
-        let other = match from {
-            Side::A => Side::B,
-            Side::B => Side::A,
-        };
-        let mine = self.ws.get(&(from, s.src_port, s.dst_port));
-        let theirs = self.ws.get(&(other, s.dst_port, s.src_port));
-        match (mine, theirs) {
-            (Some(&shift), Some(_)) if !s.flags.syn() => u32::from(s.window) << shift,
-            _ => u32::from(s.window),
-        }
+        u32::from(s.window) << self.shift(from, s).unwrap_or(0)
     }
 
     /// Where the urgent pointer of a segment with URG points, numbered
@@ -260,6 +273,73 @@ fn right(text: &str, width: usize) -> String {
     lang::pad_left(text, width)
 }
 
+/// `text` in as few lines of at most `columns` as `wrap` makes, but as
+/// even as they go (a centred note should not end on a word alone).
+fn balanced(text: &str, columns: usize) -> Vec<String> {
+    let mut lines = wrap(text, columns);
+    let mut w = columns;
+    while lines.len() > 1 && w > 20 {
+        let tighter = wrap(text, w - 1);
+        if tighter.len() > lines.len() {
+            break;
+        }
+        lines = tighter;
+        w -= 1;
+    }
+    lines
+}
+
+/// A note's lines in the ladder's area of `width` columns: an
+/// application's `» …` beside the client or `… «` beside the server, the
+/// network's `~ … ~` centred between them, an explanation `(…)` on its
+/// side.
+fn note_lines(side: Side, text: &str, kind: NoteKind, width: usize, l: Lang) -> Vec<String> {
+    match kind {
+        NoteKind::Application => wrap(text, width.saturating_sub(2).max(20))
+            .iter()
+            .enumerate()
+            .map(|(i, line)| match (side, i) {
+                (Side::A, 0) => format!("» {line}"),
+                (Side::A, _) => format!("  {line}"),
+                (Side::B, 0) => right(&format!("{line} «"), width),
+                (Side::B, _) => right(&format!("{line}  "), width),
+            })
+            .collect(),
+        NoteKind::Network => balanced(text, width.saturating_sub(4).max(20))
+            .iter()
+            .map(|line| {
+                let framed = format!("~ {line} ~");
+                let pad = width.saturating_sub(lang::width(&framed)) / 2;
+                format!("{}{framed}", " ".repeat(pad))
+            })
+            .collect(),
+        NoteKind::Explanation => {
+            // A block on its side, a little narrower than the ladder so
+            // that it reads as that side's; the brackets wrap with the
+            // text, the later lines under the first one's text.
+            let text = words::explanation(l, text);
+            let indent = lang::width(&words::explanation(l, "")) / 2;
+            let lines: Vec<String> = wrap(&text, width.saturating_sub(10 + indent).max(20))
+                .into_iter()
+                .enumerate()
+                .map(|(i, line)| match i {
+                    0 => line,
+                    _ => format!("{}{line}", " ".repeat(indent)),
+                })
+                .collect();
+            let block = lines.iter().map(|s| lang::width(s)).max().unwrap_or(0);
+            let pad = match side {
+                Side::A => 0,
+                Side::B => width.saturating_sub(block),
+            };
+            lines
+                .into_iter()
+                .map(|line| format!("{}{line}", " ".repeat(pad)))
+                .collect()
+        }
+    }
+}
+
 /// Draws the trace. Columns: virtual time, then the client on the left and
 /// the server on the right.
 pub fn render(trace: &Trace, opts: &LadderOptions, client: &str, server: &str) -> String {
@@ -286,10 +366,16 @@ pub fn render(trace: &Trace, opts: &LadderOptions, client: &str, server: &str) -
         .count();
     let elide = !opts.full && seg_total > ELIDE_OVER;
 
+    let annotated = crate::explain::annotate(trace, opts.absolute);
     let mut n = Numbering::default();
     let mut seg_index = 0usize;
     let mut skipped = 0usize;
-    for e in &trace.events {
+    // The events (indices into `annotated`) left out of a long transfer.
+    let mut elided = std::collections::HashSet::new();
+    for (k, (e, mark)) in annotated.events.iter().zip(&annotated.marks).enumerate() {
+        if mark.about.is_some_and(|j| elided.contains(&j)) {
+            continue;
+        }
         let line = match e {
             TraceEvent::Segment {
                 at,
@@ -314,25 +400,29 @@ pub fn render(trace: &Trace, opts: &LadderOptions, client: &str, server: &str) -
                     || seg.flags.rst();
                 if elide && !interesting && i >= KEEP_ENDS && i + KEEP_ENDS < seg_total {
                     skipped += 1;
+                    elided.insert(k);
                     continue;
                 }
                 let full = label(&n, *from, seg, *len, opts);
                 let mut notes = Vec::new();
                 if let Some(label) = injected {
-                    notes.push(label.get(l));
+                    notes.push(label.get(l).to_string());
                 }
                 if retx {
-                    notes.push(words::retransmission(l));
+                    notes.push(words::retransmission(l).to_string());
+                }
+                if let Some(k) = mark.dup_ack {
+                    notes.push(words::dup_ack(l, k));
                 }
                 if outcome.fate != Fate::Queued
                     || outcome.corrupted
                     || outcome.duplicated
                     || outcome.reordered
                 {
-                    notes.push(words::fate(l, outcome));
+                    notes.push(words::fate(l, outcome).to_string());
                 }
                 if outcome.corrupted {
-                    notes.push(words::bad_checksum(l));
+                    notes.push(words::bad_checksum(l).to_string());
                 }
                 let mut extra = Vec::new();
                 if !notes.is_empty() {
@@ -365,6 +455,7 @@ pub fn render(trace: &Trace, opts: &LadderOptions, client: &str, server: &str) -
                 at,
                 side,
                 transition,
+                ..
             } => {
                 let t = words::transition(l, transition.from, transition.to);
                 let cause = words::cause(l, transition.cause);
@@ -390,8 +481,9 @@ pub fn render(trace: &Trace, opts: &LadderOptions, client: &str, server: &str) -
                 event,
                 cwnd,
                 ssthresh,
+                rto,
             } => {
-                let t = words::recovery_line(l, *event, *cwnd, *ssthresh);
+                let t = words::recovery_line(l, *event, *rto, *cwnd, *ssthresh);
                 let text = wrap(&t, w)
                     .into_iter()
                     .map(|l| match side {
@@ -401,20 +493,12 @@ pub fn render(trace: &Trace, opts: &LadderOptions, client: &str, server: &str) -
                     .collect();
                 (*at, text, Some("1;33"))
             }
-            TraceEvent::Note { at, side, text } => {
-                let lines = wrap(text.get(l), w.saturating_sub(2).max(20));
-                let text = lines
-                    .iter()
-                    .enumerate()
-                    .map(|(i, l)| match (side, i) {
-                        (Side::A, 0) => format!("» {l}"),
-                        (Side::A, _) => format!("  {l}"),
-                        (Side::B, 0) => right(&format!("{l} «"), w),
-                        (Side::B, _) => right(&format!("{l}  "), w),
-                    })
-                    .collect();
-                (*at, text, None)
-            }
+            TraceEvent::Note {
+                at,
+                side,
+                text,
+                kind,
+            } => (*at, note_lines(*side, text.get(l), *kind, w, l), None),
         };
         if skipped > 0 {
             let _ = writeln!(out, "{:>8}  {}", "⋮", words::more_segments(l, skipped));

@@ -7,6 +7,7 @@
 pub mod bench;
 pub mod chaos;
 pub mod demo;
+pub mod explain;
 pub mod goodput;
 pub mod ladder;
 pub mod lang;
@@ -19,5 +20,7 @@ pub mod trace;
 pub mod view;
 pub mod world;
 
-pub use trace::{tcp_header_of, SentSegment, Trace, TraceEvent};
+pub use trace::{
+    tcp_header_of, Chain, ChainOwner, NoteKind, Owner, SentSegment, Trace, TraceEvent,
+};
 pub use world::{sweep, Tap, Verdict, World, WorldConfig, WorldError};

@@ -13,7 +13,8 @@
 
 use crate::ladder::{label, urgent_note, wrap, LadderOptions, Numbering};
 use crate::lang::{words, Lang, Text};
-use crate::trace::{Trace, TraceEvent};
+use crate::trace::{NoteKind, Owner, Trace, TraceEvent};
+use std::collections::HashMap;
 use std::fmt::Write as _;
 use synack_device::{Fate, Side};
 use synack_tcp::{Instant, State};
@@ -87,17 +88,26 @@ struct TimeAxis {
 }
 
 impl TimeAxis {
+    #[cfg(test)]
     fn new(times: impl IntoIterator<Item = Instant>) -> TimeAxis {
+        TimeAxis::with_room(times.into_iter().map(|t| (t, ROW)))
+    }
+
+    /// Each event with the room it takes below its row (a note of several
+    /// lines more than a row), so that nothing overlaps the next one.
+    fn with_room(events: impl IntoIterator<Item = (Instant, f64)>) -> TimeAxis {
         let mut rows: Vec<(Instant, f64)> = Vec::new();
-        for t in times {
+        let mut room = ROW;
+        for (t, needs) in events {
             let y = match rows.last() {
                 None => TOP,
                 Some(&(prev, y)) => {
                     let ms = t.as_micros().saturating_sub(prev.as_micros()) as f64 / 1000.0;
-                    y + (ROW + 9.0 * (1.0 + ms).ln()).min(ROW + 60.0)
+                    y + room.max(ROW) + (9.0 * (1.0 + ms).ln()).min(60.0)
                 }
             };
             rows.push((t, y));
+            room = needs;
         }
         TimeAxis { rows }
     }
@@ -164,6 +174,21 @@ impl Burst {
     }
 }
 
+/// A note's class and its lines: an application's as it is, the
+/// network's framed `~ … ~` (it has the width between the lifelines), an
+/// explanation in brackets, smaller, narrow enough to clear the time
+/// column.
+fn note_text(kind: NoteKind, text: &str, l: Lang) -> (&'static str, Vec<String>) {
+    match kind {
+        NoteKind::Application => ("note", wrap(text, NOTE_CHARS)),
+        NoteKind::Network => ("network", wrap(&format!("~ {text} ~"), 2 * NOTE_CHARS)),
+        NoteKind::Explanation => (
+            "explain",
+            wrap(&words::explanation(l, text), NOTE_CHARS - 4),
+        ),
+    }
+}
+
 /// Where a side's notes go, and how they are aligned.
 fn note_column(side: Side) -> (f64, &'static str) {
     match side {
@@ -201,12 +226,34 @@ fn state_colour(s: State) -> &'static str {
 
 /// Draws `trace`: the client (side A) on the left, the server on the right.
 pub fn render(trace: &Trace, opts: &LadderOptions, client: &str, server: &str) -> Picture {
-    // Some events are recorded after later ones (a recovery event is
-    // flushed when its connection is next polled): draw them in time
-    // order, ties in the order they were recorded.
-    let mut events: Vec<&TraceEvent> = trace.events.iter().collect();
-    events.sort_by_key(|e| e.at());
-    let axis = TimeAxis::new(events.iter().map(|e| e.at()));
+    // With the explanations the ladder draws. Some events are recorded
+    // after later ones (a recovery event is flushed when its connection
+    // is next polled): draw them in time order, ties in the order they
+    // were recorded.
+    let annotated = crate::explain::annotate(trace, opts.absolute);
+    let mut order: Vec<usize> = (0..annotated.events.len()).collect();
+    order.sort_by_key(|&i| annotated.events[i].at());
+    let events: Vec<&TraceEvent> = order.iter().map(|&i| &annotated.events[i]).collect();
+    let marks: Vec<crate::explain::Mark> = order.iter().map(|&i| annotated.marks[i]).collect();
+    // What the explanations say of each segment, for its step.
+    let mut explained: HashMap<usize, Vec<String>> = HashMap::new();
+    for (e, m) in annotated.events.iter().zip(&annotated.marks) {
+        if let (TraceEvent::Note { text, .. }, Some(about)) = (e, m.about) {
+            explained
+                .entry(about)
+                .or_default()
+                .push(text.get(opts.lang).to_string());
+        }
+    }
+    let axis = TimeAxis::with_room(events.iter().map(|e| {
+        let lines = match e {
+            TraceEvent::Note { text, kind, .. } => {
+                note_text(*kind, text.get(opts.lang), opts.lang).1.len()
+            }
+            _ => 1,
+        };
+        (e.at(), 12.0 * lines as f64 + 10.0)
+    }));
     let bottom = axis.bottom() + 60.0;
     let mut body = String::new();
     let mut steps = Vec::new();
@@ -219,6 +266,7 @@ pub fn render(trace: &Trace, opts: &LadderOptions, client: &str, server: &str) -
             if let TraceEvent::State {
                 side: s,
                 transition,
+                owner,
                 ..
             } = e
             {
@@ -226,7 +274,13 @@ pub fn render(trace: &Trace, opts: &LadderOptions, client: &str, server: &str) -
                     if bands.is_empty() {
                         bands.push((TOP - 20.0, transition.from));
                     }
-                    bands.push((axis.row(i), transition.to));
+                    // A half-open connection that gives up leaves its
+                    // listener listening.
+                    let to = match owner {
+                        Owner::HalfOpen { .. } if transition.to == State::Closed => State::Listen,
+                        _ => transition.to,
+                    };
+                    bands.push((axis.row(i), to));
                 }
             }
         }
@@ -305,6 +359,10 @@ pub fn render(trace: &Trace, opts: &LadderOptions, client: &str, server: &str) -
                 if let Some(urgent) = urgent_note(&n, *from, seg, opts.absolute, l) {
                     why.push(words::urgent_why(l, &urgent));
                 }
+                if let Some(k) = marks[i].dup_ack {
+                    why.push(words::dup_ack(l, k));
+                }
+                why.extend(explained.remove(&order[i]).unwrap_or_default());
                 if lost || outcome.corrupted || outcome.duplicated || outcome.reordered {
                     why.push(words::why_on_the_wire(l, words::fate(l, outcome)));
                 }
@@ -370,14 +428,22 @@ pub fn render(trace: &Trace, opts: &LadderOptions, client: &str, server: &str) -
                 }
                 let _ = writeln!(body, "</text></g>");
             }
-            TraceEvent::Note { side, text, .. } => {
-                let (x, anchor) = note_column(*side);
+            TraceEvent::Note {
+                side, text, kind, ..
+            } => {
+                // The network's doing between the lifelines, the
+                // applications' and the explanations beside their side.
+                let (x, anchor) = match kind {
+                    NoteKind::Network => ((LEFT + RIGHT) / 2.0, "middle"),
+                    _ => note_column(*side),
+                };
+                let (class, lines) = note_text(*kind, text.get(l), l);
                 let _ = write!(
                     body,
-                    "<text x=\"{x:.1}\" y=\"{:.1}\" text-anchor=\"{anchor}\" class=\"note\">",
+                    "<text x=\"{x:.1}\" y=\"{:.1}\" text-anchor=\"{anchor}\" class=\"{class}\">",
                     row + 4.0
                 );
-                for (j, line) in wrap(text.get(l), NOTE_CHARS).iter().enumerate() {
+                for (j, line) in lines.iter().enumerate() {
                     let dy = if j == 0 { 0 } else { 12 };
                     let _ = write!(
                         body,
@@ -387,13 +453,15 @@ pub fn render(trace: &Trace, opts: &LadderOptions, client: &str, server: &str) -
                 }
                 let _ = writeln!(body, "</text>");
             }
-            TraceEvent::Recovery { side, event, .. } => {
+            TraceEvent::Recovery {
+                side, event, rto, ..
+            } => {
                 let (x, anchor) = note_column(*side);
                 let _ = writeln!(
                     body,
                     "<text x=\"{x:.1}\" y=\"{:.1}\" text-anchor=\"{anchor}\" class=\"recovery\">⚑ {}</text>",
                     row + 4.0,
-                    xml(&words::recovery(l, *event))
+                    xml(&words::recovery(l, *event, *rto))
                 );
             }
             TraceEvent::State { .. } => {}
@@ -428,7 +496,8 @@ pub fn render(trace: &Trace, opts: &LadderOptions, client: &str, server: &str) -
         "<style>.lifeline{stroke:#444;stroke-width:1.5}.segment line{stroke:#333;stroke-width:1.2}\
          .segment.retx line{stroke:#b35900;stroke-dasharray:6 3}.segment.lost line{stroke:#c00}\
          .segment.injected line{stroke:#6a1b9a}.cross{stroke:#c00;stroke-width:2}.label{fill:#111}\
-         .num{fill:#777;font-size:9px}.note{fill:#1a4f8b}.recovery{fill:#b35900}.statename{fill:#555;font-size:10px}\
+         .num{fill:#777;font-size:9px}.note{fill:#1a4f8b}.network{fill:#2e7d32;font-style:italic;stroke:#fff;stroke-width:3px;paint-order:stroke}\
+         .explain{fill:#666;font-style:italic;font-size:10px}.recovery{fill:#b35900}.statename{fill:#555;font-size:10px}\
          .time{fill:#777;font-size:10px}.options{fill:#666;font-size:9px}.head{font-size:13px;font-weight:bold}\
          .segment.current line{stroke:#0066ff;stroke-width:3}.segment.current .label{fill:#0066ff;font-weight:bold}</style>\n",
     );

@@ -4,7 +4,8 @@
 //! step bound fails with that seed in the message.
 
 use crate::lang::Text;
-use crate::trace::{tcp_header_of, SenderState, Trace, TraceEvent};
+use crate::trace::{tcp_header_of, NoteKind, Owner, SenderState, Trace, TraceEvent};
+use std::collections::HashMap;
 use std::fmt;
 use std::io::Write;
 use std::net::{IpAddr, Ipv4Addr, SocketAddr};
@@ -158,6 +159,14 @@ pub enum Verdict {
 /// It sees the sender, the TCP header and the payload length.
 pub type Filter = Box<dyn FnMut(Side, &TcpHeader, usize) -> Verdict>;
 
+/// A side's index in per-side arrays.
+fn ix(side: Side) -> usize {
+    match side {
+        Side::A => 0,
+        Side::B => 1,
+    }
+}
+
 /// A host's entropy (its secrets: port choice, SYN cookies, challenge
 /// budget) from the world's seed, so that every run replays exactly.
 fn entropy(seed: u64, side: u64) -> [u8; 32] {
@@ -193,6 +202,14 @@ pub struct World {
     held: Vec<(Instant, Side, Vec<u8>)>,
     /// Socket tables a scenario took along the way (`--netstat`).
     pub snapshots: Vec<Snapshot>,
+    /// Packets a filter dropped, per side (the link never saw them).
+    filter_drops: [u64; 2],
+    /// Each connection's addresses, once seen (a closed connection may be
+    /// gone from its host by the time its last events are read).
+    tuples: HashMap<(Side, Handle), (SocketAddr, SocketAddr)>,
+    /// The RTO each connection had after its last retransmission timeout,
+    /// with the backoff then.
+    last_timeout: HashMap<(Side, Handle), (u32, Duration)>,
 }
 
 /// One host's socket table at a moment a scenario chose.
@@ -232,7 +249,25 @@ impl World {
             filter: None,
             held: Vec::new(),
             snapshots: Vec::new(),
+            filter_drops: [0; 2],
+            tuples: HashMap::new(),
+            last_timeout: HashMap::new(),
         }
+    }
+
+    /// Packets `side` put on the network: those the link carried and
+    /// those a filter dropped before it.
+    pub fn sent(&self, side: Side) -> u64 {
+        self.link.stats(side).sent + self.filter_drops[ix(side)]
+    }
+
+    /// Packets `side` sent that never arrived, as the ladder draws them
+    /// (with a cross): lost on the link, dropped by its full queue or for
+    /// their size, or dropped by a filter (a black hole, a lost ACK a
+    /// scenario stages).
+    pub fn lost(&self, side: Side) -> u64 {
+        let link = self.link.stats(side);
+        link.lost + link.queue_drops + link.too_big + self.filter_drops[ix(side)]
     }
 
     pub fn seed(&self) -> u64 {
@@ -307,6 +342,22 @@ impl World {
     /// Adds an application note to the trace (from `lang::story`, or
     /// `story::call` for what reads the same in every language).
     pub fn note(&mut self, side: Side, text: Text) {
+        self.push_note(side, text, NoteKind::Application);
+    }
+
+    /// Adds a note of what the network does (a black hole, a packet held
+    /// back, a host losing power) to the trace; `side` is the host it
+    /// concerns.
+    pub fn network(&mut self, side: Side, text: Text) {
+        self.push_note(side, text, NoteKind::Network);
+    }
+
+    /// Adds a note of why `side`'s TCP does what it does.
+    pub fn explain(&mut self, side: Side, text: Text) {
+        self.push_note(side, text, NoteKind::Explanation);
+    }
+
+    fn push_note(&mut self, side: Side, text: Text, kind: NoteKind) {
         // Keep the trace in order: state changes made by earlier application
         // calls go in before the note.
         self.collect_events(Side::A);
@@ -316,6 +367,7 @@ impl World {
                 at: self.now,
                 side,
                 text,
+                kind,
             });
         }
     }
@@ -417,13 +469,16 @@ impl World {
         };
         let outcome = match verdict {
             Verdict::Pass => self.link.send(now, side, packet),
-            Verdict::Drop => SendOutcome {
-                fate: Fate::Lost,
-                duplicated: false,
-                corrupted: false,
-                reordered: false,
-                arrival: None,
-            },
+            Verdict::Drop => {
+                self.filter_drops[ix(side)] += 1;
+                SendOutcome {
+                    fate: Fate::Lost,
+                    duplicated: false,
+                    corrupted: false,
+                    reordered: false,
+                    arrival: None,
+                }
+            }
             Verdict::Delay(d) => {
                 self.held.push((now + d, side, packet.to_vec()));
                 SendOutcome {
@@ -464,11 +519,36 @@ impl World {
             if !self.tracing {
                 continue;
             }
-            let ev = match ev {
-                HostEvent::Conn(_, ev) => ev,
+            let (ev, owner, handle) = match ev {
+                HostEvent::Conn(h, ev) => {
+                    let (local, remote) = match host.conn(h) {
+                        Some(c) => *self
+                            .tuples
+                            .entry((side, h))
+                            .or_insert_with(|| (c.local(), c.remote())),
+                        None => self.tuples.get(&(side, h)).copied().unwrap_or((
+                            SocketAddr::new(host.addr(), 0),
+                            SocketAddr::new(host.addr(), 0),
+                        )),
+                    };
+                    (ev, Owner::Connection { local, remote }, Some(h))
+                }
                 // A listener's own transitions and its half-open
                 // connections' (which have no connection yet).
-                HostEvent::Listener { transition, .. } => Event::StateChanged(transition),
+                HostEvent::Listener {
+                    listener,
+                    remote,
+                    transition,
+                } => {
+                    let local = host
+                        .listener(listener)
+                        .map_or(SocketAddr::new(host.addr(), 0), |l| l.local);
+                    let owner = match remote {
+                        Some(remote) => Owner::HalfOpen { local, remote },
+                        None => Owner::Listener { local },
+                    };
+                    (Event::StateChanged(transition), owner, None)
+                }
                 HostEvent::Incoming(_) => continue,
             };
             match ev {
@@ -476,6 +556,7 @@ impl World {
                     at: transition.at,
                     side,
                     transition,
+                    owner,
                 }),
                 Event::Recovery {
                     at,
@@ -483,6 +564,27 @@ impl World {
                     cwnd,
                     ssthresh,
                 } => {
+                    let rto = match (event, handle) {
+                        (RecoveryEvent::Timeout { backoff }, Some(h)) => {
+                            // The RTO now is the one that expired, doubled
+                            // (RFC 6298 §5.5). In a run of timeouts the
+                            // last one left it (right even where the
+                            // doubling met the ceiling); the first
+                            // halves what the connection has now.
+                            let now_rto = host.conn(h).map(|c| c.info().rto);
+                            let last = self.last_timeout.get(&(side, h)).copied();
+                            let expired = match (last, now_rto) {
+                                (Some((b, r)), _) if b + 1 == backoff => Some(r),
+                                (_, Some(r)) => Some(r / 2),
+                                _ => None,
+                            };
+                            if let Some(r) = now_rto {
+                                self.last_timeout.insert((side, h), (backoff, r));
+                            }
+                            expired
+                        }
+                        _ => None,
+                    };
                     let mut i = self.trace.events.len();
                     if event == RecoveryEvent::TailLossProbe {
                         // The probe is chosen while the host picks the packet
@@ -503,6 +605,7 @@ impl World {
                             event,
                             cwnd,
                             ssthresh,
+                            rto,
                         },
                     );
                 }

@@ -354,7 +354,7 @@ pub fn no_fast_retransmit(events: &[synack_tcp::RecoveryEvent]) -> Text {
     Text::by(|l| {
         let did = events
             .iter()
-            .map(|&e| words::recovery(l, e))
+            .map(|&e| words::recovery(l, e, None))
             .collect::<Vec<_>>()
             .join(match l {
                 Lang::En => "; ",

@@ -9,8 +9,10 @@
 //! the ladder names them, RFC name and the seeds' term: `TIME-WAIT(时间等待)`.
 
 use super::{pad_right, words, Lang, Text};
+use crate::trace::{Chain, ChainOwner};
 use std::borrow::Cow;
 use std::fmt::Display;
+use std::net::SocketAddr;
 use synack_device::Side;
 use synack_tcp::{Instant, State, Transition};
 
@@ -46,56 +48,103 @@ pub fn read_eof() -> Text {
     Text::fixed("read → EOF (peer sent FIN)", "read → EOF（对方发来了 FIN）")
 }
 
-/// One side's states in a summary, or that it had no connection.
-pub fn side_states(side: Side, states: &[State]) -> Text {
+/// That a side had no connection, for a summary.
+pub fn no_connection(side: Side) -> Text {
     Text::by(|l| {
-        let text = if states.is_empty() {
-            match l {
-                Lang::En => "(no connection)".to_string(),
-                Lang::Zh => "（没有连接）".to_string(),
-            }
-        } else {
-            words::states(l, states)
+        let text = match l {
+            Lang::En => "(no connection)",
+            Lang::Zh => "（没有连接）",
         };
         format!("{} {text}", pad_right(words::side(l, side), 7))
     })
 }
 
+/// One run of states in a summary: a listener's, or one connection's.
+/// `labelled`: say whose (a side with one connection and no listener
+/// needs no label).
+pub fn chain(c: &Chain, labelled: bool) -> Text {
+    Text::by(|l| {
+        let name = pad_right(words::side(l, c.side), 7);
+        let run = words::states(l, &c.states);
+        if !labelled {
+            return format!("{name} {run}");
+        }
+        let whose = match (l, c.owner) {
+            (Lang::En, ChainOwner::Listener(a)) => format!("listener on :{}", a.port()),
+            (Lang::En, ChainOwner::Connection { remote, accepted }) => {
+                format!(
+                    "connection {} {remote}",
+                    if accepted { "from" } else { "to" }
+                )
+            }
+            (Lang::En, ChainOwner::HalfOpen(remote)) => {
+                format!("half-open connection from {remote}")
+            }
+            (Lang::Zh, ChainOwner::Listener(a)) => format!("监听 :{} 的套接字", a.port()),
+            (Lang::Zh, ChainOwner::Connection { remote, accepted }) => {
+                format!("{} {remote} 的连接", if accepted { "来自" } else { "到" })
+            }
+            (Lang::Zh, ChainOwner::HalfOpen(remote)) => format!("来自 {remote} 的半连接"),
+        };
+        match l {
+            Lang::En => format!("{name} {whose}: {run}"),
+            Lang::Zh => format!("{name} {whose}：{run}"),
+        }
+    })
+}
+
 /// For a scenario that did not complete: what the link did to one side's
-/// packets, and where its connection ended and why.
+/// packets, and where its connection ended and why (a half-open
+/// connection's end is not its listener's).
 pub fn what_happened(
     side: Side,
     lost: u64,
     sent: u64,
     retransmitted: u64,
-    last: Option<Transition>,
+    last: Option<(Transition, Option<SocketAddr>)>,
 ) -> Text {
     Text::by(|l| {
         let name = words::side(l, side);
         let mut line = match l {
             Lang::En => format!(
-                "{name}: the link lost {lost} of the {sent} packets it sent; it retransmitted {retransmitted} segment{}",
+                "{name}: {lost} of the {sent} packets it sent were lost; it retransmitted {retransmitted} segment{}",
                 if retransmitted == 1 { "" } else { "s" }
             ),
             Lang::Zh => format!(
-                "{name}：它发出的 {sent} 个分组中链路丢失了 {lost} 个；它重传了 {retransmitted} 个报文段"
+                "{name}：它发出的 {sent} 个分组中丢失了 {lost} 个；它重传了 {retransmitted} 个报文段"
             ),
         };
         match (l, last) {
             (_, None) => {}
-            (Lang::En, Some(t)) if t.to == State::Closed => {
+            (Lang::En, Some((t, Some(remote)))) if t.to == State::Closed => {
+                line.push_str(&format!(
+                    "; its half-open connection from {remote} gave up ({} → CLOSED: {}); \
+                     the listener stays in LISTEN",
+                    t.from, t.cause
+                ));
+            }
+            (Lang::En, Some((t, None))) if t.to == State::Closed => {
                 line.push_str(&format!(
                     "; its connection ended {} → CLOSED: {}",
                     t.from, t.cause
                 ));
             }
-            (Lang::En, Some(t)) => {
+            (Lang::En, Some((t, _))) => {
                 line.push_str(&format!(
                     "; its last state was {} ({} at {})",
                     t.to, t.cause, t.at
                 ));
             }
-            (Lang::Zh, Some(t)) if t.to == State::Closed => {
+            (Lang::Zh, Some((t, Some(remote)))) if t.to == State::Closed => {
+                line.push_str(&format!(
+                    "；来自 {remote} 的半连接放弃了（{} → {}：{}）；监听套接字仍处于 {}",
+                    zh(t.from),
+                    zh(State::Closed),
+                    words::cause(l, t.cause),
+                    zh(State::Listen)
+                ));
+            }
+            (Lang::Zh, Some((t, None))) if t.to == State::Closed => {
                 line.push_str(&format!(
                     "；它的连接以 {} → {} 结束：{}",
                     zh(t.from),
@@ -103,7 +152,7 @@ pub fn what_happened(
                     words::cause(l, t.cause)
                 ));
             }
-            (Lang::Zh, Some(t)) => {
+            (Lang::Zh, Some((t, _))) => {
                 line.push_str(&format!(
                     "；它最后的状态是 {}（{} 时 {}）",
                     zh(t.to),
@@ -175,8 +224,8 @@ pub fn refused_by_rst() -> Text {
 
 pub fn black_hole() -> Text {
     Text::fixed(
-        "(network) everything the client sends is lost: a black hole",
-        "（网络）客户端发出的一切都丢了：一个黑洞",
+        "everything the client sends is lost: a black hole",
+        "客户端发出的一切都丢了：一个黑洞",
     )
 }
 
@@ -195,16 +244,13 @@ pub fn syns_sent(n: usize, times: &str, gave_up: Instant) -> Text {
 }
 
 pub fn syn_held_back() -> Text {
-    Text::fixed(
-        "(network) this SYN is held back 30 ms",
-        "（网络）这个 SYN 被耽搁了 30 ms",
-    )
+    Text::fixed("this SYN is held back 30 ms", "这个 SYN 被耽搁了 30 ms")
 }
 
 pub fn old_syn_in_flight() -> Text {
     Text::fixed(
-        "(network) an old duplicate SYN, seq = ISN-10, is still in flight",
-        "（网络）一个已失效的旧 SYN（seq = ISN-10）还在网络中",
+        "an old duplicate SYN, seq = ISN-10, is still in flight",
+        "一个已失效的旧 SYN（seq = ISN-10）还在网络中",
     )
 }
 
@@ -247,16 +293,16 @@ pub fn hash_matches(hex: &str) -> Text {
 
 pub fn ack_rides_fin() -> Text {
     Text::fixed(
-        "(the ACK owed for the client's FIN has not left yet: it rides this FIN)",
-        "（对客户端 FIN 应回的 ACK 还没发出：它搭上了这个 FIN）",
+        "the ACK owed for the client's FIN has not left yet: it rides this FIN",
+        "对客户端 FIN 应回的 ACK 还没发出：它搭上了这个 FIN",
     )
 }
 
 pub fn straight_to_time_wait() -> Text {
     t(
-        "(this FIN,ACK also acknowledges our FIN: straight to TIME-WAIT, no FIN-WAIT-2)",
+        "this FIN,ACK also acknowledges our FIN: straight to TIME-WAIT, no FIN-WAIT-2",
         format!(
-            "（这个 FIN,ACK 同时确认了我方的 FIN：直接进入 {}，不经过 {}）",
+            "这个 FIN,ACK 同时确认了我方的 FIN：直接进入 {}，不经过 {}",
             zh(State::TimeWait),
             zh(State::FinWait2)
         ),
@@ -314,24 +360,24 @@ pub fn no_options() -> Text {
 
 pub fn assume_536() -> Text {
     Text::fixed(
-        "no MSS option: assume 536 for segments to this peer (RFC 9293 §3.7.1)",
-        "没有 MSS 选项：发往这个对端的报文段按 536 字节算（RFC 9293 §3.7.1）",
+        "no MSS option: assume 536 for segments to this peer, RFC 9293 §3.7.1",
+        "没有 MSS 选项：发往这个对端的报文段按 536 字节算，见 RFC 9293 §3.7.1",
     )
 }
 
 pub fn why_536() -> Text {
     Text::fixed(
-        "(536 = 576, the IPv4 datagram every host must accept, − 20 IP − 20 TCP)",
-        "（536 = 576，即每个主机都必须能接收的 IPv4 数据报，− 20 IP − 20 TCP）",
+        "536 = 576, the IPv4 datagram every host must accept, − 20 IP − 20 TCP",
+        "536 = 576，即每个主机都必须能接收的 IPv4 数据报，− 20 IP − 20 TCP",
     )
 }
 
 pub fn cut_at_536(len: usize, full: usize, rest: usize) -> Text {
     t(
         format!(
-            "({len} = {full} × 536 + {rest}; the short {rest}-byte tail waits for their ACKs: Nagle)"
+            "{len} = {full} × 536 + {rest}; the short {rest}-byte tail waits for their ACKs: Nagle"
         ),
-        format!("（{len} = {full} × 536 + {rest}；{rest} 字节的短尾巴要等前面的 ACK：Nagle 算法）"),
+        format!("{len} = {full} × 536 + {rest}；{rest} 字节的短尾巴要等前面的 ACK：Nagle 算法"),
     )
 }
 
@@ -414,8 +460,8 @@ pub fn rst_for_crossing_ack(rsts: u64) -> Text {
 
 pub fn host_reboots() -> Text {
     Text::fixed(
-        "(the host crashes and reboots: every connection is forgotten)",
-        "（主机崩溃后重启：所有连接都忘了）",
+        "the server's host crashes and reboots: every connection is forgotten",
+        "服务器的主机崩溃后重启：所有连接都忘了",
     )
 }
 
@@ -522,8 +568,8 @@ pub fn tail_loss_probe(after_ms: f64, two_srtt_ms: f64, timeouts: u64) -> Text {
 
 pub fn path_goes_dark() -> Text {
     Text::fixed(
-        "(network) the path drops everything the client sends, for a while",
-        "（网络）有一阵子，路径丢掉客户端发出的一切",
+        "the path drops everything the client sends, for a while",
+        "有一阵子，路径丢掉客户端发出的一切",
     )
 }
 
@@ -674,10 +720,7 @@ pub fn idle_keepalive() -> Text {
 }
 
 pub fn server_loses_power() -> Text {
-    Text::fixed(
-        "(network) the server's host loses power",
-        "（网络）服务器的主机断电了",
-    )
+    Text::fixed("the server's host loses power", "服务器的主机断电了")
 }
 
 pub fn read_timed_out() -> Text {
@@ -721,9 +764,9 @@ pub fn server_gone() -> Text {
 
 pub fn paws_old_duplicate() -> Text {
     Text::fixed(
-        "(network) an old duplicate from before the sequence space wrapped: in the window, \
+        "an old duplicate from before the sequence space wrapped: in the window, \
          but its timestamp is 5 s old",
-        "（网络）一个序号空间回绕之前的旧重复报文段：序号在窗口内，但它的时间戳是 5 s 前的",
+        "一个序号空间回绕之前的旧重复报文段：序号在窗口内，但它的时间戳是 5 s 前的",
     )
 }
 
@@ -745,8 +788,8 @@ pub fn paws(rejected: u64) -> Text {
 
 pub fn spoofed_syns(n: u32) -> Text {
     t(
-        format!("(attacker) {n} SYNs from spoofed addresses in 198.18.0.0/15, 1 ms apart"),
-        format!("（攻击者）从 198.18.0.0/15 里伪造的地址发出 {n} 个 SYN，间隔 1 ms"),
+        format!("an attacker sends {n} SYNs from spoofed addresses in 198.18.0.0/15, 1 ms apart"),
+        format!("攻击者从 198.18.0.0/15 里伪造的地址发出 {n} 个 SYN，间隔 1 ms"),
     )
 }
 
@@ -757,8 +800,8 @@ pub fn spoofed_source() -> Text {
 
 pub fn syn_queue_full(half_open: usize) -> Text {
     t(
-        format!("SYN queue full ({half_open} half-open): SYN cookies from now on"),
-        format!("SYN 队列已满（{half_open} 个半连接）：从现在起用 SYN cookie"),
+        format!("the SYN queue is full, {half_open} half-open: SYN cookies from now on"),
+        format!("SYN 队列已满，有 {half_open} 个半连接：从现在起用 SYN cookie"),
     )
 }
 
@@ -1062,8 +1105,8 @@ pub fn write_pattern(bytes: usize, pattern: &str) -> Text {
 
 pub fn stuck_in_router() -> Text {
     Text::fixed(
-        "(network) the 2nd segment's first copy is stuck in a router for 2.5 s",
-        "（网络）第 2 个报文段的第一份副本在路由器里卡了 2.5 s",
+        "the 2nd segment's first copy is stuck in a router for 2.5 s",
+        "第 2 个报文段的第一份副本在路由器里卡了 2.5 s",
     )
 }
 
@@ -1079,8 +1122,8 @@ pub fn reconnect_at_once(remote: impl Display, port: u16) -> Text {
 
 pub fn stuck_copy_arrives() -> Text {
     Text::fixed(
-        "(network) the stuck copy of the old connection's 2nd segment arrives now",
-        "（网络）旧连接第 2 个报文段卡住的那份副本现在到了",
+        "the stuck copy of the old connection's 2nd segment arrives now",
+        "旧连接第 2 个报文段卡住的那份副本现在到了",
     )
 }
 

@@ -15,7 +15,7 @@ use crate::world::Tap;
 use std::borrow::Cow;
 use std::net::SocketAddr;
 use synack_device::{Fate, SendOutcome, Side};
-use synack_tcp::{Cause, RecoveryEvent, State};
+use synack_tcp::{Cause, Duration, RecoveryEvent, State};
 use synack_wire::TcpFlags;
 
 /// The seeds' Chinese term for a state (建立连接's `ESTABLISHED` is 已建立).
@@ -94,8 +94,17 @@ pub fn cause(lang: Lang, c: Cause) -> Cow<'static, str> {
     }
 }
 
-/// A loss-recovery event of the sender.
-pub fn recovery(lang: Lang, e: RecoveryEvent) -> String {
+/// A loss-recovery event of the sender; for a retransmission timeout,
+/// `rto` is the RTO that expired.
+pub fn recovery(lang: Lang, e: RecoveryEvent, rto: Option<Duration>) -> String {
+    if let (RecoveryEvent::Timeout { backoff }, Some(rto)) = (e, rto) {
+        let times = 1u64 << backoff.min(63);
+        let rto = crate::explain::duration(rto);
+        return match lang {
+            Lang::En => format!("RTO {rto} expired, backoff ×{times}"),
+            Lang::Zh => format!("重传超时（RTO {rto} 到期，退避 ×{times}）"),
+        };
+    }
     match lang {
         Lang::En => e.describe(),
         Lang::Zh => match e {
@@ -116,13 +125,19 @@ pub fn recovery(lang: Lang, e: RecoveryEvent) -> String {
 
 /// A recovery event with the congestion state after it, as the ladder
 /// flags it.
-pub fn recovery_line(lang: Lang, e: RecoveryEvent, cwnd: u32, ssthresh: u32) -> String {
+pub fn recovery_line(
+    lang: Lang,
+    e: RecoveryEvent,
+    rto: Option<Duration>,
+    cwnd: u32,
+    ssthresh: u32,
+) -> String {
     let ssthresh = if ssthresh == u32::MAX {
         "∞".to_string()
     } else {
         ssthresh.to_string()
     };
-    let what = recovery(lang, e);
+    let what = recovery(lang, e, rto);
     match lang {
         Lang::En => format!("⚑ {what} (cwnd {cwnd} ssthresh {ssthresh})"),
         Lang::Zh => format!("⚑ {what}：cwnd {cwnd}，ssthresh {ssthresh}"),
@@ -185,10 +200,26 @@ pub fn bad_checksum(lang: Lang) -> &'static str {
 }
 
 /// The notes under a segment's arrow, bracketed: `(retransmission, lost)`.
-pub fn segment_notes(lang: Lang, notes: &[&str]) -> String {
+pub fn segment_notes(lang: Lang, notes: &[String]) -> String {
     match lang {
         Lang::En => format!("({})", notes.join(", ")),
         Lang::Zh => format!("（{}）", notes.join("，")),
+    }
+}
+
+/// A duplicate ACK, numbered as its receiver counts it.
+pub fn dup_ack(lang: Lang, n: u32) -> String {
+    match lang {
+        Lang::En => format!("duplicate ACK #{n}"),
+        Lang::Zh => format!("第 {n} 个重复 ACK"),
+    }
+}
+
+/// An explanation as the ladder draws it: in brackets.
+pub fn explanation(lang: Lang, text: &str) -> String {
+    match lang {
+        Lang::En => format!("({text})"),
+        Lang::Zh => format!("（{text}）"),
     }
 }
 
@@ -429,6 +460,17 @@ pub fn demo_numbers(lang: Lang, absolute: bool) -> &'static str {
     }
 }
 
+/// How to read the notes beside the lifelines.
+pub fn demo_legend(lang: Lang) -> &'static str {
+    match lang {
+        Lang::En => {
+            "» «: what the applications do; ~ ~: what the network does;
+(…): why TCP does what it does"
+        }
+        Lang::Zh => "» «：应用做的事；~ ~：网络上发生的事；（…）：TCP 为什么这样做",
+    }
+}
+
 /// The heading over the summary.
 pub fn summary_heading(lang: Lang) -> &'static str {
     match lang {
@@ -529,6 +571,105 @@ pub fn counters_heading(lang: Lang) -> &'static str {
     }
 }
 
+// What `explain` adds to a trace: a value on an arrow the first time it
+// needs a word, and the reason for an answer where it is not obvious.
+
+/// The first window a SYN's window scale option changed.
+pub fn explain_scaled_window(bytes: u32, field: u16, shift: u8, syn: Option<u16>) -> Text {
+    let (syn_en, syn_zh) = match syn {
+        Some(w) => (
+            format!(", hence win={w} in it"),
+            format!("，所以 SYN 里是 win={w}"),
+        ),
+        None => (String::new(), String::new()),
+    };
+    Text::new(
+        format!(
+            "win={bytes} = {field} × 2^{shift}: both SYNs carried window scale, so the windows \
+             after them are scaled (ws {shift}); a SYN's own window never is (RFC 7323 §2.2){syn_en}"
+        ),
+        format!(
+            "win={bytes} = {field} × 2^{shift}：双方的 SYN 都带了窗口扩大选项，此后的窗口都按窗口扩大因子\
+             换算（ws {shift}）；SYN 自己的窗口从不扩大（RFC 7323 §2.2）{syn_zh}"
+        ),
+    )
+}
+
+/// The first ACK of a SYN: a SYN takes one sequence number.
+pub fn explain_syn_takes_one(peer: Side, ack: &str, syn_seq: &str) -> Text {
+    Text::new(
+        format!(
+            "ack={ack}: a SYN consumes one sequence number; the {}'s SYN was seq={syn_seq}, \
+             so the next one expected is {ack}",
+            side(Lang::En, peer)
+        ),
+        format!(
+            "ack={ack}：SYN 占用一个序号；{}的 SYN 是 seq={syn_seq}，所以期望收到的下一个序号是 {ack}",
+            side(Lang::Zh, peer)
+        ),
+    )
+}
+
+/// The first SYN (or SYN,ACK) sent again: its RTO expired.
+pub fn explain_syn_rto(flags: &str, rto: Duration) -> Text {
+    let rto = crate::explain::duration(rto);
+    Text::new(
+        format!(
+            "RTO {rto} expired, backoff ×2: no answer, so the {flags} goes again, and each wait \
+             doubles (RFC 6298 §5.5)"
+        ),
+        format!("RTO {rto} 到期，退避 ×2：没有应答，于是重传 {flags}，每次等待的时间翻倍（RFC 6298 §5.5）"),
+    )
+}
+
+/// A SYN that opens a 4-tuple again, with an ISN of its own.
+pub fn explain_new_isn(isn: u32, old: u32) -> Text {
+    Text::new(
+        format!(
+            "new ISN {isn}: a new connection on the same 4-tuple picks its own initial sequence \
+             number (the last one's was {old}, RFC 9293 §3.4.1), and seq/ack count from it again"
+        ),
+        format!(
+            "新的 ISN {isn}：同一个四元组上的新连接选了自己的初始序列号（上一个连接的是 {old}，\
+             RFC 9293 §3.4.1），seq/ack 重新从它起算"
+        ),
+    )
+}
+
+/// Why a host answers a SYN (or a bare FIN) with RST,ACK.
+pub fn explain_no_listener(port: u16) -> Text {
+    Text::new(
+        format!("no listener on :{port} → RST"),
+        format!("端口 :{port} 上没有监听 → 回 RST"),
+    )
+}
+
+/// Why a connection in SYN-SENT resets a SYN,ACK.
+pub fn explain_bogus_syn_ack(acked: &str, syn_seq: &str, expected: &str) -> Text {
+    Text::new(
+        format!(
+            "the SYN,ACK acknowledges {acked}, a sequence number this connection never sent (its \
+             SYN was seq={syn_seq}, so it expects ack={expected}): it answers an old SYN, so RST \
+             (RFC 9293 §3.5, Figure 8)"
+        ),
+        format!(
+            "这个 SYN,ACK 确认的是 {acked}，本连接从没发过这个序号（它的 SYN 是 seq={syn_seq}，\
+             应确认 {expected}）：它应答的是一个旧 SYN，所以回 RST（RFC 9293 §3.5，图 8）"
+        ),
+    )
+}
+
+/// A half-open connection that gave up is not its listener.
+pub fn explain_half_open_gave_up(remote: SocketAddr) -> Text {
+    Text::new(
+        format!("the half-open connection from {remote} gave up; the listener stays in LISTEN"),
+        format!(
+            "来自 {remote} 的半连接放弃了；监听套接字仍处于 {}",
+            state(Lang::Zh, State::Listen)
+        ),
+    )
+}
+
 // The capture view (`synack view`): what it says of a capture file.
 
 /// Why both sides start in the states they start in, when the capture
@@ -558,9 +699,12 @@ pub fn capture_starts_mid_connection() -> Text {
 pub fn states_inferred(how: Option<&Text>) -> Text {
     Text::by(|l| {
         let mut text = match l {
-            Lang::En => "states inferred from the segments (capture at one point: arrows are flat)"
-                .to_string(),
-            Lang::Zh => "状态是从报文段推断出来的（只在一处抓包：箭头是平的）".to_string(),
+            Lang::En => {
+                "states inferred from the segments: the capture sees one point, so the arrows \
+                 are flat"
+                    .to_string()
+            }
+            Lang::Zh => "状态是从报文段推断出来的：只在一处抓包，所以箭头是平的".to_string(),
         };
         if let Some(how) = how {
             text.push_str(match l {
@@ -756,7 +900,7 @@ mod tests {
             RecoveryEvent::Timeout { backoff: 2 },
             RecoveryEvent::Done,
         ] {
-            assert_eq!(recovery(Lang::En, e), e.describe());
+            assert_eq!(recovery(Lang::En, e, None), e.describe());
         }
         assert_eq!(cause(Lang::En, Cause::RecvFin), "rcv FIN");
         assert_eq!(cause(Lang::Zh, Cause::RecvFin), "收到 FIN");
@@ -765,9 +909,23 @@ mod tests {
             "FIN-WAIT-2(终止等待2) 超时"
         );
         assert_eq!(
-            recovery(Lang::Zh, RecoveryEvent::Timeout { backoff: 2 }),
+            recovery(Lang::Zh, RecoveryEvent::Timeout { backoff: 2 }, None),
             "重传超时（RTO 退避 ×4）"
         );
+    }
+
+    #[test]
+    fn a_timeout_says_which_rto_expired_and_the_backoff() {
+        let e = RecoveryEvent::Timeout { backoff: 1 };
+        let rto = Some(Duration::from_millis(200));
+        assert_eq!(recovery(Lang::En, e, rto), "RTO 200 ms expired, backoff ×2");
+        assert_eq!(
+            recovery(Lang::Zh, e, rto),
+            "重传超时（RTO 200 ms 到期，退避 ×2）"
+        );
+        let e = RecoveryEvent::Timeout { backoff: 3 };
+        let rto = Some(Duration::from_millis(1600));
+        assert_eq!(recovery(Lang::En, e, rto), "RTO 1.6 s expired, backoff ×8");
     }
 
     #[test]

@@ -168,6 +168,7 @@ pub(crate) fn read(trace: &Trace) -> Vec<Flow> {
                 event,
                 cwnd,
                 ssthresh,
+                ..
             } => {
                 recoveries.push((
                     *side,

@@ -127,7 +127,7 @@ pub(super) fn lost_final_ack(w: &mut World, out: &mut Vec<Text>) -> Result<(), F
         if now != first_deadline && restarted.is_none() {
             restarted = now;
             let t = w.now;
-            w.note(Side::A, story::fin_again_in_time_wait(t));
+            w.explain(Side::A, story::fin_again_in_time_wait(t));
         }
         w.conn(Side::B, s).state() == State::Closed
     })
@@ -172,7 +172,7 @@ pub(super) fn connect_timeout(w: &mut World, out: &mut Vec<Text>) -> Result<(), 
             Verdict::Pass
         }
     });
-    w.note(Side::A, story::black_hole());
+    w.network(Side::A, story::black_hole());
     let c = connect(w, SERVER_PORT)?;
     w.run_until(|w| w.conn(Side::A, c).state() == State::Closed)
         .map_err(werr)?;
@@ -203,7 +203,7 @@ pub(super) fn stale_syn(w: &mut World, out: &mut Vec<Text>) -> Result<(), Failur
         }
     });
     let c = connect(w, SERVER_PORT)?;
-    w.note(Side::A, story::syn_held_back());
+    w.network(Side::A, story::syn_held_back());
     w.flush();
     let info = w.conn(Side::A, c).info();
     let mut options = TcpOptions::default();
@@ -222,7 +222,7 @@ pub(super) fn stale_syn(w: &mut World, out: &mut Vec<Text>) -> Result<(), Failur
     let mut pkt = [0u8; 128];
     let n = write_packet(&mut pkt, info.local.ip(), info.remote.ip(), &old)
         .ok_or("packet buffer too small")?;
-    w.note(Side::A, story::old_syn_in_flight());
+    w.network(Side::A, story::old_syn_in_flight());
     w.inject(Side::A, &pkt[..n]);
     let s = accept(w, l)?;
     established(w, Side::A, c)?;
@@ -269,13 +269,12 @@ pub(super) fn lossy_transfer(w: &mut World, out: &mut Vec<Text>) -> Result<(), F
     w.run_until_idle().map_err(werr)?;
     let got_hash = Sha256::digest(&server.read);
     let stats = w.conn(Side::A, c).stats();
-    let link = w.link.stats(Side::A);
     out.push(story::transfer(
         server.read.len(),
         elapsed.as_secs_f64(),
         stats.segs_out,
         stats.send.retransmits.into(),
-        link.lost + w.link.stats(Side::B).lost,
+        w.lost(Side::A) + w.lost(Side::B),
     ));
     let hex: String = got_hash
         .iter()

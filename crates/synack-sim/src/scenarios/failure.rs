@@ -241,6 +241,7 @@ fn unacknowledged(trace: &Trace) -> Option<Text> {
             at,
             side: s,
             transition,
+            ..
         } if *s == side
             && *at >= worst.last
             && transition.to == State::Closed

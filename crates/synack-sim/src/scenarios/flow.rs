@@ -201,7 +201,7 @@ pub(super) fn keepalive_dead_peer(w: &mut World, out: &mut Vec<Text>) -> Result<
     pump_until(w, &mut client, |a| a.read.len() == RESPONSE.len())?;
     w.note(Side::A, story::idle_keepalive());
     w.run_for(Duration::from_millis(2500)).map_err(werr)?;
-    w.note(Side::B, story::server_loses_power());
+    w.network(Side::B, story::server_loses_power());
     w.set_filter(|_, _, _| Verdict::Drop);
     let c = client.h;
     w.run_until(|w| w.conn(Side::A, c).state() == State::Closed)
@@ -241,9 +241,7 @@ pub(super) fn keepalive_dead_peer(w: &mut World, out: &mut Vec<Text>) -> Result<
     if answered == 0 || probes.len() < 4 {
         return Err(lang::failure::keepalive_probes(probes.len(), answered).into());
     }
-    let mut sides = Vec::new();
-    summarize_states(w, &mut sides);
-    out.push(sides[0].clone());
+    out.extend(side_chains(w, Side::A));
     out.push(story::server_gone());
     Ok(())
 }
@@ -277,7 +275,7 @@ pub(super) fn paws(w: &mut World, out: &mut Vec<Text>) -> Result<(), Failure> {
     let mut pkt = [0u8; 128];
     let n = write_packet(&mut pkt, info.remote.ip(), info.local.ip(), &old)
         .ok_or("packet buffer too small")?;
-    w.note(Side::B, story::paws_old_duplicate());
+    w.network(Side::B, story::paws_old_duplicate());
     w.inject(Side::B, &pkt[..n]);
     w.run_for(Duration::from_millis(30)).map_err(werr)?;
     let rejected = w.conn(Side::A, client.h).stats().paws_rejected;

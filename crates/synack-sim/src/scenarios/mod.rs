@@ -7,6 +7,7 @@
 //! user-chosen loss rate made the scenario fail.
 
 use crate::lang::{self, story, StaticText, Text};
+use crate::trace::Owner;
 use crate::world::{Tap, Verdict, World, WorldConfig, WorldError};
 use sha2::{Digest, Sha256};
 use synack_device::{LinkConfig, Rng, Side};
@@ -421,23 +422,29 @@ impl Report {
         [Side::A, Side::B]
             .into_iter()
             .map(|side| {
-                let link = w.link.stats(side);
                 let host = match side {
                     Side::A => &w.client,
                     Side::B => &w.server,
                 };
+                // The last change of a connection's (a listener's own
+                // states are not how a connection ended).
                 let last = w.trace.events.iter().rev().find_map(|e| match e {
                     crate::trace::TraceEvent::State {
                         side: s,
                         transition,
+                        owner,
                         ..
-                    } if *s == side => Some(*transition),
+                    } if *s == side => match owner {
+                        Owner::Listener { .. } => None,
+                        Owner::HalfOpen { remote, .. } => Some((*transition, Some(*remote))),
+                        Owner::Connection { .. } => Some((*transition, None)),
+                    },
                     _ => None,
                 });
                 story::what_happened(
                     side,
-                    link.lost,
-                    link.sent,
+                    w.lost(side),
+                    w.sent(side),
                     host.counters().tcp_retrans_segs,
                     last,
                 )
@@ -503,6 +510,10 @@ impl Scenario {
     pub fn run_in(&self, mut world: World) -> Report {
         let mut summary = Vec::new();
         let error = (self.play)(&mut world, &mut summary).err();
+        if error.is_some() {
+            // Where each side's listener and connections got to.
+            summarize_states(&world, &mut summary);
+        }
         Report {
             world,
             summary,
@@ -743,8 +754,20 @@ pub(super) fn expect_closed(
     }
 }
 
+/// Each side's runs of states, a line each: the listener's apart from
+/// its connections', each connection's apart from the others' (labelled
+/// when a side has more than one), or that a side had no connection.
 pub(super) fn summarize_states(w: &World, out: &mut Vec<Text>) {
     for side in [Side::A, Side::B] {
-        out.push(story::side_states(side, &w.trace.states(side)));
+        out.extend(side_chains(w, side));
     }
+}
+
+pub(super) fn side_chains(w: &World, side: Side) -> Vec<Text> {
+    let chains = w.trace.chains(side);
+    if chains.is_empty() {
+        return vec![story::no_connection(side)];
+    }
+    let labelled = chains.len() > 1;
+    chains.iter().map(|c| story::chain(c, labelled)).collect()
 }

@@ -233,7 +233,7 @@ pub(super) fn rto_backoff(w: &mut World, out: &mut Vec<Text>) -> Result<(), Fail
             Verdict::Pass
         }
     });
-    w.note(Side::A, story::path_goes_dark());
+    w.network(Side::A, story::path_goes_dark());
     let full = full_segment(w, Side::A, client.h);
     client.write(&vec![b'x'; 4 * full]);
     w.run_until(|w| {

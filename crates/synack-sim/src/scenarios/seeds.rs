@@ -67,14 +67,14 @@ pub(super) fn three_segment_close(w: &mut World, out: &mut Vec<Text>) -> Result<
         server.pump(w);
         if server.eof {
             server.close(w);
-            w.note(Side::B, story::ack_rides_fin());
+            w.explain(Side::B, story::ack_rides_fin());
         }
         server.eof
     })?;
     app_first_until(w, |w| {
         let state = w.conn(Side::A, c).state();
         if state == State::TimeWait {
-            w.note(Side::A, story::straight_to_time_wait());
+            w.explain(Side::A, story::straight_to_time_wait());
         }
         state != State::FinWait1
     })?;
@@ -188,8 +188,8 @@ pub(super) fn default_mss_536(w: &mut World, out: &mut Vec<Text>) -> Result<(), 
     app_first_until(w, |w| {
         let arrived = w.server.counters().tcp_in_segs > 0;
         if arrived {
-            w.note(Side::B, story::assume_536());
-            w.note(Side::B, story::why_536());
+            w.explain(Side::B, story::assume_536());
+            w.explain(Side::B, story::why_536());
         }
         arrived
     })?;
@@ -227,7 +227,7 @@ pub(super) fn default_mss_536(w: &mut World, out: &mut Vec<Text>) -> Result<(), 
     let (full, rest) = (len / 536, len % 536);
     server.write(&response);
     server.pump(w);
-    w.note(Side::B, story::cut_at_536(len, full, rest));
+    w.explain(Side::B, story::cut_at_536(len, full, rest));
     pump_until(w, &mut client, |a| a.read.len() == len)?;
 
     // Every data segment from the server carries 536 bytes, but the one
@@ -295,7 +295,7 @@ pub(super) fn rst_after_crash(w: &mut World, out: &mut Vec<Text>) -> Result<(), 
     w.run_until(|w| w.link.in_flight() == 0).map_err(werr)?;
     // The server's host crashes and comes back: it remembers no
     // connection, and nothing listens yet.
-    w.note(Side::B, story::host_reboots());
+    w.network(Side::B, story::host_reboots());
     let config = w.server.config().clone();
     w.server = synack_stack::Host::new(config, [0x5a; 32]);
     w.run_for(Duration::from_millis(100)).map_err(werr)?;

@@ -59,7 +59,7 @@ pub(super) fn syn_flood(w: &mut World, out: &mut Vec<Text>) -> Result<(), Failur
         .server
         .listen_on(now, any, FLOOD_BACKLOG, None)
         .map_err(|e| e.to_string())?;
-    w.note(Side::A, story::spoofed_syns(SPOOFED));
+    w.network(Side::A, story::spoofed_syns(SPOOFED));
     let to = w.server_addr(SERVER_PORT);
     let mut rng = Rng::new(w.seed() ^ 0xf100d);
     for i in 0..SPOOFED {
@@ -78,7 +78,7 @@ pub(super) fn syn_flood(w: &mut World, out: &mut Vec<Text>) -> Result<(), Failur
         w.run_for(Duration::from_millis(1)).map_err(werr)?;
         if i + 1 == FLOOD_BACKLOG as u32 {
             w.run_for(Duration::from_millis(10)).map_err(werr)?;
-            w.note(Side::B, story::syn_queue_full(FLOOD_BACKLOG));
+            w.explain(Side::B, story::syn_queue_full(FLOOD_BACKLOG));
         }
     }
     w.run_for(Duration::from_millis(15)).map_err(werr)?;
@@ -260,7 +260,7 @@ pub(super) fn time_wait_reuse(w: &mut World, out: &mut Vec<Text>) -> Result<(), 
         .client
         .connect_from(now, local, remote)
         .map_err(|e| e.to_string())?;
-    w.note(Side::B, story::newer_timestamp_lets_in());
+    w.explain(Side::B, story::newer_timestamp_lets_in());
     established(w, Side::A, c)?;
     w.run_for(Duration::from_millis(15)).map_err(werr)?;
     let recycled = w.server.counters().tw_recycled;
@@ -357,7 +357,7 @@ pub(super) fn old_duplicate(w: &mut World, out: &mut Vec<Text>) -> Result<(), Fa
     client.write(&first);
     w.note(Side::A, story::write_pattern(3000, "\"OLD!OLD!...\""));
     client.pump(w);
-    w.note(Side::A, story::stuck_in_router());
+    w.network(Side::A, story::stuck_in_router());
     pump_until(w, &mut server, |a| a.read.len() == first.len())?;
     // The client closes first and exits: TIME-WAIT is on its side.
     w.note(Side::A, story::close_and_exit());
@@ -410,7 +410,7 @@ pub(super) fn old_duplicate(w: &mut World, out: &mut Vec<Text>) -> Result<(), Fa
         .ok_or("the delayed segment is not in the trace")?;
     let arrives = sent_at + Duration::from_millis(2500) + w.link.config(Side::A).delay;
     w.run_for(arrives.saturating_since(w.now)).map_err(werr)?;
-    w.note(Side::B, story::stuck_copy_arrives());
+    w.network(Side::B, story::stuck_copy_arrives());
     w.run_for(Duration::from_millis(50)).map_err(werr)?;
     let stats = w.conn(Side::B, s2).stats();
     if server2.read != second_msg {

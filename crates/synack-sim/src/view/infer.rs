@@ -3,7 +3,7 @@
 
 use super::*;
 use crate::lang::words;
-use crate::trace::{Trace, TraceEvent};
+use crate::trace::{NoteKind, Owner, Trace, TraceEvent};
 use std::net::SocketAddr;
 use synack_device::{Fate, SendOutcome, Side};
 use synack_tcp::{Cause, Instant, State, Transition};
@@ -24,6 +24,8 @@ pub(super) struct StateInference {
     /// A side whose FIN crossed the peer's: it takes the peer's FIN right
     /// after sending its own.
     pub(super) crossed: Option<Side>,
+    /// The client's address and the server's.
+    pub(super) ends: [SocketAddr; 2],
     pub(super) events: Vec<TraceEvent>,
 }
 
@@ -34,6 +36,10 @@ impl StateInference {
             return;
         }
         self.state[index(side)] = to;
+        let owner = Owner::Connection {
+            local: self.ends[index(side)],
+            remote: self.ends[index(other(side))],
+        };
         self.events.push(TraceEvent::State {
             at,
             side,
@@ -43,6 +49,7 @@ impl StateInference {
                 to,
                 cause,
             },
+            owner,
         });
     }
 
@@ -195,11 +202,13 @@ pub(super) fn infer(segs: &[Seg], client: SocketAddr) -> (Trace, [State; 2]) {
     let side_of = |s: &Seg| if s.src == client { Side::A } else { Side::B };
     let first = segs.first();
     let start_ns = first.map_or(0, |s| s.at_ns);
+    let server = first.map_or(client, |s| if s.src == client { s.dst } else { s.src });
     let mut m = StateInference {
         state: [State::Closed; 2],
         iss: [None; 2],
         fin: [None; 2],
         crossed: None,
+        ends: [client, server],
         events: Vec::new(),
     };
     let how = match first.map(|s| (side_of(s), s.header.flags)) {
@@ -237,6 +246,7 @@ pub(super) fn infer(segs: &[Seg], client: SocketAddr) -> (Trace, [State; 2]) {
             at: Instant::ZERO,
             side,
             text: words::states_inferred(how.as_ref()),
+            kind: NoteKind::Explanation,
         });
     }
     let mut last_us = 0;
