@@ -7,7 +7,8 @@
 //!   sequence space, the payload (a FIN takes sequence space, not
 //!   payload), the FIN, whether any of it had been sent more than once
 //!   (RFC 9293 §3.10.7.4's retransmission queue, RFC 2018's SACK);
-//! * the entries in sequence order, first and last.
+//! * the entries in sequence order, first and last, and the highest
+//!   sequence number SACKed.
 
 use synack_tcp::sender::record::Record;
 use synack_tcp::{Duration, Instant, SeqNum};
@@ -138,4 +139,22 @@ fn entries_are_kept_in_sequence_order_first_to_last() {
     r.ack(SeqNum(1300));
     assert_eq!(r.last(), None);
     assert_eq!(r.iter().count(), 0);
+}
+
+#[test]
+fn highest_sacked_is_the_end_of_the_highest_sacked_entry_until_acked() {
+    // The highest sequence number a SACK block has covered, forgotten
+    // once SND.UNA passes it.
+    let mut r = record(4);
+    assert_eq!(r.highest_sacked(), None, "nothing SACKed");
+    r.sack(SeqNum(1100), SeqNum(1200));
+    assert_eq!(r.highest_sacked(), Some(SeqNum(1200)));
+    r.sack(SeqNum(1300), SeqNum(1350));
+    assert_eq!(r.highest_sacked(), Some(SeqNum(1350)));
+    r.sack(SeqNum(1200), SeqNum(1300));
+    assert_eq!(r.highest_sacked(), Some(SeqNum(1350)), "a lower block");
+    r.ack(SeqNum(1200));
+    assert_eq!(r.highest_sacked(), Some(SeqNum(1350)));
+    r.ack(SeqNum(1350));
+    assert_eq!(r.highest_sacked(), None, "all of it ACKed");
 }
