@@ -657,6 +657,47 @@ mod tests {
     }
 
     #[test]
+    fn the_check_names_what_is_broken() {
+        // No sequence of calls breaks these (the fuzzer checks that), so
+        // the check is shown on records broken by hand.
+        let mut ok = ten();
+        ok.sack(SeqNum(1300), SeqNum(1500));
+        ok.mark_lost(0);
+        ok.mark_lost(1);
+        ok.retransmit(1, 100, t(20));
+        assert_eq!(ok.check(), Ok(()));
+
+        let mut r = ok.clone();
+        r.segs[9].len = 0;
+        r.outstanding -= 100;
+        assert_eq!(r.check(), Err("empty entry in the retransmission record"));
+
+        let mut r = ok.clone();
+        r.segs[4].start = r.segs[4].start + 1;
+        assert_eq!(r.check(), Err("retransmission record not contiguous"));
+
+        let sums = "retransmission record sums out of date";
+        for field in 0..4 {
+            let mut r = ok.clone();
+            match field {
+                0 => r.outstanding += 1,
+                1 => r.sacked += 1,
+                2 => r.lost += 1,
+                _ => r.retrans += 1,
+            }
+            assert_eq!(r.check(), Err(sums), "sum {field}");
+        }
+
+        let mut r = ok.clone();
+        r.sack_cache.push((SeqNum(1800), SeqNum(1900)));
+        assert_eq!(r.check(), Err("SACK cache covers an entry not SACKed"));
+        // A cached range ends where the next entry (not SACKed) begins.
+        let mut r = ok.clone();
+        r.sack_cache = vec![(SeqNum(1300), SeqNum(1500))];
+        assert_eq!(r.check(), Ok(()));
+    }
+
+    #[test]
     fn sequence_wrap_is_transparent() {
         let mut r = Record::default();
         let base = SeqNum(u32::MAX - 150);
