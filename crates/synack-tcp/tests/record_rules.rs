@@ -159,6 +159,56 @@ fn highest_sacked_is_the_end_of_the_highest_sacked_entry_until_acked() {
     assert_eq!(r.highest_sacked(), None, "all of it ACKed");
 }
 
+#[test]
+fn a_resent_fin_rides_with_the_last_bytes_of_its_segment() {
+    // The FIN takes the sequence number after the last byte (RFC 9293
+    // §3.4) but no room in the segment: the payload room `max` limits the
+    // bytes; a FIN goes with the piece that ends the entry.
+    let mut r = Record::default();
+    r.push(SeqNum(1000), 100, false, t(0));
+    r.push(SeqNum(1100), 101, true, t(0));
+    let s = r.retransmit(1, 100, t(10));
+    assert_eq!((s.start, s.len, s.fin()), (SeqNum(1100), 101, true), "fits");
+    assert_eq!(r.len(), 2);
+    let s = r.retransmit(1, 60, t(11));
+    assert_eq!((s.start, s.len, s.fin()), (SeqNum(1100), 60, false));
+    let rest = *r.get(2).unwrap();
+    assert_eq!((rest.start, rest.len, rest.fin()), (SeqNum(1160), 41, true));
+    // No room at all still sends one byte.
+    let s = r.retransmit(2, 0, t(12));
+    assert_eq!((s.start, s.len, s.fin()), (SeqNum(1160), 1, false));
+    let s = r.retransmit(3, 40, t(13));
+    assert_eq!((s.start, s.len, s.fin()), (SeqNum(1161), 40, true));
+    // A FIN alone (no payload) is sent whole.
+    let mut r = Record::default();
+    r.push(SeqNum(1000), 1, true, t(0));
+    let s = r.retransmit(0, 0, t(1));
+    assert_eq!((s.len, s.fin(), s.payload_len()), (1, true, 0));
+    r.check().unwrap();
+}
+
+#[test]
+fn one_sack_block_over_more_holes_than_the_cache_holds_delivers_each_hole() {
+    // RFC 2018: a block reports everything in it received. Here it
+    // covers 100 SACKed ranges and the 100 holes between them, more than
+    // the record's cache of SACKed ranges remembers.
+    let mut r = Record::default();
+    for k in 0..200u32 {
+        r.push(SeqNum(1000 + 10 * k), 10, false, t(0));
+    }
+    for k in 0..100u32 {
+        let left = SeqNum(1000 + 20 * k);
+        assert_eq!(r.sack(left, left + 10).bytes, 10);
+    }
+    r.check().unwrap();
+    let d = r.sack(SeqNum(1000), SeqNum(3000));
+    assert_eq!(d.bytes, 1000);
+    assert_eq!(r.sacked_bytes(), 2000);
+    assert_eq!(r.pipe(), 0);
+    assert_eq!(r.next_unsacked(0), None);
+    r.check().unwrap();
+}
+
 // ---- the record against a byte-by-byte model --------------------------------
 
 /// What the model knows of one byte in flight.
