@@ -134,7 +134,10 @@ fn entries_are_kept_in_sequence_order_first_to_last() {
     assert_eq!(r.first().map(|s| s.start), Some(SeqNum(1000)));
     assert_eq!(r.last().map(|s| s.start), Some(SeqNum(1200)));
     r.ack(SeqNum(1250));
-    assert_eq!(r.first().map(|s| (s.start, s.len)), Some((SeqNum(1250), 50)));
+    assert_eq!(
+        r.first().map(|s| (s.start, s.len)),
+        Some((SeqNum(1250), 50))
+    );
     assert_eq!(r.last().map(|s| (s.start, s.len)), Some((SeqNum(1250), 50)));
     r.ack(SeqNum(1300));
     assert_eq!(r.last(), None);
@@ -265,7 +268,10 @@ fn agree(r: &Record, m: &Model, step: usize) {
     assert_eq!(r.sacked_bytes(), m.count(|b| b.sacked), "step {step}");
     assert_eq!(r.lost_bytes(), m.count(|b| b.lost), "step {step}");
     assert_eq!(r.pipe(), m.count(Byte::in_pipe), "step {step}");
-    assert_eq!(r.first().map(|s| s.start), (!m.bytes.is_empty()).then_some(m.una));
+    assert_eq!(
+        r.first().map(|s| s.start),
+        (!m.bytes.is_empty()).then_some(m.una)
+    );
     for s in r.iter() {
         // Every byte of an entry carries the entry's marks.
         let want = Byte {
@@ -302,7 +308,7 @@ fn the_record_agrees_with_a_byte_model_through_acks_sacks_losses_and_resends() {
             for _ in 0..400 {
                 let len = 1 + g.below(8);
                 r.push(nxt, len, false, t(0));
-                nxt = nxt + len;
+                nxt += len;
                 m.bytes.extend((0..len).map(|_| Byte::default()));
             }
         }
@@ -316,7 +322,7 @@ fn the_record_agrees_with_a_byte_model_through_acks_sacks_losses_and_resends() {
                     let most = if g.below(4) == 0 { 60 } else { 8 };
                     let len = 1 + g.below(most);
                     r.push(nxt, len, false, t(now));
-                    nxt = nxt + len;
+                    nxt += len;
                     m.bytes.extend((0..len).map(|_| Byte::default()));
                 }
                 2 | 3 => {
@@ -344,7 +350,7 @@ fn the_record_agrees_with_a_byte_model_through_acks_sacks_losses_and_resends() {
                     let d = r.ack(m.una + n);
                     assert_eq!(d.bytes, newly, "step {step}: ACK +{n}");
                     m.bytes.drain(..n as usize);
-                    m.una = m.una + n;
+                    m.una += n;
                 }
                 5 if entries > 0 => {
                     let i = g.below(entries) as usize;
@@ -372,9 +378,7 @@ fn the_record_agrees_with_a_byte_model_through_acks_sacks_losses_and_resends() {
                 7 | 8 if entries > 0 => {
                     // The first lost entry not yet resent (NextSeg rule 1),
                     // or any entry (a probe).
-                    let waiting = r
-                        .iter()
-                        .position(|s| s.lost() && !s.retransmitted());
+                    let waiting = r.iter().position(|s| s.lost() && !s.retransmitted());
                     assert_eq!(r.next_lost(), waiting, "step {step}");
                     let i = match waiting {
                         Some(i) if g.below(2) == 0 => i,

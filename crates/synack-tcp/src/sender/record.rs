@@ -673,7 +673,7 @@ mod tests {
         assert_eq!(r.check(), Err("empty entry in the retransmission record"));
 
         let mut r = ok.clone();
-        r.segs[4].start = r.segs[4].start + 1;
+        r.segs[4].start += 1;
         assert_eq!(r.check(), Err("retransmission record not contiguous"));
 
         let sums = "retransmission record sums out of date";
