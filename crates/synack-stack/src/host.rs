@@ -28,7 +28,9 @@ use std::sync::Arc;
 use synack_tcp::{
     Cause, Config, Connection, Event, Instant, SegmentKind, SeqNum, State, Transition,
 };
-use synack_wire::{IpProtocol, IpRepr, TcpFlags, TcpHeader, TcpOptions, TcpRepr, WireError};
+use synack_wire::{
+    checksum, IpProtocol, IpRepr, TcpFlags, TcpHeader, TcpOptions, TcpRepr, WireError,
+};
 
 /// Most host-built segments waiting (RSTs, SYN-ACKs, TIME-WAIT ACKs, ICMP).
 pub(crate) const MAX_OUTBOX: usize = 4096;
@@ -800,44 +802,74 @@ impl Host {
     }
 
     fn tcp_input(&mut self, now: Instant, src: IpAddr, dst: IpAddr, segment: &[u8]) {
-        let seg = match TcpRepr::parse(segment, src, dst, !self.config.checksum_offload) {
+        // The checksum is verified where the segment goes: a connection
+        // sums its text while copying it into the receive ring (one pass
+        // over the bytes, not two); anything else sums it first.
+        let verify = !self.config.checksum_offload;
+        let parsed = if verify {
+            TcpRepr::parse_deferred(segment, src, dst).map(|(s, sum)| (s, Some(sum)))
+        } else {
+            TcpRepr::parse(segment, src, dst, false).map(|s| (s, None))
+        };
+        let (seg, header_sum) = match parsed {
             Ok(s) => s,
-            Err(WireError::BadChecksum) => {
-                self.counters.tcp_in_csum_errors += 1;
-                return;
-            }
             Err(_) => {
                 self.counters.tcp_in_errs += 1;
                 return;
             }
         };
-        self.counters.tcp_in_segs += 1;
         let (local, remote) = ip::endpoints(src, dst, &seg);
         let tuple = Tuple { local, remote };
         self.work += 1;
         // Segments come in trains: the connection the last one went to is
         // tried before the table. It must still hold the tuple (`in_map`:
         // a closed connection waiting for its application has let go).
-        if let Some(h) = self.last_hit.filter(|_| self.last_tuple == tuple) {
-            if let Some(c) = self
+        let mut found = self.last_hit.filter(|_| self.last_tuple == tuple);
+        if let Some(h) = found {
+            if !self
                 .conn_entry_mut(h)
-                .filter(|c| c.in_map && c.tuple() == tuple)
+                .is_some_and(|c| c.in_map && c.tuple() == tuple)
             {
-                c.conn.handle_segment(now, src, dst, &seg);
-                self.touch(h);
+                found = None;
+            }
+        }
+        if found.is_none() {
+            if let Some(&h) = self.conns.get(&tuple) {
+                if self.conn_entry_mut(h).is_some() {
+                    found = Some(h);
+                } else {
+                    self.conns.remove(&tuple);
+                }
+            }
+        }
+        if let Some(h) = found {
+            let Some(c) = self.conn_entry_mut(h) else {
+                return;
+            };
+            let intact = match header_sum {
+                Some(sum) => c.conn.handle_segment_summed(now, src, dst, &seg, sum),
+                None => {
+                    c.conn.handle_segment(now, src, dst, &seg);
+                    true
+                }
+            };
+            if !intact {
+                self.counters.tcp_in_csum_errors += 1;
+                return;
+            }
+            self.counters.tcp_in_segs += 1;
+            self.last_hit = Some(h);
+            self.last_tuple = tuple;
+            self.touch(h);
+            return;
+        }
+        if let Some(sum) = header_sum {
+            if !checksum::verify(sum + checksum::sum(seg.payload)) {
+                self.counters.tcp_in_csum_errors += 1;
                 return;
             }
         }
-        if let Some(&h) = self.conns.get(&tuple) {
-            if let Some(c) = self.conn_entry_mut(h) {
-                c.conn.handle_segment(now, src, dst, &seg);
-                self.last_hit = Some(h);
-                self.last_tuple = tuple;
-                self.touch(h);
-                return;
-            }
-            self.conns.remove(&tuple);
-        }
+        self.counters.tcp_in_segs += 1;
         if let Some(index) = self.tw.find(&tuple) {
             if self.time_wait_input(now, index, &seg) {
                 return;

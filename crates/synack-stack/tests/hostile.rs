@@ -535,3 +535,66 @@ fn checksum_offload_leaves_tcp_checksums_to_the_link() {
     assert_eq!(buf[33] & 0x12, 0x12, "a SYN-ACK");
     assert_eq!(&buf[36..38], &[0, 0], "sent with no checksum either");
 }
+
+/// A segment's checksum is verified as its text is copied into the
+/// receive ring, one pass over the bytes. A corrupt segment must still
+/// leave no trace: not in RCV.NXT, not in the bytes read later, and not in
+/// out-of-order data already held beyond RCV.NXT.
+#[test]
+fn a_corrupt_segment_leaves_nothing_in_the_receive_ring() {
+    let mut net = no_timestamps();
+    let (c, s, _) = net.open(80);
+    net.run_for(Duration::from_millis(10));
+    let (ca, sa) = {
+        let conn = net.a.conn(c).unwrap();
+        (conn.local(), conn.remote())
+    };
+    let (snd_nxt, rcv_nxt, _) = server_seq(&net, s);
+    let seg = |seq: u32, text: &[u8]| {
+        packet(
+            ca,
+            sa,
+            seq,
+            snd_nxt,
+            TcpFlags::ACK | TcpFlags::PSH,
+            1000,
+            TcpOptions::default(),
+            text,
+        )
+    };
+    let corrupt = |mut p: Vec<u8>| {
+        let last = p.len() - 1;
+        p[last] ^= 0x20;
+        p
+    };
+    let read = |net: &mut Net| {
+        let mut buf = [0u8; 64];
+        let n = net.b.conn_mut(s).unwrap().recv(&mut buf).unwrap_or(0);
+        buf[..n].to_vec()
+    };
+    // In order, into an empty ring: dropped, counted, nothing readable.
+    net.b
+        .handle_packet(net.now, &corrupt(seg(rcv_nxt, b"bad bytes!")));
+    assert_eq!(net.b.counters().tcp_in_csum_errors, 1);
+    assert_eq!(server_seq(&net, s).1, rcv_nxt, "RCV.NXT did not move");
+    assert_eq!(net.b.conn(s).unwrap().recv_queue(), 0);
+    // A shorter good segment at the same place: only its own bytes.
+    net.b.handle_packet(net.now, &seg(rcv_nxt, b"good"));
+    assert_eq!(read(&mut net), b"good");
+    let rcv_nxt = rcv_nxt.wrapping_add(4);
+    // Out-of-order data held beyond RCV.NXT, then a corrupt segment that
+    // overlaps it: the held bytes stay as they arrived.
+    net.b
+        .handle_packet(net.now, &seg(rcv_nxt.wrapping_add(6), b"WORLD!"));
+    net.b
+        .handle_packet(net.now, &corrupt(seg(rcv_nxt, b"hello world?")));
+    assert_eq!(net.b.counters().tcp_in_csum_errors, 2);
+    assert_eq!(server_seq(&net, s).1, rcv_nxt);
+    net.b.handle_packet(net.now, &seg(rcv_nxt, b"hello "));
+    assert_eq!(read(&mut net), b"hello WORLD!");
+    // The same segment intact is taken whole, and so is the next one.
+    let rcv_nxt = rcv_nxt.wrapping_add(12);
+    net.b.handle_packet(net.now, &seg(rcv_nxt, b"and more"));
+    assert_eq!(read(&mut net), b"and more");
+    assert_eq!(net.b.counters().tcp_in_csum_errors, 2);
+}

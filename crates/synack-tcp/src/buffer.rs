@@ -10,6 +10,8 @@
 //! path allocates. Each payload byte is copied once into the ring (from
 //! the application or from the device buffer) and once out of it.
 
+use synack_wire::checksum;
+
 /// A circular byte buffer of fixed capacity (below 4 GiB), allocated on
 /// first write and grown as writes need. Positions are `u32`: the ring is
 /// 32 bytes of the connection, not 40.
@@ -131,6 +133,30 @@ impl Ring {
         data[start..start + first].copy_from_slice(&src[..first]);
         data[..n - first].copy_from_slice(&src[first..n]);
         n
+    }
+
+    /// Writes all of `src` just past the stored bytes, in free space,
+    /// without storing it, and returns its partial Internet checksum (as
+    /// `synack_wire::checksum::sum` would give): the copy and the checksum
+    /// pass are one pass over the bytes. `None`, writing nothing, if `src`
+    /// does not fit in the free space. [`extend`](Ring::extend) stores it.
+    pub fn write_summed(&mut self, src: &[u8]) -> Option<u32> {
+        let offset = self.used();
+        if src.len() > self.free() {
+            return None;
+        }
+        let size = self.storage(offset + src.len()).len();
+        let start = self.wrap(self.head() + offset);
+        let first = src.len().min(size - start);
+        let data = &mut self.data;
+        let a = checksum::copy_and_sum(&mut data[start..start + first], &src[..first]);
+        if first == src.len() {
+            return Some(a);
+        }
+        let b = checksum::copy_and_sum(&mut data[..src.len() - first], &src[first..]);
+        // The second piece starts at an odd byte of the payload when the
+        // first piece's length is odd: its sum moves to the other lane.
+        Some(a + checksum::shifted(b, first % 2 == 1))
     }
 
     /// Marks `n` bytes past the current end as stored (after `write_at`).
@@ -331,6 +357,37 @@ mod tests {
         let mut e = Ring::new(4);
         e.resize(1 << 20, 0);
         assert_eq!((e.capacity(), e.allocated()), (1 << 20, 0));
+    }
+
+    #[test]
+    fn a_summed_write_is_the_sum_of_its_bytes_and_stores_nothing_until_extended() {
+        let text: Vec<u8> = (0..700u32).map(|i| (i * 7 + 3) as u8).collect();
+        for head in [0, 1, 2, 3, 100, 333, 998, 999, 1000] {
+            for len in [1, 2, 3, 5, 64, 129, 255, 256, 700] {
+                let mut r = Ring::new(1000);
+                r.push(&vec![0xee; head]);
+                r.consume(head);
+                let src = &text[..len];
+                let sum = r.write_summed(src).unwrap();
+                assert_eq!(
+                    checksum::fold(sum),
+                    checksum::fold(checksum::sum(src)),
+                    "head {head}, len {len}"
+                );
+                assert!(r.is_empty(), "written, not stored");
+                r.extend(len);
+                let (a, b) = r.slices_at(0, usize::MAX);
+                assert_eq!([a, b].concat(), src, "head {head}, len {len}");
+            }
+        }
+        // What does not fit in the free space is not written at all.
+        let mut r = Ring::new(10);
+        r.push(b"abcdef");
+        assert_eq!(r.write_summed(b"12345"), None);
+        assert_eq!(
+            r.write_summed(b"1234").map(checksum::fold),
+            Some(checksum::fold(checksum::sum(b"1234")))
+        );
     }
 
     proptest! {

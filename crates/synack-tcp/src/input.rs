@@ -15,7 +15,7 @@ use crate::state::{Cause, State};
 use crate::time::Instant;
 use crate::timer::TimerKind;
 use std::net::IpAddr;
-use synack_wire::{TcpFlags, TcpRepr};
+use synack_wire::{checksum, TcpFlags, TcpRepr};
 
 /// RFC 9293 §3.10.7.4, first step: the four cases of the acceptability test.
 ///
@@ -99,6 +99,43 @@ impl Connection {
             _ => self.on_segment(now, seg),
         }
         self.flush_notes();
+    }
+
+    /// Feeds one incoming segment whose checksum is still to be verified:
+    /// `header_sum` is the partial Internet checksum of the pseudo-header
+    /// and the TCP header, checksum field included (as
+    /// `TcpRepr::parse_deferred` gives it). The text is summed as it is
+    /// copied into the receive ring (RFC 1071's sum and the copy in one
+    /// pass over the bytes), or summed alone where it cannot be placed
+    /// yet. Returns `false`, having changed nothing the peer could see,
+    /// if the checksum fails: the segment is dropped (RFC 9293 §3.1).
+    pub fn handle_segment_summed(
+        &mut self,
+        now: Instant,
+        src: IpAddr,
+        dst: IpAddr,
+        seg: &TcpRepr<'_>,
+        header_sum: u32,
+    ) -> bool {
+        // Only once the handshake is over: until then the ring may still
+        // be replaced (window scaling agreed on the SYN,ACK).
+        let receiving = matches!(
+            self.state,
+            State::Established | State::FinWait1 | State::FinWait2
+        );
+        let placed = if receiving && !seg.flags.syn() {
+            self.rcv.stage(SeqNum(seg.seq), seg.payload)
+        } else {
+            None
+        };
+        let text = placed.unwrap_or_else(|| checksum::sum(seg.payload));
+        if !checksum::verify(header_sum + text) {
+            self.rcv.unstage();
+            return false;
+        }
+        self.handle_segment(now, src, dst, seg);
+        self.rcv.unstage();
+        true
     }
 
     /// RFC 9293 §3.10.7.4: a segment arrives in SYN-RECEIVED or a

@@ -569,6 +569,25 @@ impl<'a> TcpRepr<'a> {
         Ok(header.with_payload(payload))
     }
 
+    /// Parses a segment, leaving the checksum to the caller, who sums the
+    /// payload in a pass it makes anyway (copying it out). Returns the
+    /// segment and the partial sum of the pseudo-header and the TCP header
+    /// (checksum field included): the segment is intact iff
+    /// `checksum::verify(header_sum + checksum::sum(payload))`. The header
+    /// is a multiple of four bytes, so the payload's sum adds unshifted.
+    ///
+    /// Errors: `Truncated`, `BadDataOffset`, as [`TcpRepr::parse`].
+    pub fn parse_deferred(
+        segment: &'a [u8],
+        src: IpAddr,
+        dst: IpAddr,
+    ) -> Result<(Self, u32), WireError> {
+        let (header, payload) = TcpHeader::parse(segment, src, dst, false)?;
+        let head = &segment[..segment.len() - payload.len()];
+        let pseudo = checksum::pseudo_header(src, dst, PROTOCOL_TCP, pseudo_len(segment.len()));
+        Ok((header.with_payload(payload), pseudo + checksum::sum(head)))
+    }
+
     /// The header without the payload.
     pub fn header(&self) -> TcpHeader {
         TcpHeader {

@@ -102,6 +102,9 @@ pub struct Receiver {
     pub last_ack_sent: SeqNum,
     /// New data arrived since the application last read.
     pub readable: bool,
+    /// Bytes of the segment being checked that [`Receiver::stage`] wrote
+    /// at RCV.NXT, ready to be stored without a second copy.
+    staged: u32,
     pub stats: RecvStats,
 }
 
@@ -150,6 +153,7 @@ impl Receiver {
             ts_recent_at: Instant::ZERO,
             last_ack_sent: SeqNum(0),
             readable: false,
+            staged: 0,
             stats: RecvStats::default(),
         }
     }
@@ -288,10 +292,38 @@ impl Receiver {
         cur.saturating_mul(2) <= self.offer.min(max) && new > cur && new >= cur.saturating_mul(2)
     }
 
+    /// Before a segment's checksum is verified: writes its text into the
+    /// ring's free space at RCV.NXT, summing it on the way, and returns the
+    /// text's partial Internet checksum. The copy the text needs anyway is
+    /// then also the checksum's pass over it. Nothing is stored: if the
+    /// segment passes its checksum and the checks of RFC 9293 §3.10.7.4,
+    /// [`on_text`](Receiver::on_text) stores the bytes in place; otherwise
+    /// they lie in free space, to be overwritten.
+    ///
+    /// `None`, writing nothing, unless the text starts at RCV.NXT, fits in
+    /// the ring, and no out-of-order data sits beyond the stored bytes
+    /// (a segment that fails its checksum must not overwrite it).
+    pub fn stage(&mut self, seq: SeqNum, payload: &[u8]) -> Option<u32> {
+        self.staged = 0;
+        if seq != self.nxt || payload.is_empty() || !self.reasm.is_empty() {
+            return None;
+        }
+        let sum = self.buf.write_summed(payload)?;
+        self.staged = payload.len() as u32;
+        Some(sum)
+    }
+
+    /// Forgets what [`stage`](Receiver::stage) wrote (the segment was
+    /// dropped, or its text was not stored).
+    pub fn unstage(&mut self) {
+        self.staged = 0;
+    }
+
     /// Steps seven and eight (RFC 9293 §3.10.7.4) for the text and FIN of
     /// a segment that passed the checks. `seq` is the segment's sequence
     /// number *before* any trimming.
     pub fn on_text(&mut self, seq: SeqNum, payload: &[u8], fin: bool) -> TextOutcome {
+        let staged = std::mem::take(&mut self.staged) as usize;
         let mut out = TextOutcome::default();
         let len = payload.len() as u32;
         let end = seq + len;
@@ -337,7 +369,14 @@ impl Receiver {
             }
             if seq == self.nxt {
                 let had_gap = !self.reasm.is_empty();
-                let n = self.buf.push(payload) as u32;
+                // Staged text starts at RCV.NXT too, so what is left of the
+                // segment after trimming its tail is already in place.
+                let n = if staged >= payload.len() && !had_gap {
+                    self.buf.extend(payload.len());
+                    payload.len() as u32
+                } else {
+                    self.buf.push(payload) as u32
+                };
                 self.nxt += n;
                 out.delivered += n;
                 let filled = self.deliver_reassembled();
