@@ -15,8 +15,8 @@
 //!   decisions ([`ImpairConfig`], [`ImpairStats`]), for running over a real
 //!   link what the simulator does to a virtual one.
 //! - `tun` (Linux only): `TunDevice`, a layer-3 TUN interface
-//!   (`/dev/net/tun`, `IFF_TUN | IFF_NO_PI`) with a non-blocking descriptor
-//!   to poll, configured through iproute2's `ip` (network namespace, MTU,
+//!   (`/dev/net/tun`, `IFF_TUN | IFF_NO_PI | IFF_VNET_HDR`, with checksum
+//!   and segmentation offload) with a non-blocking descriptor to poll, configured through iproute2's `ip` (network namespace, MTU,
 //!   the kernel's addresses, up, and `wait_up` until it carries packets);
 //!   `TunStats`; and `wait_readable`, a `poll` over several descriptors for
 //!   a blocking runtime.

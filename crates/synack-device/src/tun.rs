@@ -1,8 +1,28 @@
 //! A Linux TUN device: IP packets to and from the kernel's own stack.
 //!
 //! [`TunDevice`] owns one descriptor of `/dev/net/tun`, attached with
-//! `IFF_TUN | IFF_NO_PI` to a layer-3 interface: every `read` is one IP
-//! packet with no header in front, every `write` hands one to the kernel.
+//! `IFF_TUN | IFF_NO_PI | IFF_VNET_HDR` to a layer-3 interface: every
+//! `read` is one IP packet behind a 10-byte `virtio_net_hdr`, every
+//! `write` hands one to the kernel behind an empty one.
+//!
+//! # Offloads
+//!
+//! The device asks the kernel for checksum and TCP segmentation offload
+//! (`TUNSETOFFLOAD` with `TUN_F_CSUM | TUN_F_TSO4 | TUN_F_TSO6`). The
+//! kernel then hands over what its TCP sends as it built it: one packet of
+//! up to 64 KiB where the wire would carry dozens of MSS-sized ones, with
+//! the checksum left partial (`VIRTIO_NET_HDR_F_NEEDS_CSUM`: only the
+//! pseudo-header is summed into the field, as for a NIC that finishes it).
+//! synack takes such a packet as one large segment, which RFC 9293 allows
+//! a receiver (it checks a segment against its window, not its MSS), and
+//! answers it with one ACK. Every packet comes from the local kernel's
+//! stack, so the device vouches for its checksums
+//! (`DeviceCaps::rx_checksums_verified`): partial and already-verified
+//! ones are taken as they are, and the rare whole one (a packet the kernel
+//! forwarded) is checked here, before the stack sees it. Packets synack
+//! sends carry their own checksum and no segmentation request. A kernel
+//! that refuses the offloads just sends ordinary packets, and the stack
+//! checks their checksums itself.
 //! The descriptor is non-blocking and close-on-exec; a runtime polls it
 //! through [`AsFd`] (tokio's `AsyncFd`, or [`wait_readable`] for a blocking
 //! loop that also waits on a wake-up descriptor).
@@ -11,9 +31,9 @@
 //! addresses, up) goes through iproute2's `ip` command rather than netlink
 //! code of our own; that is the slow path, used once at start-up.
 //!
-//! This module owns the crate's only `unsafe` code: three system calls
-//! (`ioctl(TUNSETIFF)`, `ioctl(SIOCGIFFLAGS)`, `poll`), each behind a
-//! small safe function. Reads and writes go through [`std::fs::File`].
+//! This module owns the crate's only `unsafe` code: four system calls
+//! (`ioctl(TUNSETIFF)`, `ioctl(TUNSETOFFLOAD)`, `ioctl(SIOCGIFFLAGS)`,
+//! `poll`), each behind a small safe function. Reads and writes go through [`std::fs::File`].
 //!
 //! # Order of calls
 //!
@@ -34,6 +54,7 @@ use std::process::{Command, Stdio};
 use std::time::Duration;
 
 use synack_time::Instant;
+use synack_wire::{IpProtocol, IpRepr, TcpRepr, WireError};
 
 use crate::device::{Device, DeviceCaps};
 
@@ -42,6 +63,22 @@ const TUN_PATH: &str = "/dev/net/tun";
 
 /// Packets moved per `receive` call at most.
 const MAX_BATCH: usize = 64;
+
+/// `struct virtio_net_hdr` (linux/virtio_net.h) in front of every packet
+/// read or written with `IFF_VNET_HDR`: flags, gso_type, hdr_len,
+/// gso_size, csum_start, csum_offset (the 16-bit fields in the machine's
+/// own order, the kernel's default for a TUN device).
+const VNET_HDR_LEN: usize = 10;
+
+/// `VIRTIO_NET_HDR_F_NEEDS_CSUM`: the checksum is partial (pseudo-header
+/// only); the sender's stack vouches for the data.
+const VNET_NEEDS_CSUM: u8 = 1;
+
+/// `VIRTIO_NET_HDR_F_DATA_VALID`: the kernel already verified the checksum.
+const VNET_DATA_VALID: u8 = 2;
+
+/// The largest packet the kernel hands over with segmentation offload.
+const MAX_GSO_PACKET: usize = 65535;
 
 /// Smallest MTU accepted: IPv4's minimum (RFC 791). IPv6 needs 1280
 /// (RFC 8200 §5); the kernel disables IPv6 on a smaller link by itself.
@@ -118,6 +155,12 @@ pub struct TunStats {
     /// Packets read that were larger than the device's MTU (the kernel's
     /// MTU is larger than ours), dropped.
     pub rx_oversize: u64,
+    /// Packets read that the kernel built larger than the MTU, for synack
+    /// to take whole (segmentation offload).
+    pub rx_offloaded: u64,
+    /// Packets read with a whole checksum that failed it (only with
+    /// offloads on, when the device vouches for checksums), dropped.
+    pub rx_bad_checksum: u64,
 }
 
 /// A Linux TUN interface (layer 3, no packet-information header).
@@ -134,9 +177,14 @@ pub struct TunDevice {
     /// IPv6 addresses added, which [`TunDevice::wait_up`] waits to see
     /// leave the `tentative` state.
     ipv6: Vec<Ipv6Addr>,
-    /// `mtu + 1` bytes: a read that fills it was larger than the MTU.
+    /// The kernel took `TUNSETOFFLOAD`: it may hand over packets larger
+    /// than the MTU and with partial checksums.
+    offload: bool,
+    /// The virtio header and the largest packet, plus one byte: a read
+    /// that fills it was larger than any packet may be.
     rx_buf: Vec<u8>,
-    /// `mtu` bytes, lent to the stack to write a packet into.
+    /// The virtio header (always zero: nothing to finish) and `mtu` bytes,
+    /// lent to the stack to write a packet into.
     tx_buf: Vec<u8>,
     stats: TunStats,
 }
@@ -148,6 +196,7 @@ impl fmt::Debug for TunDevice {
             .field("name", &self.name)
             .field("mtu", &self.mtu)
             .field("netns", &self.netns)
+            .field("offload", &self.offload)
             .field("stats", &self.stats)
             .finish_non_exhaustive()
     }
@@ -178,18 +227,31 @@ impl TunDevice {
             .custom_flags(libc::O_NONBLOCK)
             .open(TUN_PATH)
             .map_err(open_error)?;
-        let mut req = IfReq::new(name, (libc::IFF_TUN | libc::IFF_NO_PI) as libc::c_short);
+        let flags = libc::IFF_TUN | libc::IFF_NO_PI | libc::IFF_VNET_HDR;
+        let mut req = IfReq::new(name, flags as libc::c_short);
         tunsetiff(&file, &mut req).map_err(|e| attach_error(name, e))?;
-        Ok(TunDevice {
+        let offloads = libc::TUN_F_CSUM | libc::TUN_F_TSO4 | libc::TUN_F_TSO6;
+        let offload = tunsetoffload(&file, offloads).is_ok();
+        let mut dev = TunDevice {
             file,
             name: req.name(),
             mtu,
             netns: None,
             ipv6: Vec::new(),
-            rx_buf: vec![0; mtu + 1],
-            tx_buf: vec![0; mtu],
+            offload,
+            rx_buf: Vec::new(),
+            tx_buf: Vec::new(),
             stats: TunStats::default(),
-        })
+        };
+        dev.resize(mtu);
+        Ok(dev)
+    }
+
+    /// The kernel hands this device whole TCP sends of up to 64 KiB with
+    /// partial checksums (see the module documentation); `false` if it
+    /// refused the offloads.
+    pub fn offloads(&self) -> bool {
+        self.offload
     }
 
     /// The interface's name (as the kernel chose it, for a template such as
@@ -317,8 +379,19 @@ impl TunDevice {
 
     fn resize(&mut self, mtu: usize) {
         self.mtu = mtu;
-        self.rx_buf.resize(mtu + 1, 0);
-        self.tx_buf.resize(mtu, 0);
+        self.rx_buf
+            .resize(VNET_HDR_LEN + self.largest_packet() + 1, 0);
+        self.tx_buf.resize(VNET_HDR_LEN + mtu, 0);
+    }
+
+    /// The largest packet a read may bring: the MTU, or with segmentation
+    /// offload what the kernel's TCP sends at once.
+    fn largest_packet(&self) -> usize {
+        if self.offload {
+            MAX_GSO_PACKET.max(self.mtu)
+        } else {
+            self.mtu
+        }
     }
 
     /// Runs `ip [-n NS] args...` for this interface.
@@ -396,7 +469,7 @@ impl Device for TunDevice {
         DeviceCaps {
             mtu: self.mtu,
             max_batch: MAX_BATCH,
-            rx_checksums_verified: false,
+            rx_checksums_verified: self.offload,
         }
     }
 
@@ -405,6 +478,7 @@ impl Device for TunDevice {
     fn receive(&mut self, _now: Instant, packet: &mut dyn FnMut(&[u8])) -> io::Result<usize> {
         let mut delivered = 0;
         let mut reads = 0;
+        let largest = self.largest_packet();
         while reads < MAX_BATCH {
             let len = match (&self.file).read(&mut self.rx_buf) {
                 Ok(0) => break,
@@ -414,28 +488,42 @@ impl Device for TunDevice {
                 Err(e) => return Err(with_context(e, &format!("read from {}", self.name))),
             };
             reads += 1;
-            if len > self.mtu {
+            let Some(ip) = self.rx_buf.get(VNET_HDR_LEN..len) else {
+                continue;
+            };
+            if ip.len() > largest {
                 self.stats.rx_oversize += 1;
                 continue;
             }
+            if ip.len() > self.mtu {
+                self.stats.rx_offloaded += 1;
+            }
+            // With offloads on, the stack takes the device's word for
+            // checksums: a whole one that nobody checked is checked here.
+            let vouched = self.rx_buf[0] & (VNET_NEEDS_CSUM | VNET_DATA_VALID) != 0;
+            if self.offload && !vouched && !tcp_checksum_holds(ip) {
+                self.stats.rx_bad_checksum += 1;
+                continue;
+            }
             self.stats.packets_in += 1;
-            self.stats.bytes_in += len as u64;
-            packet(&self.rx_buf[..len]);
+            self.stats.bytes_in += ip.len() as u64;
+            packet(ip);
             delivered += 1;
         }
         Ok(delivered)
     }
 
-    /// Lends the device's `mtu`-byte buffer to `fill`, then one `write`.
-    /// A kernel that cannot take the packet now costs the packet (counted
-    /// in [`TunStats::write_drops`]), never a blocked thread.
+    /// Lends the device's `mtu`-byte buffer to `fill`, then one `write`,
+    /// behind an empty virtio header (the checksum is whole, nothing to
+    /// segment). A kernel that cannot take the packet now costs the packet
+    /// (counted in [`TunStats::write_drops`]), never a blocked thread.
     fn transmit(
         &mut self,
         _now: Instant,
         fill: &mut dyn FnMut(&mut [u8]) -> Option<usize>,
     ) -> io::Result<bool> {
         let mtu = self.mtu;
-        let Some(len) = fill(&mut self.tx_buf[..mtu]) else {
+        let Some(len) = fill(&mut self.tx_buf[VNET_HDR_LEN..VNET_HDR_LEN + mtu]) else {
             return Ok(false);
         };
         if len > mtu {
@@ -444,8 +532,9 @@ impl Device for TunDevice {
                 format!("a packet of {len} bytes does not fit the MTU of {mtu}"),
             ));
         }
+        self.tx_buf[..VNET_HDR_LEN].fill(0);
         loop {
-            match (&self.file).write(&self.tx_buf[..len]) {
+            match (&self.file).write(&self.tx_buf[..VNET_HDR_LEN + len]) {
                 Ok(_) => {
                     self.stats.packets_out += 1;
                     self.stats.bytes_out += len as u64;
@@ -519,6 +608,37 @@ fn tunsetiff(file: &File, req: &mut IfReq) -> io::Result<()> {
     // exclusively borrowed, fully initialised `#[repr(C)]` value at least as
     // large as the kernel's `struct ifreq`.
     let rc = unsafe { libc::ioctl(file.as_raw_fd(), libc::TUNSETIFF, req as *mut IfReq) };
+    if rc < 0 {
+        return Err(io::Error::last_os_error());
+    }
+    Ok(())
+}
+
+/// A packet's TCP checksum, if it is a TCP packet, is right. Anything
+/// else (not TCP, or malformed) is for the stack to judge and count.
+fn tcp_checksum_holds(packet: &[u8]) -> bool {
+    let Ok((ip, payload)) = IpRepr::parse(packet) else {
+        return true;
+    };
+    ip.protocol() != IpProtocol::Tcp
+        || !matches!(
+            TcpRepr::parse(payload, ip.src(), ip.dst(), true),
+            Err(WireError::BadChecksum)
+        )
+}
+
+/// `TUNSETOFFLOAD`: the offloads (`TUN_F_*` bits) this descriptor takes.
+fn tunsetoffload(file: &File, offloads: libc::c_uint) -> io::Result<()> {
+    // SAFETY: `file` is open for the whole call (borrowed). TUNSETOFFLOAD
+    // takes its argument by value (an unsigned long of flag bits), not
+    // through a pointer, so no memory of ours is read or written.
+    let rc = unsafe {
+        libc::ioctl(
+            file.as_raw_fd(),
+            libc::TUNSETOFFLOAD,
+            libc::c_ulong::from(offloads),
+        )
+    };
     if rc < 0 {
         return Err(io::Error::last_os_error());
     }
@@ -711,6 +831,57 @@ fn parse_addr_line(line: &str) -> Option<AddrLine> {
 mod tests {
     use super::*;
     use std::os::unix::net::UnixStream;
+    use synack_wire::{checksum, TcpFlags, TcpOptions};
+
+    /// An IPv4 TCP packet from 10.77.0.1 to 10.77.0.2 with both checksums.
+    fn tcp_packet(payload: &[u8]) -> Vec<u8> {
+        let (src, dst): (IpAddr, IpAddr) =
+            ("10.77.0.1".parse().unwrap(), "10.77.0.2".parse().unwrap());
+        let tcp = TcpRepr {
+            src_port: 40000,
+            dst_port: 9,
+            seq: 1,
+            ack: 1,
+            flags: TcpFlags::ACK,
+            window: 1000,
+            urgent: 0,
+            options: TcpOptions::default(),
+            payload,
+        };
+        let len = 20 + tcp.buffer_len();
+        let mut p = vec![0u8; len];
+        p[0] = 0x45;
+        p[2..4].copy_from_slice(&(len as u16).to_be_bytes());
+        p[8] = 64;
+        p[9] = 6;
+        p[12..16].copy_from_slice(&[10, 77, 0, 1]);
+        p[16..20].copy_from_slice(&[10, 77, 0, 2]);
+        let sum = checksum::checksum(&p[..20]);
+        p[10..12].copy_from_slice(&sum.to_be_bytes());
+        tcp.emit(&mut p[20..], src, dst);
+        p
+    }
+
+    #[test]
+    fn only_a_tcp_checksum_that_fails_is_caught_here() {
+        let good = tcp_packet(b"some bytes of text");
+        assert!(tcp_checksum_holds(&good));
+        let mut bad = good.clone();
+        *bad.last_mut().unwrap() ^= 1;
+        assert!(!tcp_checksum_holds(&bad));
+        // Not TCP, or not a packet: the stack judges and counts those.
+        let mut udp = good.clone();
+        udp[9] = 17;
+        let sum = checksum::checksum(&{
+            let mut h = udp[..20].to_vec();
+            h[10..12].fill(0);
+            h
+        });
+        udp[10..12].copy_from_slice(&sum.to_be_bytes());
+        assert!(tcp_checksum_holds(&udp));
+        assert!(tcp_checksum_holds(&good[..10]));
+        assert!(tcp_checksum_holds(&[]));
+    }
 
     #[test]
     fn names_the_kernel_would_refuse_are_invalid_input() {

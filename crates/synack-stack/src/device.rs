@@ -14,12 +14,17 @@ impl Host {
     /// (`HostConfig::mtu`, from `DeviceCaps::mtu`); otherwise nothing is
     /// taken from any connection and the error says so.
     pub fn pump(&mut self, now: Instant, dev: &mut dyn Device) -> io::Result<()> {
-        let batch = dev.caps().max_batch.max(1);
+        let caps = dev.caps();
+        let batch = caps.max_batch.max(1);
         let mut timers_done = false;
         loop {
             // A batch in, then everything it made goes out, so that what
             // the host builds itself (SYN-ACKs, RSTs) never piles up.
-            let n = dev.receive(now, &mut |p| self.handle_packet(now, p))?;
+            let n = if caps.rx_checksums_verified {
+                dev.receive(now, &mut |p| self.handle_verified_packet(now, p))?
+            } else {
+                dev.receive(now, &mut |p| self.handle_packet(now, p))?
+            };
             if n < batch && !timers_done {
                 self.handle_timeout(now);
                 timers_done = true;

@@ -768,6 +768,20 @@ impl Host {
 
     /// One IP packet arrives from the link.
     pub fn handle_packet(&mut self, now: Instant, packet: &[u8]) {
+        self.packet_input(now, packet, false);
+    }
+
+    /// One IP packet arrives from a device that vouches for its TCP
+    /// checksum (`DeviceCaps::rx_checksums_verified`): a TUN device with
+    /// offloads, whose packets the local kernel built, and may hand over
+    /// with only the pseudo-header summed into the checksum field (the
+    /// kernel's `CHECKSUM_PARTIAL`). The IPv4 header checksum is still
+    /// checked.
+    pub fn handle_verified_packet(&mut self, now: Instant, packet: &[u8]) {
+        self.packet_input(now, packet, true);
+    }
+
+    fn packet_input(&mut self, now: Instant, packet: &[u8], verified: bool) {
         self.flush_dirty();
         self.counters.ip_in_receives += 1;
         self.work += 1;
@@ -795,17 +809,24 @@ impl Host {
             return;
         }
         match ip.protocol() {
-            IpProtocol::Tcp => self.tcp_input(now, ip.src(), ip.dst(), payload),
+            IpProtocol::Tcp => self.tcp_input(now, ip.src(), ip.dst(), payload, verified),
             IpProtocol::Icmp | IpProtocol::Icmpv6 => self.icmp_input(now, &ip, payload),
             _ => self.counters.ip_in_unknown_protos += 1,
         }
     }
 
-    fn tcp_input(&mut self, now: Instant, src: IpAddr, dst: IpAddr, segment: &[u8]) {
+    fn tcp_input(
+        &mut self,
+        now: Instant,
+        src: IpAddr,
+        dst: IpAddr,
+        segment: &[u8],
+        verified: bool,
+    ) {
         // The checksum is verified where the segment goes: a connection
         // sums its text while copying it into the receive ring (one pass
         // over the bytes, not two); anything else sums it first.
-        let verify = !self.config.checksum_offload;
+        let verify = !self.config.checksum_offload && !verified;
         let parsed = if verify {
             TcpRepr::parse_deferred(segment, src, dst).map(|(s, sum)| (s, Some(sum)))
         } else {
