@@ -152,6 +152,76 @@ impl Hasher for DemuxHasher {
     }
 }
 
+/// The connection table: 4-tuple → handle. It holds the handles only (a
+/// slot is a handle and a control byte, about 12 bytes a connection where
+/// a map keyed by the 64-byte tuple took about 100); each tuple stays in
+/// its connection, and every lookup, insertion and resize asks `tuple_of`
+/// for the tuple a handle names. A lookup compares the tuple of the one
+/// candidate whose stored hash bits match, which is the connection the
+/// segment then goes to anyway: no extra memory is touched.
+///
+/// The table's rule: a handle is in it only while `tuple_of` answers for
+/// it with the tuple it was inserted under (the host takes a connection
+/// out before it forgets it, and a connection's tuple never changes).
+#[derive(Debug)]
+pub(crate) struct ConnTable<V> {
+    table: hashbrown::HashTable<V>,
+    hash: DemuxHash,
+}
+
+impl<V: Copy + PartialEq> ConnTable<V> {
+    pub fn new(hash: DemuxHash) -> ConnTable<V> {
+        ConnTable {
+            table: hashbrown::HashTable::new(),
+            hash,
+        }
+    }
+
+    /// The handle of the connection named by `t`.
+    #[inline]
+    pub fn get(&self, t: &Tuple, tuple_of: impl Fn(V) -> Option<Tuple>) -> Option<V> {
+        let hash = self.hash.hash_one(t);
+        self.table
+            .find(hash, |&v| tuple_of(v).as_ref() == Some(t))
+            .copied()
+    }
+
+    /// Adds `v` under `t`, which no handle in the table has.
+    pub fn insert(&mut self, t: Tuple, v: V, tuple_of: impl Fn(V) -> Option<Tuple>) {
+        let build = self.hash;
+        let hash = build.hash_one(t);
+        // On a resize every handle is hashed again from its tuple. The
+        // table's rule says each has one; a handle without (a broken rule)
+        // lands in one bucket and is merely never found.
+        self.table.insert_unique(hash, v, |&old| {
+            tuple_of(old).map_or(0, |t| build.hash_one(t))
+        });
+    }
+
+    /// Takes `v` out from under `t`; `false` if it was not there.
+    pub fn remove(&mut self, t: &Tuple, v: V) -> bool {
+        let hash = self.hash.hash_one(t);
+        match self.table.find_entry(hash, |&x| x == v) {
+            Ok(entry) => {
+                entry.remove();
+                true
+            }
+            Err(_) => false,
+        }
+    }
+
+    #[cfg(test)]
+    pub fn len(&self) -> usize {
+        self.table.len()
+    }
+
+    /// Bytes the table holds on the heap.
+    #[cfg(test)]
+    pub fn allocation_size(&self) -> usize {
+        self.table.allocation_size()
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -199,5 +269,43 @@ mod tests {
         let a = tuple("10.0.0.1:80", "10.0.0.2:443");
         let b = tuple("10.0.0.1:443", "10.0.0.2:80");
         assert_ne!(h.hash_one(a), h.hash_one(b));
+    }
+
+    /// The table against a model: handles index a vector of tuples (`None`:
+    /// taken out), as the host's slots do.
+    #[test]
+    fn the_connection_table_finds_what_it_holds_through_resizes() {
+        let mut table = ConnTable::<u32>::new(DemuxHash::new([3; 16]));
+        let mut slots: Vec<Option<Tuple>> = Vec::new();
+        let n = 20_000u32;
+        for i in 0..n {
+            let t = Tuple {
+                local: SocketAddr::new(IpAddr::from([10, 77, 0, 2]), 80),
+                remote: SocketAddr::new(IpAddr::from([10, 77, (i >> 8) as u8, i as u8]), 40000),
+            };
+            slots.push(Some(t));
+            let s = &slots;
+            table.insert(t, i, |h| s[h as usize]);
+        }
+        assert_eq!(table.len(), n as usize);
+        let per_entry = table.allocation_size() as f64 / f64::from(n);
+        assert!(per_entry < 16.0, "{per_entry} bytes per connection");
+        for i in (0..n).step_by(7) {
+            let t = slots[i as usize].unwrap();
+            let s = &slots;
+            assert_eq!(table.get(&t, |h| s[h as usize]), Some(i));
+        }
+        // Out of the table: not found; a handle is removed only from
+        // under its own tuple.
+        let t5 = slots[5].unwrap();
+        assert!(!table.remove(&t5, 6));
+        assert!(table.remove(&t5, 5));
+        assert!(!table.remove(&t5, 5));
+        slots[5] = None;
+        let s = &slots;
+        assert_eq!(table.get(&t5, |h| s[h as usize]), None);
+        let absent = tuple("10.0.0.1:1", "10.0.0.2:2");
+        assert_eq!(table.get(&absent, |h| s[h as usize]), None);
+        assert_eq!(table.len(), n as usize - 1);
     }
 }

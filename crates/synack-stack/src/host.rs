@@ -17,7 +17,7 @@
 
 use crate::config::{HostConfig, Keys};
 use crate::counters::Counters;
-use crate::demux::{DemuxHash, Tuple};
+use crate::demux::{ConnTable, DemuxHash, Tuple};
 use crate::ip::{self, Interface};
 use crate::listener::Listener;
 use crate::ports::Ports;
@@ -161,6 +161,17 @@ pub(crate) enum Entry {
     Listener(Box<Listener>),
 }
 
+/// The 4-tuple of the connection `h` names, while the connection table
+/// holds it (`in_map`): what [`ConnTable`] compares and hashes.
+#[inline]
+pub(crate) fn mapped_tuple(slots: &[Slot], h: Handle) -> Option<Tuple> {
+    let slot = slots.get(h.index as usize)?;
+    match &slot.entry {
+        Some(Entry::Conn(c)) if slot.generation == h.generation && c.in_map => Some(c.tuple()),
+        _ => None,
+    }
+}
+
 impl ConnEntry {
     /// The connection's 4-tuple (kept once, in the connection).
     pub fn tuple(&self) -> Tuple {
@@ -219,7 +230,7 @@ pub struct Host {
     pub(crate) tcp6: Arc<Config>,
     pub(crate) slots: Vec<Slot>,
     free: Vec<u32>,
-    pub(crate) conns: HashMap<Tuple, Handle, DemuxHash>,
+    pub(crate) conns: ConnTable<Handle>,
     pub(crate) listeners: HashMap<u16, Handle, DemuxHash>,
     pub(crate) tw: crate::timewait::TimeWaitTable,
     pub(crate) timers: TimerHeap,
@@ -275,7 +286,7 @@ impl Host {
             config,
             slots: Vec::new(),
             free: Vec::new(),
-            conns: HashMap::with_hasher(demux),
+            conns: ConnTable::new(demux),
             listeners: HashMap::with_hasher(demux),
             tw: crate::timewait::TimeWaitTable::new(demux),
             timers: TimerHeap::default(),
@@ -487,7 +498,10 @@ impl Host {
                     return Err(StackError::AddrNotAvailable);
                 }
                 let t = Tuple { local: l, remote };
-                if self.conns.contains_key(&t) || self.listeners.contains_key(&l.port()) {
+                let slots = &self.slots;
+                if self.conns.get(&t, |h| mapped_tuple(slots, h)).is_some()
+                    || self.listeners.contains_key(&l.port())
+                {
                     return Err(StackError::AddrInUse);
                 }
                 if let Some(i) = self.tw.find(&t) {
@@ -508,6 +522,7 @@ impl Host {
                 let mut work = 0;
                 let port = {
                     let (conns, tw, listeners) = (&self.conns, &self.tw, &self.listeners);
+                    let slots = &self.slots;
                     self.ports.choose(src, remote, |p| {
                         work += 1;
                         let t = Tuple {
@@ -515,7 +530,7 @@ impl Host {
                             remote,
                         };
                         listeners.contains_key(&p)
-                            || conns.contains_key(&t)
+                            || conns.get(&t, |h| mapped_tuple(slots, h)).is_some()
                             || (!reuse && tw.find(&t).is_some())
                     })
                 };
@@ -554,7 +569,8 @@ impl Host {
             dirty: false,
             armed: NEVER,
         })));
-        self.conns.insert(tuple, h);
+        let slots = &self.slots;
+        self.conns.insert(tuple, h, |x| mapped_tuple(slots, x));
         self.work += 1;
         self.touch(h);
         h
@@ -734,9 +750,7 @@ impl Host {
             if c.in_map {
                 c.in_map = false;
                 let t = c.tuple();
-                if self.conns.get(&t) == Some(&h) {
-                    self.conns.remove(&t);
-                }
+                self.conns.remove(&t, h);
             }
         }
     }
@@ -855,13 +869,8 @@ impl Host {
             }
         }
         if found.is_none() {
-            if let Some(&h) = self.conns.get(&tuple) {
-                if self.conn_entry_mut(h).is_some() {
-                    found = Some(h);
-                } else {
-                    self.conns.remove(&tuple);
-                }
-            }
+            let slots = &self.slots;
+            found = self.conns.get(&tuple, |h| mapped_tuple(slots, h));
         }
         if let Some(h) = found {
             let Some(c) = self.conn_entry_mut(h) else {

@@ -161,7 +161,11 @@ impl Host {
             self.counters.icmp_in_errors += 1;
             return;
         };
-        let Some(&h) = self.conns.get(&tuple) else {
+        let slots = &self.slots;
+        let Some(h) = self
+            .conns
+            .get(&tuple, |h| crate::host::mapped_tuple(slots, h))
+        else {
             self.counters.icmp_ignored += 1;
             return;
         };
