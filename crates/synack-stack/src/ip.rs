@@ -8,7 +8,7 @@
 //! and a too-big packet is answered by ICMP, which lowers the MSS).
 
 use std::net::{IpAddr, SocketAddr};
-use synack_wire::{IpProtocol, IpRepr, TcpHeader, TcpRepr};
+use synack_wire::{IpProtocol, IpRepr, Ipv4Repr, TcpHeader, TcpRepr};
 
 /// IPv4 header without options, IPv6 fixed header, TCP header.
 const IPV4_HEADER: usize = 20;
@@ -96,23 +96,36 @@ pub(crate) fn write_tcp(
     payload: [&[u8]; 2],
     tcp_checksum: bool,
 ) -> Option<usize> {
-    let seg_len = header.header_len() + payload[0].len() + payload[1].len();
-    let ip = IpRepr::new(src, dst, IpProtocol::Tcp, seg_len, hop_limit);
-    let hl = ip.header_len();
-    let total = hl + seg_len;
-    if buf.len() < total {
-        return None;
+    // The TCP segment first, behind the room for the IP header: its
+    // length (options included) is worked out once, there, and the IP
+    // header then carries it.
+    let v4 = match (src, dst) {
+        (IpAddr::V4(s), IpAddr::V4(d)) => Some((s, d)),
+        _ => None,
+    };
+    let hl = if v4.is_some() {
+        IPV4_HEADER
+    } else {
+        IPV6_HEADER
+    };
+    let (ip_buf, tcp_buf) = buf.split_at_mut_checked(hl)?;
+    let seg_len =
+        header.try_emit_checksummed(tcp_buf, src, dst, payload[0], payload[1], tcp_checksum)?;
+    match v4 {
+        Some((src, dst)) => Ipv4Repr {
+            src,
+            dst,
+            protocol: IpProtocol::Tcp,
+            payload_len: seg_len,
+            ttl: hop_limit,
+            ident: 0,
+            dont_fragment: true,
+            tos: 0,
+        }
+        .emit(ip_buf),
+        None => IpRepr::new(src, dst, IpProtocol::Tcp, seg_len, hop_limit).emit(ip_buf),
     }
-    ip.emit(&mut buf[..hl]);
-    header.emit_checksummed(
-        &mut buf[hl..total],
-        src,
-        dst,
-        payload[0],
-        payload[1],
-        tcp_checksum,
-    );
-    Some(total)
+    Some(hl + seg_len)
 }
 
 /// Writes an IP header and the TCP segment `repr` (with its payload) into

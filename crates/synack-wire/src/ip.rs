@@ -68,6 +68,7 @@ impl IpRepr {
     /// `payload_len` bytes; IPv4 options and IPv6 extension headers skipped,
     /// trailing bytes dropped). An empty buffer is `Truncated`; a version
     /// other than 4 or 6 is `BadVersion`.
+    #[inline]
     pub fn parse(packet: &[u8]) -> Result<(IpRepr, &[u8]), WireError> {
         match packet.first().map(|b| b >> 4) {
             None => Err(WireError::Truncated),

@@ -30,6 +30,16 @@ const FLAG_DF: u16 = 0x4000;
 const FLAG_MF: u16 = 0x2000;
 const FRAG_OFFSET_MASK: u16 = 0x1FFF;
 
+/// The partial sum (folded to 16 bits) of a header held as big-endian
+/// 32-bit words: each word is two 16-bit ones, and 2^16 ≡ 1 modulo 0xFFFF.
+#[inline]
+fn sum_words(words: &[u32; 5]) -> u32 {
+    let total: u64 = words.iter().map(|&w| u64::from(w)).sum();
+    // Below 2^35: two folds bring it under 2^17, and `fold` does the rest.
+    let total = (total & 0xFFFF) + (total >> 16);
+    u32::from(checksum::fold(((total & 0xFFFF) + (total >> 16)) as u32))
+}
+
 /// A zero-copy view of an IPv4 packet in a byte buffer.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Ipv4Packet<T: AsRef<[u8]>> {
@@ -352,11 +362,57 @@ impl Ipv4Repr {
 
     /// Parse a raw packet, returning the repr and exactly `payload_len`
     /// payload bytes (trailing bytes beyond the total length are dropped).
+    #[inline]
     pub fn parse_with_payload(packet: &[u8]) -> Result<(Self, &[u8]), WireError> {
+        if let Some((h, _)) = packet.split_first_chunk::<{ Self::HEADER_LEN }>() {
+            if h[field::VER_IHL] == 0x45 {
+                return Self::parse_plain(h, packet);
+            }
+        }
         let view = Ipv4Packet::new_checked(packet)?;
         let repr = Self::parse(&view)?;
         // check_len guarantees header_len <= total_len <= packet.len().
         Ok((repr, &packet[view.header_len()..view.total_len()]))
+    }
+
+    /// [`Self::parse_with_payload`] for what nearly every packet is:
+    /// version 4 and a 20-byte header without options. The fields are read
+    /// from a fixed-size view, and the checks and errors are the general
+    /// path's, in its order.
+    #[inline]
+    fn parse_plain<'a>(
+        h: &[u8; Self::HEADER_LEN],
+        packet: &'a [u8],
+    ) -> Result<(Self, &'a [u8]), WireError> {
+        // RFC 791 §3.1: total length covers header and data.
+        let total_len = usize::from(u16::from_be_bytes([h[2], h[3]]));
+        if total_len < Self::HEADER_LEN {
+            return Err(WireError::BadLength);
+        }
+        let Some(payload) = packet.get(Self::HEADER_LEN..total_len) else {
+            return Err(WireError::Truncated);
+        };
+        let words: [u32; 5] = core::array::from_fn(|i| {
+            u32::from_be_bytes([h[4 * i], h[4 * i + 1], h[4 * i + 2], h[4 * i + 3]])
+        });
+        if !checksum::verify(sum_words(&words)) {
+            return Err(WireError::BadChecksum);
+        }
+        let flags_frag = words[1] as u16;
+        if flags_frag & (FLAG_MF | FRAG_OFFSET_MASK) != 0 {
+            return Err(WireError::Fragment);
+        }
+        let repr = Ipv4Repr {
+            src: Ipv4Addr::from(words[3]),
+            dst: Ipv4Addr::from(words[4]),
+            protocol: IpProtocol::from(h[field::PROTOCOL]),
+            payload_len: total_len - Self::HEADER_LEN,
+            ttl: h[field::TTL],
+            ident: (words[1] >> 16) as u16,
+            dont_fragment: flags_frag & FLAG_DF != 0,
+            tos: h[field::TOS],
+        };
+        Ok((repr, payload))
     }
 
     /// Header length in bytes of the emitted header (always 20).
@@ -376,26 +432,28 @@ impl Ipv4Repr {
     ///
     /// If `buf` is shorter than 20 bytes, or if `20 + payload_len` exceeds
     /// 65 535 (it cannot be represented in the total-length field).
+    #[inline]
     pub fn emit(&self, buf: &mut [u8]) {
         let total_len = u16::try_from(self.total_len())
             .expect("Ipv4Repr::emit: payload_len too large for IPv4");
-        let header = &mut buf[..Self::HEADER_LEN];
-        header[field::VER_IHL] = 0x45;
-        header[field::TOS] = self.tos;
-        put16(header, field::TOTAL_LEN, total_len);
-        put16(header, field::IDENT, self.ident);
-        put16(
-            header,
-            field::FLAGS_FRAG,
-            if self.dont_fragment { FLAG_DF } else { 0 },
-        );
-        header[field::TTL] = self.ttl;
-        header[field::PROTOCOL] = self.protocol.into();
-        put16(header, field::CHECKSUM, 0);
-        header[field::SRC..field::SRC + 4].copy_from_slice(&self.src.octets());
-        header[field::DST..field::DST + 4].copy_from_slice(&self.dst.octets());
-        let sum = checksum::checksum(header);
-        put16(header, field::CHECKSUM, sum);
+        let Some((header, _)) = buf.split_first_chunk_mut::<{ Self::HEADER_LEN }>() else {
+            panic!("Ipv4Repr::emit: buffer shorter than the header");
+        };
+        // Built as five 32-bit words: no bounds checks, and the checksum
+        // comes from the words (2^16 ≡ 1 modulo 0xFFFF, RFC 1071 §2(C), so
+        // adding 32-bit words and folding is adding the 16-bit ones).
+        let frag = if self.dont_fragment { FLAG_DF } else { 0 };
+        let mut words = [
+            0x4500_0000 | u32::from(self.tos) << 16 | u32::from(total_len),
+            u32::from(self.ident) << 16 | u32::from(frag),
+            u32::from(self.ttl) << 24 | u32::from(u8::from(self.protocol)) << 16,
+            u32::from(self.src),
+            u32::from(self.dst),
+        ];
+        words[2] |= u32::from(checksum::finish(sum_words(&words)));
+        for (out, w) in header.chunks_exact_mut(4).zip(words) {
+            out.copy_from_slice(&w.to_be_bytes());
+        }
     }
 }
 
@@ -450,5 +508,45 @@ mod tests {
         bad[0] = 0x4F; // IHL 60 > buffer
         assert!(Ipv4Packet::new_unchecked(&bad[..]).payload().is_empty());
         assert!(!Ipv4Packet::new_unchecked(&bad[..]).verify_checksum());
+    }
+    /// The general path, as it stood before the 20-byte fast path.
+    fn parse_general(packet: &[u8]) -> Result<(Ipv4Repr, &[u8]), WireError> {
+        let view = Ipv4Packet::new_checked(packet)?;
+        let repr = Ipv4Repr::parse(&view)?;
+        Ok((repr, &packet[view.header_len()..view.total_len()]))
+    }
+
+    proptest::proptest! {
+        /// The fast path for plain headers agrees with the general one on
+        /// anything: valid headers, wrong lengths, checksums, fragments.
+        #[test]
+        fn plain_headers_parse_as_the_general_path_does(
+            fields in proptest::array::uniform20(proptest::prelude::any::<u8>()),
+            extra in 0usize..40,
+            total in proptest::option::of(0u16..80),
+            fix_checksum in proptest::prelude::any::<bool>(),
+            frag in proptest::sample::select(vec![0u16, FLAG_DF, FLAG_MF, 8, FLAG_DF | 1]),
+        ) {
+            let mut buf = fields.to_vec();
+            buf.resize(20 + extra, 0xAB);
+            buf[0] = 0x45;
+            buf[6..8].copy_from_slice(&frag.to_be_bytes());
+            if let Some(t) = total {
+                buf[2..4].copy_from_slice(&t.to_be_bytes());
+            }
+            if fix_checksum {
+                Ipv4Packet::new_unchecked(&mut buf[..]).fill_checksum();
+            }
+            proptest::prop_assert_eq!(Ipv4Repr::parse_with_payload(&buf), parse_general(&buf));
+            let mut emitted = [0u8; 20];
+            if let Ok((repr, _)) = parse_general(&buf) {
+                repr.emit(&mut emitted);
+                let mut expect = buf[..20].to_vec();
+                // Emission writes DF or nothing in the flags.
+                expect[6..8].copy_from_slice(&(frag & FLAG_DF).to_be_bytes());
+                Ipv4Packet::new_unchecked(&mut expect[..]).fill_checksum();
+                proptest::prop_assert_eq!(&emitted[..], &expect[..]);
+            }
+        }
     }
 }

@@ -419,27 +419,41 @@ impl TcpHeader {
     /// Errors: `Truncated` (< 20 bytes), `BadDataOffset`, `BadChecksum`.
     /// Bad options never fail the parse: they are skipped and counted in
     /// the options (see [`TcpOptions::parse`]). Reserved bits are ignored.
+    #[inline]
     pub fn parse(
         segment: &[u8],
         src: IpAddr,
         dst: IpAddr,
         verify: bool,
     ) -> Result<(TcpHeader, &[u8]), WireError> {
-        let packet = TcpPacket::new_checked(segment)?;
-        if verify && !packet.verify_checksum(src, dst) {
+        // The fixed header read through a fixed-size view: one length
+        // check, then no bounds checks. The checks and errors are those of
+        // `TcpPacket::check_len`, in its order.
+        let Some((h, _)) = segment.split_first_chunk::<HEADER_LEN>() else {
+            return Err(WireError::Truncated);
+        };
+        // RFC 9293 §3.1: data offset counts 32-bit words; 5 is the minimum.
+        let header_len = usize::from(h[field::DATA_OFFSET] >> 4) * 4;
+        if header_len < HEADER_LEN {
+            return Err(WireError::BadDataOffset);
+        }
+        let Some((head, payload)) = segment.split_at_checked(header_len) else {
+            return Err(WireError::BadDataOffset);
+        };
+        if verify && !TcpPacket::new_unchecked(segment).verify_checksum(src, dst) {
             return Err(WireError::BadChecksum);
         }
         let header = TcpHeader {
-            src_port: packet.src_port(),
-            dst_port: packet.dst_port(),
-            seq: packet.seq_number(),
-            ack: packet.ack_number(),
-            flags: packet.flags(),
-            window: packet.window_len(),
-            urgent: packet.urgent(),
-            options: TcpOptions::parse(packet.options()),
+            src_port: u16::from_be_bytes([h[0], h[1]]),
+            dst_port: u16::from_be_bytes([h[2], h[3]]),
+            seq: u32::from_be_bytes([h[4], h[5], h[6], h[7]]),
+            ack: u32::from_be_bytes([h[8], h[9], h[10], h[11]]),
+            flags: TcpFlags(h[field::FLAGS]),
+            window: u16::from_be_bytes([h[14], h[15]]),
+            urgent: u16::from_be_bytes([h[18], h[19]]),
+            options: TcpOptions::parse(&head[HEADER_LEN..]),
         };
-        Ok((header, &segment[packet.header_len()..]))
+        Ok((header, payload))
     }
 
     /// This header with `payload` after it.
@@ -494,26 +508,46 @@ impl TcpHeader {
         b: &[u8],
         checksum: bool,
     ) -> usize {
+        self.try_emit_checksummed(buf, src, dst, a, b, checksum)
+            .expect("TcpHeader::emit: buffer too short for the segment")
+    }
+
+    /// As [`emit_checksummed`](Self::emit_checksummed), but `None` (and
+    /// nothing written) if `buf` cannot hold the segment: a caller learns
+    /// the segment's length and writes it in one step.
+    pub fn try_emit_checksummed(
+        &self,
+        buf: &mut [u8],
+        src: IpAddr,
+        dst: IpAddr,
+        a: &[u8],
+        b: &[u8],
+        checksum: bool,
+    ) -> Option<usize> {
         let header_len = self.header_len();
         let total = header_len + a.len() + b.len();
-        let out = &mut buf[..total];
-        put16(out, field::SRC_PORT, self.src_port);
-        put16(out, field::DST_PORT, self.dst_port);
-        put32(out, field::SEQ, self.seq);
-        put32(out, field::ACK, self.ack);
-        // RFC 9293 §3.1: data offset in 32-bit words; header_len <= 60.
-        out[field::DATA_OFFSET] = ((header_len / 4) as u8) << 4;
-        out[field::FLAGS] = self.flags.0;
-        put16(out, field::WINDOW, self.window);
-        put16(out, field::CHECKSUM, 0);
-        put16(out, field::URGENT, self.urgent);
-        self.options.emit(&mut out[HEADER_LEN..header_len]);
+        let out = buf.get_mut(..total)?;
         let (head, payload) = out.split_at_mut(header_len);
+        let (fixed, options) = head.split_at_mut(HEADER_LEN);
+        // The fixed header built in a fixed-size array: no bounds checks.
+        let mut h = [0u8; HEADER_LEN];
+        h[0..2].copy_from_slice(&self.src_port.to_be_bytes());
+        h[2..4].copy_from_slice(&self.dst_port.to_be_bytes());
+        h[4..8].copy_from_slice(&self.seq.to_be_bytes());
+        h[8..12].copy_from_slice(&self.ack.to_be_bytes());
+        // RFC 9293 §3.1: data offset in 32-bit words; header_len <= 60.
+        h[field::DATA_OFFSET] = ((header_len / 4) as u8) << 4;
+        h[field::FLAGS] = self.flags.0;
+        h[14..16].copy_from_slice(&self.window.to_be_bytes());
+        // The checksum (16..18) stays zero until it is computed.
+        h[18..20].copy_from_slice(&self.urgent.to_be_bytes());
+        fixed.copy_from_slice(&h);
+        self.options.emit(options);
         let (a_out, b_out) = payload.split_at_mut(a.len());
         if !checksum {
             a_out.copy_from_slice(a);
             b_out.copy_from_slice(b);
-            return total;
+            return Some(total);
         }
         // RFC 9293 §3.1: checksum over pseudo-header, header and data. The
         // payload is summed as it is copied, so each byte is read once. The
@@ -523,8 +557,8 @@ impl TcpHeader {
         let data = checksum::copy_and_sum(a_out, a)
             + checksum::shifted(checksum::copy_and_sum(b_out, b), a.len() % 2 == 1);
         let value = checksum::finish(pseudo + checksum::sum(head) + data);
-        put16(out, field::CHECKSUM, value);
-        total
+        head[field::CHECKSUM..field::CHECKSUM + 2].copy_from_slice(&value.to_be_bytes());
+        Some(total)
     }
 }
 
@@ -559,6 +593,7 @@ impl<'a> TcpRepr<'a> {
     /// Errors: `Truncated` (< 20 bytes), `BadDataOffset`, `BadChecksum`.
     /// Bad options never fail the parse: they are skipped and counted in
     /// the options (see [`TcpOptions::parse`]). Reserved bits are ignored.
+    #[inline]
     pub fn parse(
         segment: &'a [u8],
         src: IpAddr,

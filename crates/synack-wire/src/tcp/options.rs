@@ -79,6 +79,7 @@ pub struct TcpOptions {
 
 impl TcpOptions {
     /// No options yet, to be emitted in `layout`.
+    #[inline]
     pub fn with_layout(layout: OptionLayout) -> TcpOptions {
         TcpOptions {
             layout,
@@ -164,6 +165,7 @@ impl TcpOptions {
     /// Bytes the options take when emitted, a multiple of 4 and at most 40.
     /// SACK blocks that do not fit are not counted (e.g. with timestamps
     /// only 3 fit).
+    #[inline]
     pub fn encoded_len(&self) -> usize {
         if self.only_timestamps() {
             return 12;
@@ -226,6 +228,7 @@ impl TcpOptions {
     /// # Panics
     ///
     /// If `buf` is shorter than `encoded_len()`.
+    #[inline]
     pub fn emit(&self, buf: &mut [u8]) -> usize {
         if let (true, Some((tsval, tsecr))) = (self.only_timestamps(), self.timestamps) {
             // A data segment's usual options: NOP NOP TS in both layouts.
@@ -320,6 +323,7 @@ impl TcpOptions {
     /// a length below 2 or running past the end stops parsing (there is no
     /// way to find the next option) and is counted in `malformed` too. A
     /// later occurrence of an option replaces an earlier one.
+    #[inline]
     pub fn parse(opts: &[u8]) -> TcpOptions {
         // The two layouts nearly every data segment has, read directly:
         // no options, and the timestamps alone as Linux, FreeBSD and
