@@ -87,10 +87,24 @@ impl Connection {
         repeat.then_some(fin)
     }
 
+    /// The length [`Self::segment_options`] will take on the wire, without
+    /// building them in the usual case: timestamps alone are 12 bytes in
+    /// every layout (nothing at all without them); only SACK blocks need
+    /// the options themselves.
+    fn segment_options_len(&self, now: Instant) -> u32 {
+        if self.opts.sack && self.rcv.ack.has_blocks() {
+            return self.segment_options(now).encoded_len() as u32;
+        }
+        if self.opts.ts {
+            12
+        } else {
+            0
+        }
+    }
+
     fn transmit_synchronized(&mut self, now: Instant) -> Option<Transmit<'_>> {
-        let options = self.segment_options(now);
         // Room for payload: the MSS counts from a bare 20-byte header.
-        let opt_len = options.encoded_len() as u32;
+        let opt_len = self.segment_options_len(now);
         let max_payload = u32::from(self.snd.mss).saturating_sub(opt_len).max(1);
         let can_fin = matches!(
             self.state,
@@ -154,6 +168,10 @@ impl Connection {
         if urgent.is_some() {
             flags |= TcpFlags::URG;
         }
+        // Built once the segment is decided (nothing on the receive side
+        // has changed since the length was worked out), and before the
+        // ACK policy hears it went (that forgets a D-SACK block).
+        let options = self.segment_options(now);
         let window = self.rcv.window_field();
         if self.rcv.ack.on_sent() == AckTimer::Disarm {
             self.timers.clear(TimerKind::DelayedAck);

@@ -115,6 +115,11 @@ impl RttEstimator {
         opt(self.srtt)
     }
 
+    /// SRTT in microseconds, as it is kept.
+    pub fn srtt_micros(&self) -> Option<u64> {
+        (self.srtt != NONE).then_some(u64::from(self.srtt))
+    }
+
     pub fn rttvar(&self) -> Duration {
         dur(self.rttvar)
     }

@@ -208,15 +208,25 @@ pub struct Tlp {
 
 /// §7.2: the probe timeout for a flight of `flight_segments` segments.
 pub fn pto(srtt: Option<Duration>, flight_segments: usize) -> Duration {
-    match srtt {
+    let srtt_us = srtt.map(|d| u64::try_from(d.as_micros()).unwrap_or(u64::MAX));
+    Duration::from_micros(pto_micros(srtt_us, flight_segments))
+}
+
+/// [`pto`] in microseconds, for the sender, which re-arms the probe on
+/// every new segment: plain integer arithmetic, where `Duration`'s
+/// seconds-and-nanoseconds would divide and carry each time.
+#[inline]
+pub fn pto_micros(srtt_us: Option<u64>, flight_segments: usize) -> u64 {
+    const WC_DEL_ACK_US: u64 = WC_DEL_ACK.as_micros() as u64;
+    match srtt_us {
         Some(srtt) => {
-            let mut pto = srtt * 2;
+            let mut pto = srtt.saturating_mul(2);
             if flight_segments <= 1 {
-                pto += WC_DEL_ACK;
+                pto = pto.saturating_add(WC_DEL_ACK_US);
             }
-            pto.max(Duration::from_millis(10))
+            pto.max(10_000)
         }
-        None => Duration::from_secs(1),
+        None => 1_000_000,
     }
 }
 

@@ -849,7 +849,8 @@ impl Sender {
             timers.clear(TimerKind::Tlp);
             return;
         }
-        let mut at = now + rack::pto(self.rtt.srtt(), self.record.len());
+        let pto = rack::pto_micros(self.rtt.srtt_micros(), self.record.len());
+        let mut at = Instant::from_micros(now.as_micros().saturating_add(pto));
         if let Some(rto) = timers.get(TimerKind::Rto) {
             at = at.min(rto);
         }
