@@ -1083,7 +1083,10 @@ impl Host {
                 self.ready.pop_front();
                 continue;
             };
-            let Some(t) = c.conn.poll_transmit(now) else {
+            // Looked at where it was returned: a 176-byte `Transmit`
+            // moved out of the `Option` is copied (a call to memcpy).
+            let out = c.conn.poll_transmit(now);
+            let Some(t) = &out else {
                 c.in_ready = false;
                 self.ready.pop_front();
                 self.after_transmit(h);

@@ -62,17 +62,21 @@ impl Connection {
             o.timestamps = Some((self.ts_now(now), self.rcv.ts_recent.unwrap_or(0)));
         }
         if self.opts.sack && self.rcv.ack.has_blocks() {
-            // As many blocks as the option space holds: 4, or 3 beside
-            // timestamps (RFC 2018 §3).
-            let room = if self.opts.ts { 3 } else { 4 };
-            for (l, r) in self.rcv.ack.blocks().take(room) {
-                o.push_sack_block(SackBlock {
-                    left: l.0,
-                    right: r.0,
-                });
-            }
+            self.push_sack_blocks(&mut o);
         }
         o
+    }
+
+    /// The SACK blocks the receiver has to report: as many as the option
+    /// space holds, 4, or 3 beside timestamps (RFC 2018 §3).
+    fn push_sack_blocks(&self, o: &mut TcpOptions) {
+        let room = if self.opts.ts { 3 } else { 4 };
+        for (l, r) in self.rcv.ack.blocks().take(room) {
+            o.push_sack_block(SackBlock {
+                left: l.0,
+                right: r.0,
+            });
+        }
     }
 
     /// With `Config::fin_on_every_ack`: the sequence number of our FIN, to
@@ -168,10 +172,17 @@ impl Connection {
         if urgent.is_some() {
             flags |= TcpFlags::URG;
         }
-        // Built once the segment is decided (nothing on the receive side
-        // has changed since the length was worked out), and before the
-        // ACK policy hears it went (that forgets a D-SACK block).
-        let options = self.segment_options(now);
+        // The options once the segment is decided (nothing on the receive
+        // side has changed since their length was worked out), and before
+        // the ACK policy hears the segment went (that forgets a D-SACK
+        // block). Usually just the timestamps, built in place below: a
+        // `TcpOptions` is 56 bytes, not worth copying on every segment.
+        let timestamps = self
+            .opts
+            .ts
+            .then(|| (self.ts_now(now), self.rcv.ts_recent.unwrap_or(0)));
+        let with_sack =
+            (self.opts.sack && self.rcv.ack.has_blocks()).then(|| self.segment_options(now));
         let window = self.rcv.window_field();
         if self.rcv.ack.on_sent() == AckTimer::Disarm {
             self.timers.clear(TimerKind::DelayedAck);
@@ -192,7 +203,10 @@ impl Connection {
                 flags,
                 window,
                 urgent: urgent.unwrap_or(0),
-                options,
+                options: match with_sack {
+                    Some(o) => o,
+                    None => TcpOptions::with_timestamps(self.config.option_layout, timestamps),
+                },
             },
             payload: [a, b],
             kind,

@@ -87,6 +87,17 @@ impl TcpOptions {
         }
     }
 
+    /// Timestamps (if any) and nothing else, to be emitted in `layout`:
+    /// what most segments of a connection carry.
+    #[inline]
+    pub fn with_timestamps(layout: OptionLayout, timestamps: Option<(u32, u32)>) -> TcpOptions {
+        TcpOptions {
+            layout,
+            timestamps,
+            ..TcpOptions::default()
+        }
+    }
+
     /// The SACK blocks (kind 5, RFC 2018 §3), in the order given.
     pub fn sack_blocks(&self) -> &[SackBlock] {
         let len = usize::from(self.sack_len).min(MAX_SACK_BLOCKS);
@@ -231,11 +242,28 @@ impl TcpOptions {
     #[inline]
     pub fn emit(&self, buf: &mut [u8]) -> usize {
         if let (true, Some((tsval, tsecr))) = (self.only_timestamps(), self.timestamps) {
-            // A data segment's usual options: NOP NOP TS in both layouts.
-            let mut at = 0;
-            put_nops(buf, &mut at, 2);
-            put_timestamps(buf, &mut at, tsval, tsecr);
-            return at;
+            // A data segment's usual options: NOP NOP TS in both layouts,
+            // written as one 12-byte array.
+            let Some(out) = buf.first_chunk_mut::<12>() else {
+                panic!("TcpOptions::emit: buffer shorter than the options");
+            };
+            let [v0, v1, v2, v3] = tsval.to_be_bytes();
+            let [e0, e1, e2, e3] = tsecr.to_be_bytes();
+            *out = [
+                kind::NOP,
+                kind::NOP,
+                kind::TIMESTAMPS,
+                10,
+                v0,
+                v1,
+                v2,
+                v3,
+                e0,
+                e1,
+                e2,
+                e3,
+            ];
+            return out.len();
         }
         match self.layout {
             OptionLayout::Linux => self.emit_linux(buf),
