@@ -401,6 +401,10 @@ impl Sender {
     /// RFC 9293 §3.10.7.4 fifth step for an ACK that passed the checks
     /// (SND.UNA − MAX.SND.WND =< SEG.ACK =< SND.NXT): take what it
     /// acknowledges and SACKs, measure, detect losses, move the window.
+    ///
+    /// The test for the common case of a connection that only receives is
+    /// inlined into the caller; the general path is a function of its own.
+    #[inline]
     pub fn on_ack(&mut self, now: Instant, a: &AckInput<'_>, timers: &mut Timers) -> AckOutcome {
         if self.nothing_to_do(a, timers) {
             // What the general path below comes to in this case.
@@ -412,6 +416,16 @@ impl Sender {
             timers.clear(TimerKind::Reorder);
             return AckOutcome::default();
         }
+        self.on_ack_general(now, a, timers)
+    }
+
+    #[inline(never)]
+    fn on_ack_general(
+        &mut self,
+        now: Instant,
+        a: &AckInput<'_>,
+        timers: &mut Timers,
+    ) -> AckOutcome {
         let mut out = AckOutcome::default();
         let prior_una = self.una;
         let prior_wnd = self.wnd;
