@@ -982,6 +982,24 @@ impl Sender {
         if unsent == 0 && !fin_unsent {
             return None;
         }
+        // What a bulk transfer asks for nearly every time: a full segment
+        // of new data, with data in flight (so no restart after idle) and
+        // room for it in both windows. Every rule below comes to the same
+        // plan then (nothing cut short: neither SWS avoidance nor Nagle
+        // holds it back), so they are not walked through.
+        if !probe && unsent >= max_payload && !self.record.is_empty() {
+            let edge = self.una + self.wnd;
+            let rwnd_room = if edge.after(self.nxt) {
+                edge.since(self.nxt)
+            } else {
+                0
+            };
+            let cwnd_room = self.allowed_cwnd().saturating_sub(self.pipe());
+            if rwnd_room >= max_payload && cwnd_room >= max_payload {
+                let fin = fin_unsent && max_payload == unsent;
+                return Some(self.take_new(now, max_payload, fin, false, timers));
+            }
+        }
         // RFC 5681 §4.1: after an idle period longer than an RTO, cwnd
         // restarts from the initial window.
         if self.record.is_empty() && self.last_send != u64::MAX {
@@ -1042,6 +1060,19 @@ impl Sender {
                 return None;
             }
         }
+        Some(self.take_new(now, len, fin, probe, timers))
+    }
+
+    /// Puts `len` new bytes (and the FIN) in flight: the record, SND.NXT,
+    /// the timers.
+    fn take_new(
+        &mut self,
+        now: Instant,
+        len: u32,
+        fin: bool,
+        probe: bool,
+        timers: &mut Timers,
+    ) -> Plan {
         let seq = self.nxt;
         let space = len + u32::from(fin);
         self.record.push(seq, space, fin, now);
@@ -1056,7 +1087,7 @@ impl Sender {
                 self.schedule_tlp(now, timers);
             }
         }
-        Some(Plan {
+        Plan {
             seq,
             len,
             fin,
@@ -1065,7 +1096,7 @@ impl Sender {
             } else {
                 SendKind::New
             },
-        })
+        }
     }
 
     /// RFC 9293 §3.8.6.1: one probe into a window that is zero (or too
