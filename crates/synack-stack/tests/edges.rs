@@ -429,7 +429,9 @@ fn compact_records_are_small() {
     println!("half-open record {half_open} B, TIME-WAIT entry {time_wait} B, Connection {conn} B");
     assert!(half_open < 256);
     assert!(time_wait <= 128);
-    assert!(conn <= 1024);
+    // The connection keeps a burst of up to three events inline (56
+    // bytes), so that opening and closing one allocates nothing for them.
+    assert!(conn <= 1088);
 }
 
 #[test]

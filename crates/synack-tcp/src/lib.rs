@@ -22,6 +22,7 @@ pub mod config;
 pub mod congestion;
 mod conn;
 pub mod error;
+mod events;
 mod handshake;
 mod icmp;
 mod input;
