@@ -15,6 +15,9 @@ pub(crate) struct Ports {
     /// RFC 6056 `next_ephemeral` (64 bits: it never wraps, so `num`
     /// successive tries always cover the whole range).
     next: u64,
+    /// The last destination's offset: a client opening connection after
+    /// connection to one server hashes its addresses once.
+    recent: Option<(IpAddr, SocketAddr, u32)>,
 }
 
 impl Ports {
@@ -25,6 +28,7 @@ impl Ports {
             last: a.max(b).max(1),
             key,
             next: 0,
+            recent: None,
         }
     }
 
@@ -58,7 +62,14 @@ impl Ports {
         mut in_use: impl FnMut(u16) -> bool,
     ) -> Option<u16> {
         let num = u32::from(self.last - self.first) + 1;
-        let offset = self.offset(local, remote);
+        let offset = match self.recent {
+            Some((l, r, offset)) if l == local && r == remote => offset,
+            _ => {
+                let offset = self.offset(local, remote);
+                self.recent = Some((local, remote, offset));
+                offset
+            }
+        };
         for _ in 0..num {
             let port = u64::from(self.first) + (u64::from(offset) + self.next) % u64::from(num);
             self.next += 1;
@@ -88,6 +99,14 @@ mod tests {
             taken.push(port);
         }
         assert_eq!(p.choose(l, a, |q| taken.contains(&q)), None, "exhausted");
+        // The remembered offset is the hash's: the same sequence again.
+        let mut again = Ports::new((50000, 50009), [7; 16]);
+        let mut q = Ports::new((50000, 50009), [7; 16]);
+        q.choose(l, b, |_| false);
+        q.next = 0;
+        for _ in 0..10 {
+            assert_eq!(q.choose(l, a, |_| false), again.choose(l, a, |_| false));
+        }
         // Another destination starts elsewhere in the range.
         let mut p2 = Ports::new((1024, 65535), [7; 16]);
         let pa = p2.choose(l, a, |_| false).unwrap();
