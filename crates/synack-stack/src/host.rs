@@ -36,6 +36,11 @@ use synack_wire::{
 pub(crate) const MAX_OUTBOX: usize = 4096;
 /// Most events kept for the driver; older ones are dropped (and counted).
 const MAX_EVENTS: usize = 65536;
+/// Boxes of finished connections kept for new ones, and the most buffer
+/// memory such a box may still hold (its old connection is dropped only
+/// when the box is reused).
+const SPARE_BOXES: usize = 8;
+const SPARE_BUFFERS: usize = 16 * 1024;
 
 /// Names a connection or listener on a host. Stale handles (of a removed
 /// entry) never reach a newer one in the same slot.
@@ -230,6 +235,10 @@ pub struct Host {
     pub(crate) tcp6: Arc<Config>,
     pub(crate) slots: Vec<Slot>,
     free: Vec<u32>,
+    /// Boxes of forgotten connections: a new connection moves into one
+    /// instead of allocating (a `ConnEntry` is past the allocator's
+    /// small-size caches, so each fresh one takes its slow path).
+    spare: Vec<Box<ConnEntry>>,
     pub(crate) conns: ConnTable<Handle>,
     pub(crate) listeners: HashMap<u16, Handle, DemuxHash>,
     pub(crate) tw: crate::timewait::TimeWaitTable,
@@ -286,6 +295,7 @@ impl Host {
             config,
             slots: Vec::new(),
             free: Vec::new(),
+            spare: Vec::new(),
             conns: ConnTable::new(demux),
             listeners: HashMap::with_hasher(demux),
             tw: crate::timewait::TimeWaitTable::new(demux),
@@ -559,7 +569,7 @@ impl Host {
             local: conn.local(),
             remote: conn.remote(),
         };
-        let h = self.insert(Entry::Conn(Box::new(ConnEntry {
+        let entry = ConnEntry {
             conn,
             listener,
             released: false,
@@ -568,7 +578,15 @@ impl Host {
             in_map: true,
             dirty: false,
             armed: NEVER,
-        })));
+        };
+        let boxed = match self.spare.pop() {
+            Some(mut b) => {
+                *b = entry;
+                b
+            }
+            None => Box::new(entry),
+        };
+        let h = self.insert(Entry::Conn(boxed));
         let slots = &self.slots;
         self.conns.insert(tuple, h, |x| mapped_tuple(slots, x));
         self.work += 1;
@@ -764,6 +782,9 @@ impl Host {
                 if let Some(l) = self.listener_mut(l) {
                     l.accept.retain(|&x| x != h);
                 }
+            }
+            if self.spare.len() < SPARE_BOXES && c.conn.buffer_memory() <= SPARE_BUFFERS {
+                self.spare.push(c);
             }
         }
     }
