@@ -75,11 +75,13 @@ impl Events {
         ev
     }
 
+    #[cfg(test)]
     pub fn clear(&mut self) {
         *self = Events::default();
     }
 
     /// Heap memory held (0 unless more than the inline events piled up).
+    #[cfg(test)]
     pub fn heap_capacity(&self) -> usize {
         self.spill.as_ref().map_or(0, |s| s.capacity())
     }
