@@ -38,7 +38,7 @@ pub(crate) const MAX_OUTBOX: usize = 4096;
 const MAX_EVENTS: usize = 65536;
 /// Boxes of finished connections kept for new ones, and the most buffer
 /// memory such a box may still hold (its old connection is dropped only
-/// when the box is reused).
+/// when the box is reused, after the new one took over its memory).
 const SPARE_BOXES: usize = 8;
 const SPARE_BUFFERS: usize = 16 * 1024;
 
@@ -237,7 +237,8 @@ pub struct Host {
     free: Vec<u32>,
     /// Boxes of forgotten connections: a new connection moves into one
     /// instead of allocating (a `ConnEntry` is past the allocator's
-    /// small-size caches, so each fresh one takes its slow path).
+    /// small-size caches, so each fresh one takes its slow path), and
+    /// takes over the old one's send ring and record storage.
     spare: Vec<Box<ConnEntry>>,
     pub(crate) conns: ConnTable<Handle>,
     pub(crate) listeners: HashMap<u16, Handle, DemuxHash>,
@@ -569,22 +570,31 @@ impl Host {
             local: conn.local(),
             remote: conn.remote(),
         };
-        let entry = ConnEntry {
-            conn,
-            listener,
-            released: false,
-            orphan: false,
-            in_ready: false,
-            in_map: true,
-            dirty: false,
-            armed: NEVER,
-        };
         let boxed = match self.spare.pop() {
             Some(mut b) => {
-                *b = entry;
+                let mut conn = conn;
+                conn.reuse_memory(&mut b.conn);
+                // Field by field: the connection moves straight in.
+                b.conn = conn;
+                b.listener = listener;
+                b.released = false;
+                b.orphan = false;
+                b.in_ready = false;
+                b.in_map = true;
+                b.dirty = false;
+                b.armed = NEVER;
                 b
             }
-            None => Box::new(entry),
+            None => Box::new(ConnEntry {
+                conn,
+                listener,
+                released: false,
+                orphan: false,
+                in_ready: false,
+                in_map: true,
+                dirty: false,
+                armed: NEVER,
+            }),
         };
         let h = self.insert(Entry::Conn(boxed));
         let slots = &self.slots;

@@ -453,6 +453,16 @@ impl Connection {
         self.timers.next()
     }
 
+    /// Takes over what memory it can of `old`, a connection the driver is
+    /// done with (and will drop): its send ring (emptied; when this
+    /// connection has allocated none and its send buffer is the same size)
+    /// and the storage of its retransmission record. A stack that opens
+    /// and closes connection after connection then allocates none of that
+    /// anew. Nothing of `old`'s state carries over.
+    pub fn reuse_memory(&mut self, old: &mut Connection) {
+        self.snd.reuse_memory(&mut old.snd);
+    }
+
     /// The next event, oldest first.
     pub fn poll_event(&mut self) -> Option<Event> {
         // A drained queue holds no heap memory (a million idle connections
@@ -613,7 +623,8 @@ impl Connection {
     }
 
     /// Buffer memory this connection holds now (rings are allocated on
-    /// first use).
+    /// first use, or taken over from a finished connection: see
+    /// [`reuse_memory`](Self::reuse_memory)).
     pub fn buffer_memory(&self) -> usize {
         self.snd.allocated() + self.rcv.allocated()
     }
@@ -798,6 +809,42 @@ mod tests {
         assert!(c.events.heap_capacity() > 0, "a pile-up spills");
         while c.poll_event().is_some() {}
         assert_eq!(c.events.heap_capacity(), 0);
+    }
+
+    #[test]
+    fn a_new_connection_takes_over_a_finished_ones_memory() {
+        let mut old = established(&syn_sent());
+        assert_eq!(old.send(&[1; 100]), Ok(100));
+        assert!(old.poll_transmit(Instant::ZERO).is_some());
+        let memory = old.buffer_memory();
+        assert!(memory > 0 && !old.snd.record.is_empty());
+
+        let mut fresh = syn_sent();
+        fresh.reuse_memory(&mut old.clone());
+        assert_eq!(fresh.buffer_memory(), memory, "the ring is kept");
+        assert_eq!(fresh.send_queue(), 0, "but none of its bytes");
+        assert!(fresh.snd.record.is_empty());
+        assert_eq!(fresh.check_invariants(), Ok(()));
+        // It runs as a fresh connection does.
+        let mut fresh = established(&fresh);
+        assert_eq!(fresh.send(&[2; 50]), Ok(50));
+        let t = fresh.poll_transmit(Instant::ZERO).expect("the data");
+        assert_eq!((t.payload[0], t.payload[1].len()), (&[2u8; 50][..], 0));
+        assert_eq!(fresh.check_invariants(), Ok(()));
+
+        // A ring of another size is not taken.
+        let mut other = Connection::connect(
+            Config {
+                send_buffer: 1000,
+                ..Config::default()
+            },
+            Instant::ZERO,
+            old.local,
+            old.remote,
+            IsnSecret::from_seed(1),
+        );
+        other.reuse_memory(&mut old);
+        assert_eq!(other.buffer_memory(), 0);
     }
 
     #[test]

@@ -325,6 +325,22 @@ impl Sender {
         self.buf.allocated()
     }
 
+    /// Takes over the memory of a finished sender: its send ring, if this
+    /// sender has allocated none yet and the capacity is the same
+    /// (emptied: only its storage is kept), and the storage of its
+    /// retransmission record. `old` is left without them.
+    pub(crate) fn reuse_memory(&mut self, old: &mut Sender) {
+        if self.buf.allocated() == 0
+            && self.buf.is_empty()
+            && old.buf.allocated() > 0
+            && old.buf.capacity() == self.buf.capacity()
+        {
+            std::mem::swap(&mut self.buf, &mut old.buf);
+            self.buf.consume(self.buf.len());
+        }
+        self.record.reuse_memory(&mut old.record);
+    }
+
     /// Queued bytes not yet sent.
     /// The sequence number just past the last byte the application queued.
     pub fn data_end(&self) -> SeqNum {

@@ -142,6 +142,19 @@ impl Record {
         self.highest_sacked = None;
     }
 
+    /// Takes the storage of a finished record (emptied) if this one has
+    /// none yet.
+    pub fn reuse_memory(&mut self, old: &mut Record) {
+        if self.segs.capacity() == 0 && self.segs.is_empty() {
+            self.segs = std::mem::take(&mut old.segs);
+            self.segs.clear();
+        }
+        if self.sack_cache.capacity() == 0 && self.sack_cache.is_empty() {
+            self.sack_cache = std::mem::take(&mut old.sack_cache);
+            self.sack_cache.clear();
+        }
+    }
+
     pub fn is_empty(&self) -> bool {
         self.segs.is_empty()
     }
