@@ -565,14 +565,13 @@ impl Host {
     }
 
     /// Registers a new connection: slab, 4-tuple, ready queue, timers.
-    pub(crate) fn add_conn(&mut self, conn: Connection, listener: Option<Handle>) -> Handle {
+    pub(crate) fn add_conn(&mut self, mut conn: Connection, listener: Option<Handle>) -> Handle {
         let tuple = Tuple {
             local: conn.local(),
             remote: conn.remote(),
         };
         let boxed = match self.spare.pop() {
             Some(mut b) => {
-                let mut conn = conn;
                 conn.reuse_memory(&mut b.conn);
                 // Field by field: the connection moves straight in.
                 b.conn = conn;
