@@ -14,6 +14,9 @@
 //!   reorders the packets of any [`Device`] in both directions, with seeded
 //!   decisions ([`ImpairConfig`], [`ImpairStats`]), for running over a real
 //!   link what the simulator does to a virtual one.
+//! - [`gso`]: [`gso::Gather`], which joins a burst of one connection's TCP
+//!   segments into one packet for the kernel to cut apart again
+//!   (segmentation offload on a TUN device).
 //! - `tun` (Linux only): `TunDevice`, a layer-3 TUN interface
 //!   (`/dev/net/tun`, `IFF_TUN | IFF_NO_PI | IFF_VNET_HDR`, with checksum
 //!   and segmentation offload) with a non-blocking descriptor to poll, configured through iproute2's `ip` (network namespace, MTU,
@@ -25,11 +28,12 @@
 //! [`synack_time::Instant`]s supplied by the caller (`TunDevice::wait_up`,
 //! a start-up step, sleeps in real time).
 //!
-//! The crate denies `unsafe` code except in `tun`, which needs three system
-//! calls (two `ioctl`s and `poll`); each sits in a small safe function with
-//! a `SAFETY` comment.
+//! The crate denies `unsafe` code except in `tun`, which needs four system
+//! calls (three `ioctl`s and `poll`); each sits in a small safe function
+//! with a `SAFETY` comment.
 
 pub mod device;
+pub mod gso;
 pub mod impair;
 pub mod pcap;
 pub mod rng;

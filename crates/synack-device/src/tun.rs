@@ -19,10 +19,15 @@
 //! stack, so the device vouches for its checksums
 //! (`DeviceCaps::rx_checksums_verified`): partial and already-verified
 //! ones are taken as they are, and the rare whole one (a packet the kernel
-//! forwarded) is checked here, before the stack sees it. Packets synack
-//! sends carry their own checksum and no segmentation request. A kernel
+//! forwarded) is checked here, before the stack sees it. A kernel
 //! that refuses the offloads just sends ordinary packets, and the stack
 //! checks their checksums itself.
+//!
+//! The other way, the device gathers a burst of one connection's segments
+//! into one packet and asks the kernel to cut it apart again
+//! (`VIRTIO_NET_HDR_GSO_TCPV4`/`TCPV6`; see [`crate::gso`]): one `write`
+//! for up to 64 KiB instead of one per segment. What was gathered goes out
+//! at [`Device::flush`], or when a segment does not continue it.
 //! The descriptor is non-blocking and close-on-exec; a runtime polls it
 //! through [`AsFd`] (tokio's `AsyncFd`, or [`wait_readable`] for a blocking
 //! loop that also waits on a wake-up descriptor).
@@ -57,6 +62,7 @@ use synack_time::Instant;
 use synack_wire::{IpProtocol, IpRepr, TcpRepr, WireError};
 
 use crate::device::{Device, DeviceCaps};
+use crate::gso::{Gather, MAX_GATHERED};
 
 /// The clone device every TUN descriptor is opened from.
 const TUN_PATH: &str = "/dev/net/tun";
@@ -145,7 +151,7 @@ pub struct TunStats {
     pub packets_in: u64,
     /// Bytes in those packets.
     pub bytes_in: u64,
-    /// Packets written to the kernel.
+    /// Packets (segments) the stack sent to the kernel.
     pub packets_out: u64,
     /// Bytes in those packets.
     pub bytes_out: u64,
@@ -161,6 +167,10 @@ pub struct TunStats {
     /// Packets read with a whole checksum that failed it (only with
     /// offloads on, when the device vouches for checksums), dropped.
     pub rx_bad_checksum: u64,
+    /// Writes that carried several of the stack's segments for the kernel
+    /// to cut apart again (segmentation offload; `packets_out` counts the
+    /// segments).
+    pub tx_gathered: u64,
 }
 
 /// A Linux TUN interface (layer 3, no packet-information header).
@@ -183,9 +193,11 @@ pub struct TunDevice {
     /// The virtio header and the largest packet, plus one byte: a read
     /// that fills it was larger than any packet may be.
     rx_buf: Vec<u8>,
-    /// The virtio header (always zero: nothing to finish) and `mtu` bytes,
-    /// lent to the stack to write a packet into.
+    /// The virtio header, the segments gathered so far (up to 64 KiB), and
+    /// `mtu` bytes after them, lent to the stack to write a packet into.
     tx_buf: Vec<u8>,
+    /// The segments gathered at the start of `tx_buf`, not yet written.
+    gather: Option<Gather>,
     stats: TunStats,
 }
 
@@ -241,6 +253,7 @@ impl TunDevice {
             offload,
             rx_buf: Vec::new(),
             tx_buf: Vec::new(),
+            gather: None,
             stats: TunStats::default(),
         };
         dev.resize(mtu);
@@ -381,7 +394,7 @@ impl TunDevice {
         self.mtu = mtu;
         self.rx_buf
             .resize(VNET_HDR_LEN + self.largest_packet() + 1, 0);
-        self.tx_buf.resize(VNET_HDR_LEN + mtu, 0);
+        self.tx_buf.resize(VNET_HDR_LEN + MAX_GATHERED + mtu, 0);
     }
 
     /// The largest packet a read may bring: the MTU, or with segmentation
@@ -513,17 +526,21 @@ impl Device for TunDevice {
         Ok(delivered)
     }
 
-    /// Lends the device's `mtu`-byte buffer to `fill`, then one `write`,
-    /// behind an empty virtio header (the checksum is whole, nothing to
-    /// segment). A kernel that cannot take the packet now costs the packet
-    /// (counted in [`TunStats::write_drops`]), never a blocked thread.
+    /// Lends `fill` an `mtu`-byte buffer right after the segments gathered
+    /// so far. A TCP segment that continues them joins them (see
+    /// [`crate::gso`]); otherwise what was gathered goes out, and the new
+    /// packet starts the next gathering, or goes out at once if it cannot
+    /// start one. [`Device::flush`] writes what is gathered. A kernel that
+    /// cannot take a packet now costs its segments (counted in
+    /// [`TunStats::write_drops`]), never a blocked thread.
     fn transmit(
         &mut self,
         _now: Instant,
         fill: &mut dyn FnMut(&mut [u8]) -> Option<usize>,
     ) -> io::Result<bool> {
         let mtu = self.mtu;
-        let Some(len) = fill(&mut self.tx_buf[VNET_HDR_LEN..VNET_HDR_LEN + mtu]) else {
+        let at = VNET_HDR_LEN + self.gather.as_ref().map_or(0, Gather::len);
+        let Some(len) = fill(&mut self.tx_buf[at..at + mtu]) else {
             return Ok(false);
         };
         if len > mtu {
@@ -532,21 +549,60 @@ impl Device for TunDevice {
                 format!("a packet of {len} bytes does not fit the MTU of {mtu}"),
             ));
         }
-        self.tx_buf[..VNET_HDR_LEN].fill(0);
+        self.stats.packets_out += 1;
+        self.stats.bytes_out += len as u64;
+        if let Some(g) = self.gather.as_mut() {
+            if g.join(&mut self.tx_buf[VNET_HDR_LEN..], len) {
+                return Ok(true);
+            }
+            self.write_gathered()?;
+            self.tx_buf.copy_within(at..at + len, VNET_HDR_LEN);
+        }
+        let packet = &self.tx_buf[VNET_HDR_LEN..VNET_HDR_LEN + len];
+        self.gather = if self.offload {
+            Gather::start(packet)
+        } else {
+            None
+        };
+        if self.gather.is_none() {
+            self.tx_buf[..VNET_HDR_LEN].fill(0);
+            self.write_out(VNET_HDR_LEN + len, 1)?;
+        }
+        Ok(true)
+    }
+
+    fn flush(&mut self, _now: Instant) -> io::Result<()> {
+        self.write_gathered()
+    }
+}
+
+impl TunDevice {
+    /// Writes the segments gathered, as one packet for the kernel to cut.
+    fn write_gathered(&mut self) -> io::Result<()> {
+        let Some(g) = self.gather.take() else {
+            return Ok(());
+        };
+        let hdr = g.finish(&mut self.tx_buf[VNET_HDR_LEN..]);
+        self.tx_buf[..VNET_HDR_LEN].copy_from_slice(&hdr);
+        if g.segments() > 1 {
+            self.stats.tx_gathered += 1;
+        }
+        self.write_out(VNET_HDR_LEN + g.len(), g.segments() as u64)
+    }
+
+    /// One `write` of `tx_buf[..end]` (virtio header and packet), which
+    /// carries `segments` of the stack's segments.
+    fn write_out(&mut self, end: usize, segments: u64) -> io::Result<()> {
         loop {
-            match (&self.file).write(&self.tx_buf[..VNET_HDR_LEN + len]) {
-                Ok(_) => {
-                    self.stats.packets_out += 1;
-                    self.stats.bytes_out += len as u64;
-                    return Ok(true);
-                }
+            match (&self.file).write(&self.tx_buf[..end]) {
+                Ok(_) => return Ok(()),
                 Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
                 Err(e)
                     if e.kind() == io::ErrorKind::WouldBlock
                         || e.raw_os_error() == Some(libc::ENOBUFS) =>
                 {
-                    self.stats.write_drops += 1;
-                    return Ok(true);
+                    self.stats.write_drops += segments;
+                    return Ok(());
                 }
                 Err(e) => return Err(with_context(e, &format!("write to {}", self.name))),
             }
