@@ -117,7 +117,7 @@ impl Gather {
     }
 
     /// Bytes of the packet so far (at the start of the buffer).
-    pub fn len(&self) -> usize {
+    pub fn bytes(&self) -> usize {
         self.len
     }
 
@@ -127,7 +127,7 @@ impl Gather {
     }
 
     /// Appends the segment `next`, which the stack wrote at
-    /// `buf[self.len()..]`, to the packet at the start of `buf` if it
+    /// `buf[self.bytes()..]`, to the packet at the start of `buf` if it
     /// continues it; returns whether it did. Its payload then follows the
     /// others, and its headers are gone.
     pub fn join(&mut self, buf: &mut [u8], next_len: usize) -> bool {
@@ -332,14 +332,14 @@ mod tests {
         let mut buf = vec![0u8; 70_000];
         let mut g: Option<Gather> = None;
         for s in segments {
-            let at = g.as_ref().map_or(0, Gather::len);
+            let at = g.as_ref().map_or(0, Gather::bytes);
             buf[at..at + s.len()].copy_from_slice(s);
             if let Some(gg) = g.as_mut() {
                 if gg.join(&mut buf, s.len()) {
                     continue;
                 }
                 let hdr = gg.finish(&mut buf);
-                out.push((buf[..gg.len()].to_vec(), hdr));
+                out.push((buf[..gg.bytes()].to_vec(), hdr));
                 buf.copy_within(at..at + s.len(), 0);
             }
             g = Gather::start(&buf[..s.len()]);
@@ -349,7 +349,7 @@ mod tests {
         }
         if let Some(gg) = g {
             let hdr = gg.finish(&mut buf);
-            out.push((buf[..gg.len()].to_vec(), hdr));
+            out.push((buf[..gg.bytes()].to_vec(), hdr));
         }
         out
     }

@@ -539,7 +539,7 @@ impl Device for TunDevice {
         fill: &mut dyn FnMut(&mut [u8]) -> Option<usize>,
     ) -> io::Result<bool> {
         let mtu = self.mtu;
-        let at = VNET_HDR_LEN + self.gather.as_ref().map_or(0, Gather::len);
+        let at = VNET_HDR_LEN + self.gather.as_ref().map_or(0, Gather::bytes);
         let Some(len) = fill(&mut self.tx_buf[at..at + mtu]) else {
             return Ok(false);
         };
@@ -587,7 +587,7 @@ impl TunDevice {
         if g.segments() > 1 {
             self.stats.tx_gathered += 1;
         }
-        self.write_out(VNET_HDR_LEN + g.len(), g.segments() as u64)
+        self.write_out(VNET_HDR_LEN + g.bytes(), g.segments() as u64)
     }
 
     /// One `write` of `tx_buf[..end]` (virtio header and packet), which
