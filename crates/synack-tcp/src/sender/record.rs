@@ -297,16 +297,38 @@ impl Record {
     /// Everything before `ack` was received (SND.UNA advances to `ack`).
     pub fn ack(&mut self, ack: SeqNum) -> Delivered {
         let mut d = Delivered::default();
-        while let Some(&s) = self.segs.front() {
-            if s.end().before_eq(ack) {
-                self.segs.pop_front();
-                self.unmark(&s);
-                self.outstanding -= s.len;
-                if !s.sacked() {
-                    d.add(&s, s.len);
+        // The entries wholly acknowledged (a whole flight, on a bulk
+        // transfer's ACK): summed in one pass, then dropped together.
+        let (mut whole, mut len, mut sacked, mut lost, mut retrans) = (0, 0, 0, 0, 0);
+        for s in &self.segs {
+            if !s.end().before_eq(ack) {
+                break;
+            }
+            whole += 1;
+            len += s.len;
+            // As `unmark` counts them.
+            if s.sacked() {
+                sacked += s.len;
+            } else {
+                if s.lost() {
+                    lost += s.len;
+                    if s.retransmitted() {
+                        retrans += s.len;
+                    }
                 }
-                self.retx_hint = self.retx_hint.saturating_sub(1);
-            } else if s.start.before(ack) {
+                d.add(s, s.len);
+            }
+        }
+        if whole > 0 {
+            self.segs.drain(..whole);
+            self.outstanding -= len;
+            self.sacked -= sacked;
+            self.lost -= lost;
+            self.retrans -= retrans;
+            self.retx_hint = self.retx_hint.saturating_sub(whole as u32);
+        }
+        if let Some(&s) = self.segs.front() {
+            if s.start.before(ack) {
                 // A partial ACK of one segment: trim its head.
                 let n = ack.since(s.start);
                 self.unmark(&s);
@@ -322,9 +344,6 @@ impl Record {
                     part.flags &= !FIN;
                     d.add(&part, n);
                 }
-                break;
-            } else {
-                break;
             }
         }
         if self.highest_sacked.is_some_and(|h| h.before_eq(ack)) {
