@@ -557,8 +557,10 @@ impl TcpHeader {
         // header is a whole number of 32-bit words, so `a` starts at an even
         // offset, and `b` at an odd one when `a` has odd length.
         let pseudo = checksum::pseudo_header(src, dst, PROTOCOL_TCP, pseudo_len(total));
-        let data = checksum::copy_and_sum(a_out, a)
-            + checksum::shifted(checksum::copy_and_sum(b_out, b), a.len() % 2 == 1);
+        let mut data = checksum::copy_and_sum(a_out, a);
+        if !b.is_empty() {
+            data += checksum::shifted(checksum::copy_and_sum(b_out, b), a.len() % 2 == 1);
+        }
         let value = checksum::finish(pseudo + checksum::sum(head) + data);
         head[field::CHECKSUM..field::CHECKSUM + 2].copy_from_slice(&value.to_be_bytes());
         Some(total)
