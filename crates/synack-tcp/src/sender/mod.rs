@@ -901,6 +901,7 @@ impl Sender {
     /// The next segment to send, if any. `max_payload` is the room for
     /// payload once this segment's options are in; `can_fin` says whether
     /// the state allows our FIN to go.
+    #[inline]
     pub fn next_segment(
         &mut self,
         now: Instant,
@@ -985,6 +986,7 @@ impl Sender {
 
     /// New data (and the FIN), within both windows, by Nagle's and the
     /// sender's SWS rules. `probe` ignores cwnd and the small-segment rules.
+    #[inline]
     fn new_data(
         &mut self,
         now: Instant,
