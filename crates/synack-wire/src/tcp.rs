@@ -515,6 +515,7 @@ impl TcpHeader {
     /// As [`emit_checksummed`](Self::emit_checksummed), but `None` (and
     /// nothing written) if `buf` cannot hold the segment: a caller learns
     /// the segment's length and writes it in one step.
+    #[inline]
     pub fn try_emit_checksummed(
         &self,
         buf: &mut [u8],
