@@ -238,7 +238,9 @@ pub struct Host {
     /// Boxes of forgotten connections: a new connection moves into one
     /// instead of allocating (a `ConnEntry` is past the allocator's
     /// small-size caches, so each fresh one takes its slow path), and
-    /// takes over the old one's send ring and record storage.
+    /// takes over the old one's send ring and record storage. The boxes
+    /// themselves are what is kept: `Entry::Conn` holds one.
+    #[allow(clippy::vec_box)]
     spare: Vec<Box<ConnEntry>>,
     pub(crate) conns: ConnTable<Handle>,
     pub(crate) listeners: HashMap<u16, Handle, DemuxHash>,
