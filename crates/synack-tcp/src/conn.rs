@@ -454,13 +454,14 @@ impl Connection {
     }
 
     /// Takes over what memory it can of `old`, a connection the driver is
-    /// done with (and will drop): its send ring (emptied; when this
-    /// connection has allocated none and its send buffer is the same size)
-    /// and the storage of its retransmission record. A stack that opens
-    /// and closes connection after connection then allocates none of that
-    /// anew. Nothing of `old`'s state carries over.
+    /// done with (and will drop): its send and receive rings (emptied; each
+    /// when this connection has allocated none and its buffer is the same
+    /// size) and the storage of its retransmission record. A stack that
+    /// opens and closes connection after connection then allocates none of
+    /// that anew. Nothing of `old`'s state carries over.
     pub fn reuse_memory(&mut self, old: &mut Connection) {
         self.snd.reuse_memory(&mut old.snd);
+        self.rcv.reuse_memory(&mut old.rcv);
     }
 
     /// The next event, oldest first.
@@ -831,6 +832,33 @@ mod tests {
         let t = fresh.poll_transmit(Instant::ZERO).expect("the data");
         assert_eq!((t.payload[0], t.payload[1].len()), (&[2u8; 50][..], 0));
         assert_eq!(fresh.check_invariants(), Ok(()));
+
+        // The receive ring too, once the window scale (and so its size)
+        // is the same: received bytes are not carried over.
+        let mut receiver = established(&syn_sent());
+        let text = TcpHeader {
+            src_port: receiver.remote.port(),
+            dst_port: receiver.local.port(),
+            seq: 1001,
+            ack: receiver.snd.nxt.0,
+            flags: synack_wire::TcpFlags::ACK,
+            window: 65535,
+            ..TcpHeader::default()
+        };
+        let (src, dst) = (receiver.remote.ip(), receiver.local.ip());
+        receiver.handle_segment(Instant::ZERO, src, dst, &text.with_payload(b"old bytes"));
+        assert_eq!(receiver.recv_queue(), 9);
+        let held = receiver.rcv.allocated();
+        assert!(held > 0);
+        let mut next = established(&syn_sent());
+        next.reuse_memory(&mut receiver);
+        assert_eq!(next.rcv.allocated(), held, "the receive ring is kept");
+        assert_eq!((next.recv_queue(), receiver.rcv.allocated()), (0, 0));
+        next.handle_segment(Instant::ZERO, src, dst, &text.with_payload(b"new"));
+        let mut buf = [0u8; 16];
+        assert_eq!(next.recv(&mut buf), Ok(3));
+        assert_eq!(&buf[..3], b"new");
+        assert_eq!(next.check_invariants(), Ok(()));
 
         // A ring of another size is not taken.
         let mut other = Connection::connect(

@@ -292,6 +292,22 @@ impl Receiver {
         cur.saturating_mul(2) <= self.offer.min(max) && new > cur && new >= cur.saturating_mul(2)
     }
 
+    /// Takes over the storage of `old`'s ring, emptied (nothing of it is
+    /// readable), when this receiver has none yet, holds nothing, and
+    /// would have a ring of the same capacity. `old` is left without it.
+    pub(crate) fn reuse_memory(&mut self, old: &mut Receiver) {
+        if self.buf.allocated() == 0
+            && self.buf.is_empty()
+            && self.reasm.is_empty()
+            && old.buf.allocated() > 0
+            && old.buf.capacity() == self.buf.capacity()
+        {
+            std::mem::swap(&mut self.buf, &mut old.buf);
+            self.buf.consume(self.buf.len());
+            self.staged = 0;
+        }
+    }
+
     /// Before a segment's checksum is verified: writes its text into the
     /// ring's free space at RCV.NXT, summing it on the way, and returns the
     /// text's partial Internet checksum. The copy the text needs anyway is
