@@ -825,7 +825,12 @@ fn synack_serves_through_a_syn_flood() {
     let hping = lab.spawn(
         "hping3",
         &[
+            // In the foreground: hping3 stays in the lab's process group,
+            // which the lab's guard kills even when the test fails.
             "timeout",
+            "--foreground",
+            "-k",
+            "2",
             "20",
             "hping3",
             "-S",
@@ -900,7 +905,12 @@ fn synack_serves_through_a_syn_flood() {
     let hping = lab.spawn(
         "hping3-linux",
         &[
+            // In the foreground: hping3 stays in the lab's process group,
+            // which the lab's guard kills even when the test fails.
             "timeout",
+            "--foreground",
+            "-k",
+            "2",
             "20",
             "hping3",
             "-S",

@@ -477,14 +477,15 @@ impl Drop for Lab {
                     .stderr(Stdio::null())
                     .status();
             }
-            let _ = self.wait(id, Duration::from_secs(2));
-            // Whatever is left of the group (a tool's own helpers; or
-            // `timeout` itself if it did not end).
+            // Then the whole group at once (a tool's own helpers, a
+            // program under a nested `timeout --foreground`, and `timeout`
+            // itself), while its leader is unreaped and the group is
+            // surely still ours: once `timeout` has been reaped, what was
+            // left of its group could no longer be reached.
             let p = &mut self.procs[i];
-            if !p.reaped {
-                signal_group(&p.child, "KILL");
-                let _ = p.child.wait();
-            }
+            signal_group(&p.child, "KILL");
+            let _ = p.child.wait();
+            p.reaped = true;
         }
         for ns in &self.namespaces {
             let deleted = Command::new("ip").args(["netns", "del", ns]).status();
