@@ -566,6 +566,15 @@ impl Host {
         Ok(self.add_conn(conn, None))
     }
 
+    /// Gives `conn` the rings of the spare box [`Host::add_conn`] will
+    /// move it into, before it takes its first segment: a connection a
+    /// listener opens may get data with the handshake's last ACK.
+    pub(crate) fn reuse_spare_memory(&mut self, conn: &mut Connection) {
+        if let Some(b) = self.spare.last_mut() {
+            conn.reuse_memory(&mut b.conn);
+        }
+    }
+
     /// Registers a new connection: slab, 4-tuple, ready queue, timers.
     pub(crate) fn add_conn(&mut self, mut conn: Connection, listener: Option<Handle>) -> Handle {
         let tuple = Tuple {

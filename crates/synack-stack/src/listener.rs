@@ -582,6 +582,7 @@ impl Host {
         let config = self.listener_config(lh, t.local.is_ipv4());
         let mut conn =
             Connection::from_handshake(config, now, t.local, t.remote, self.keys.isn, hs);
+        self.reuse_spare_memory(&mut conn);
         conn.handle_segment(now, t.remote.ip(), t.local.ip(), seg);
         let established = conn.state().is_synchronized();
         self.counters.tcp_passive_opens += 1;
