@@ -81,6 +81,17 @@ fn layout(p: &[u8]) -> Option<Layout> {
     })
 }
 
+/// The source and destination addresses of the IP packet `p`.
+fn addresses(p: &[u8], v6: bool) -> (std::net::IpAddr, std::net::IpAddr) {
+    if v6 {
+        let a = |o: usize| -> [u8; 16] { p[o..o + 16].try_into().unwrap_or([0; 16]) };
+        (a(8).into(), a(24).into())
+    } else {
+        let a = |o: usize| -> [u8; 4] { p[o..o + 4].try_into().unwrap_or([0; 4]) };
+        (a(12).into(), a(16).into())
+    }
+}
+
 /// The segments gathered so far into one packet: the first one whole, the
 /// payloads of the others after it.
 #[derive(Clone, Debug)]
@@ -175,6 +186,51 @@ impl Gather {
         true
     }
 
+    /// Cuts the gathered packet at the start of `buf` back into the
+    /// segments it was gathered from, each written whole (lengths, sequence
+    /// number, flags and both checksums) into `out` and handed to `each`:
+    /// what the kernel's segmentation would make of it, done here. Returns
+    /// the first error `each` returns.
+    pub fn cut<E>(
+        &self,
+        buf: &[u8],
+        out: &mut [u8],
+        mut each: impl FnMut(&[u8]) -> Result<(), E>,
+    ) -> Result<(), E> {
+        let l = self.layout;
+        let t = l.ip;
+        let head = &buf[..l.headers];
+        let payload = &buf[l.headers..self.len];
+        let seq0 = u32::from_be_bytes([head[t + 4], head[t + 5], head[t + 6], head[t + 7]]);
+        let n = payload.chunks(self.size).len();
+        for (i, chunk) in payload.chunks(self.size).enumerate() {
+            let len = l.headers + chunk.len();
+            let s = &mut out[..len];
+            s[..l.headers].copy_from_slice(head);
+            s[l.headers..].copy_from_slice(chunk);
+            if l.v6 {
+                s[4..6].copy_from_slice(&((len - 40) as u16).to_be_bytes());
+            } else {
+                s[2..4].copy_from_slice(&(len as u16).to_be_bytes());
+                s[10..12].fill(0);
+                let sum = checksum::checksum(&s[..20]);
+                s[10..12].copy_from_slice(&sum.to_be_bytes());
+            }
+            let seq = seq0.wrapping_add((i * self.size) as u32);
+            s[t + 4..t + 8].copy_from_slice(&seq.to_be_bytes());
+            if i + 1 < n {
+                s[t + 13] &= !(PSH | FIN);
+            }
+            let (src, dst) = addresses(s, l.v6);
+            let pseudo = checksum::pseudo_header(src, dst, 6, (len - t) as u32);
+            s[t + 16..t + 18].fill(0);
+            let sum = checksum::finish(pseudo + checksum::sum(&s[t..]));
+            s[t + 16..t + 18].copy_from_slice(&sum.to_be_bytes());
+            each(s)?;
+        }
+        Ok(())
+    }
+
     /// Makes the packet at the start of `buf` whole: lengths and the IPv4
     /// header checksum for what it now holds, and, with more than one
     /// segment, the TCP checksum field holding only the pseudo-header's
@@ -188,18 +244,15 @@ impl Gather {
             return [0; 10];
         }
         let tcp_len = self.len - l.ip;
-        let (src, dst) = if l.v6 {
+        if l.v6 {
             p[4..6].copy_from_slice(&(tcp_len as u16).to_be_bytes());
-            let a = |o: usize| -> [u8; 16] { p[o..o + 16].try_into().unwrap_or([0; 16]) };
-            (std::net::IpAddr::from(a(8)), std::net::IpAddr::from(a(24)))
         } else {
             p[2..4].copy_from_slice(&(self.len as u16).to_be_bytes());
             p[10..12].fill(0);
             let sum = checksum::checksum(&p[..20]);
             p[10..12].copy_from_slice(&sum.to_be_bytes());
-            let a = |o: usize| -> [u8; 4] { p[o..o + 4].try_into().unwrap_or([0; 4]) };
-            (std::net::IpAddr::from(a(12)), std::net::IpAddr::from(a(16)))
-        };
+        }
+        let (src, dst) = addresses(p, l.v6);
         let pseudo = checksum::pseudo_header(src, dst, 6, tcp_len as u32);
         p[l.ip + 16..l.ip + 18].copy_from_slice(&checksum::fold(pseudo).to_be_bytes());
         let mut hdr = [0u8; 10];
@@ -352,6 +405,59 @@ mod tests {
             out.push((buf[..gg.bytes()].to_vec(), hdr));
         }
         out
+    }
+
+    /// Gathers `segments` as the device does, but cuts each gathering back
+    /// with [`Gather::cut`] instead of finishing it.
+    fn gather_and_cut(segments: &[Vec<u8>]) -> Vec<Vec<u8>> {
+        let mut out = Vec::new();
+        let mut buf = vec![0u8; 70_000];
+        let mut scratch = vec![0u8; 2000];
+        let mut g: Option<Gather> = None;
+        let mut emit = |g: &Gather, buf: &[u8], out: &mut Vec<Vec<u8>>| {
+            g.cut(buf, &mut scratch, |s| {
+                out.push(s.to_vec());
+                Ok::<(), ()>(())
+            })
+            .unwrap();
+        };
+        for s in segments {
+            let at = g.as_ref().map_or(0, Gather::bytes);
+            buf[at..at + s.len()].copy_from_slice(s);
+            if let Some(gg) = g.as_mut() {
+                if gg.join(&mut buf, s.len()) {
+                    continue;
+                }
+                emit(gg, &buf, &mut out);
+                buf.copy_within(at..at + s.len(), 0);
+            }
+            g = Gather::start(&buf[..s.len()]);
+            if g.is_none() {
+                out.push(buf[..s.len()].to_vec());
+            }
+        }
+        if let Some(gg) = g {
+            emit(&gg, &buf, &mut out);
+        }
+        out
+    }
+
+    #[test]
+    fn a_gathering_cut_here_gives_back_the_segments() {
+        for v6 in [false, true] {
+            let mut segs = Vec::new();
+            let mut seq = u32::MAX - 3000;
+            for i in 0..7 {
+                let (flags, n) = match i {
+                    3 => (TcpFlags::ACK | TcpFlags::PSH, 1448),
+                    6 => (TcpFlags::ACK | TcpFlags::FIN, 99),
+                    _ => (TcpFlags::ACK, 1448),
+                };
+                segs.push(segment(v6, seq, flags, &payload(i, n)));
+                seq = seq.wrapping_add(n as u32);
+            }
+            assert_eq!(gather_and_cut(&segs), segs, "v6 {v6}");
+        }
     }
 
     fn payload(i: usize, n: usize) -> Vec<u8> {

@@ -50,7 +50,7 @@
 
 use std::fmt;
 use std::fs::{File, OpenOptions};
-use std::io::{self, Read, Write};
+use std::io::{self, IoSlice, Read, Write};
 use std::net::{IpAddr, Ipv6Addr};
 use std::os::fd::{AsFd, AsRawFd, BorrowedFd, RawFd};
 use std::os::unix::fs::OpenOptionsExt;
@@ -82,6 +82,18 @@ const VNET_NEEDS_CSUM: u8 = 1;
 
 /// `VIRTIO_NET_HDR_F_DATA_VALID`: the kernel already verified the checksum.
 const VNET_DATA_VALID: u8 = 2;
+
+/// Gatherings of fewer segments than this go to the kernel one segment at
+/// a time. A gathered packet of a few segments can wait for the kernel's
+/// delayed-ACK timer: a capture showed eight segments sent at the end of a
+/// window (the congestion window small after a loss) acknowledged 51 ms
+/// later, after a tail loss probe. Cut back into segments, small bursts
+/// do not wait so. Measured with 1% loss each way, 512 MiB synack →
+/// kernel: every gathering 0.31 and 0.28 Gbit/s, none 0.76 and 0.77, from
+/// 8 segments 0.29 and 0.33, from 16 0.52 and 0.50, from 32 0.61 and 0.80;
+/// without loss, from 16 5.09 and 4.39, from 32 3.76 and 3.57 (every
+/// gathering 6.56, 4.97, 5.80). Sixteen keeps most of both.
+const SMALL_GATHERING: usize = 16;
 
 /// The largest packet the kernel hands over with segmentation offload.
 const MAX_GSO_PACKET: usize = 65535;
@@ -198,6 +210,8 @@ pub struct TunDevice {
     tx_buf: Vec<u8>,
     /// The segments gathered at the start of `tx_buf`, not yet written.
     gather: Option<Gather>,
+    /// `mtu` bytes to cut a small gathering back into segments in.
+    cut_buf: Vec<u8>,
     stats: TunStats,
 }
 
@@ -254,6 +268,7 @@ impl TunDevice {
             rx_buf: Vec::new(),
             tx_buf: Vec::new(),
             gather: None,
+            cut_buf: Vec::new(),
             stats: TunStats::default(),
         };
         dev.resize(mtu);
@@ -395,6 +410,7 @@ impl TunDevice {
         self.rx_buf
             .resize(VNET_HDR_LEN + self.largest_packet() + 1, 0);
         self.tx_buf.resize(VNET_HDR_LEN + MAX_GATHERED + mtu, 0);
+        self.cut_buf.resize(mtu, 0);
     }
 
     /// The largest packet a read may bring: the MTU, or with segmentation
@@ -582,6 +598,24 @@ impl TunDevice {
         let Some(g) = self.gather.take() else {
             return Ok(());
         };
+        if g.segments() > 1 && g.segments() < SMALL_GATHERING {
+            // A few segments go out one by one, as they were written.
+            let TunDevice {
+                file,
+                name,
+                tx_buf,
+                cut_buf,
+                stats,
+                ..
+            } = self;
+            return g.cut(&tx_buf[VNET_HDR_LEN..], cut_buf, |segment| {
+                let parts = [IoSlice::new(&[0; VNET_HDR_LEN]), IoSlice::new(segment)];
+                if !send(file, name, &parts)? {
+                    stats.write_drops += 1;
+                }
+                Ok(())
+            });
+        }
         let hdr = g.finish(&mut self.tx_buf[VNET_HDR_LEN..]);
         self.tx_buf[..VNET_HDR_LEN].copy_from_slice(&hdr);
         if g.segments() > 1 {
@@ -593,19 +627,28 @@ impl TunDevice {
     /// One `write` of `tx_buf[..end]` (virtio header and packet), which
     /// carries `segments` of the stack's segments.
     fn write_out(&mut self, end: usize, segments: u64) -> io::Result<()> {
-        loop {
-            match (&self.file).write(&self.tx_buf[..end]) {
-                Ok(_) => return Ok(()),
-                Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
-                Err(e)
-                    if e.kind() == io::ErrorKind::WouldBlock
-                        || e.raw_os_error() == Some(libc::ENOBUFS) =>
-                {
-                    self.stats.write_drops += segments;
-                    return Ok(());
-                }
-                Err(e) => return Err(with_context(e, &format!("write to {}", self.name))),
+        if !send(&self.file, &self.name, &[IoSlice::new(&self.tx_buf[..end])])? {
+            self.stats.write_drops += segments;
+        }
+        Ok(())
+    }
+}
+
+/// One `write` of the packet in `parts` (the virtio header first) to the
+/// TUN descriptor of the interface `name`; `false` if the kernel could not
+/// take it now (the packet is lost; the device never blocks).
+fn send(file: &File, name: &str, parts: &[IoSlice<'_>]) -> io::Result<bool> {
+    loop {
+        match (&*file).write_vectored(parts) {
+            Ok(_) => return Ok(true),
+            Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
+            Err(e)
+                if e.kind() == io::ErrorKind::WouldBlock
+                    || e.raw_os_error() == Some(libc::ENOBUFS) =>
+            {
+                return Ok(false)
             }
+            Err(e) => return Err(with_context(e, &format!("write to {name}"))),
         }
     }
 }
