@@ -900,19 +900,11 @@ impl Host {
         // Segments come in trains: the connection the last one went to is
         // tried before the table. It must still hold the tuple (`in_map`:
         // a closed connection waiting for its application has let go).
-        let mut found = self.last_hit.filter(|_| self.last_tuple == tuple);
-        if let Some(h) = found {
-            if !self
-                .conn_entry_mut(h)
-                .is_some_and(|c| c.in_map && c.tuple() == tuple)
-            {
-                found = None;
-            }
-        }
-        if found.is_none() {
-            let slots = &self.slots;
-            found = self.conns.get(&tuple, |h| mapped_tuple(slots, h));
-        }
+        let slots = &self.slots;
+        let found = self
+            .last_hit
+            .filter(|&h| self.last_tuple == tuple && mapped_tuple(slots, h) == Some(tuple))
+            .or_else(|| self.conns.get(&tuple, |h| mapped_tuple(slots, h)));
         if let Some(h) = found {
             let Some(c) = self.conn_entry_mut(h) else {
                 return;
