@@ -65,38 +65,31 @@ fn ending(l: Lang, s: Side, end: Option<Transition>) -> String {
         return String::new();
     };
     let cause = words::cause(l, t.cause);
-    match (l, t.to, t.cause) {
-        (
-            Lang::En,
-            State::Closed,
-            Cause::RetransmitLimit
+    let gave_up = matches!(
+        t.cause,
+        Cause::RetransmitLimit
             | Cause::SetupTimeout
             | Cause::PersistLimit
             | Cause::KeepaliveLimit
-            | Cause::FinWait2Timeout,
-        ) => format!("; the {who} gave up ({cause})"),
-        (
-            Lang::Zh,
-            State::Closed,
-            Cause::RetransmitLimit
-            | Cause::SetupTimeout
-            | Cause::PersistLimit
-            | Cause::KeepaliveLimit
-            | Cause::FinWait2Timeout,
-        ) => format!("；{who}放弃了（{cause}）"),
-        (Lang::En, State::Closed, Cause::RecvRst) => format!(
+            | Cause::FinWait2Timeout
+    );
+    let reset = t.cause == Cause::RecvRst;
+    match (l, t.to) {
+        (Lang::En, State::Closed) if gave_up => format!("; the {who} gave up ({cause})"),
+        (Lang::Zh, State::Closed) if gave_up => format!("；{who}放弃了（{cause}）"),
+        (Lang::En, State::Closed) if reset => format!(
             "; the {who}'s connection was reset in {} ({cause})",
             st(l, t.from)
         ),
-        (Lang::Zh, State::Closed, Cause::RecvRst) => {
+        (Lang::Zh, State::Closed) if reset => {
             format!("；{who}的连接在 {} 被复位（{cause}）", st(l, t.from))
         }
-        (Lang::En, _, _) => format!(
+        (Lang::En, _) => format!(
             "; the {who}'s connection ended {} → {} ({cause})",
             st(l, t.from),
             st(l, t.to)
         ),
-        (Lang::Zh, _, _) => format!(
+        (Lang::Zh, _) => format!(
             "；{who}的连接以 {} → {} 结束（{cause}）",
             st(l, t.from),
             st(l, t.to)
