@@ -129,13 +129,13 @@ impl Connection {
             None
         };
         let text = placed.unwrap_or_else(|| checksum::sum(seg.payload));
-        if !checksum::verify(header_sum + text) {
-            self.rcv.unstage();
-            return false;
+        let intact = checksum::verify(header_sum + text);
+        if intact {
+            self.handle_segment(now, src, dst, seg);
         }
-        self.handle_segment(now, src, dst, seg);
+        // Whatever was staged and not stored is forgotten either way.
         self.rcv.unstage();
-        true
+        intact
     }
 
     /// RFC 9293 §3.10.7.4: a segment arrives in SYN-RECEIVED or a
